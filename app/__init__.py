@@ -1,0 +1,1 @@
+"""Application layer: config, composition root, the AssistantService facade, scheduler and CLI."""

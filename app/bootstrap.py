@@ -1,0 +1,118 @@
+"""The composition root: the one place that builds the real store, index and models."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from app.config import Config, Paths, load_config, resolve_paths
+from app.instance import InstanceLock
+from app.service import AssistantService
+from memory.bank import MemoryBank
+from memory.clock import Clock, ShiftedClock, SystemClock
+from memory.decay import DecayPolicy
+from memory.index import ChromaIndex
+from memory.retrieval import RecallSettings
+from memory.store import SQLiteStore
+from models.discovery import embedder_model_id, resolve_chat_model, resolve_embedder
+from models.embedder import SentenceEmbedder
+from models.llama_chat import LlamaChat, LlamaSettings
+
+log = logging.getLogger(__name__)
+Progress = Callable[[str], None]
+
+
+@dataclass
+class Runtime:
+    """What a running membank holds: settings, the instance lock, the store and the service."""
+
+    config: Config
+    paths: Paths
+    clock: Clock
+    lock: InstanceLock
+    store: SQLiteStore
+    service: AssistantService
+
+    def close(self) -> None:
+        if self.service.llm is not None:
+            self.service.llm.close()
+        self.store.close()
+        self.lock.release()
+
+
+def make_clock(now: datetime | None) -> Clock:
+    return ShiftedClock(now) if now is not None else SystemClock()
+
+
+def open_runtime(data_dir: str | None = None, now: datetime | None = None) -> Runtime:
+    """Fast part of start-up (no models): settings, the lock, the SQLite store."""
+    paths = resolve_paths(data_dir)
+    config = load_config(paths.config_file)
+    lock = InstanceLock(paths.lock_file)
+    try:
+        lock.acquire()
+    except OSError as exc:
+        from memory.errors import DataDirError
+
+        raise DataDirError(str(paths.data_dir), exc.strerror or str(exc)) from exc
+    try:
+        store = SQLiteStore(paths.database)
+    except Exception:
+        lock.release()
+        raise
+    clock = make_clock(now)
+    return Runtime(config, paths, clock, lock, store, AssistantService(config, store, clock))
+
+
+def decay_policy(config: Config) -> DecayPolicy:
+    m = config.memory
+    return DecayPolicy(m.initial_strength, m.recall_boost, m.fade_threshold, m.retention_weight)
+
+
+def load_embedder(config: Config) -> SentenceEmbedder:
+    configured = config.embedder.model_path or None
+    return SentenceEmbedder(resolve_embedder(configured), embedder_model_id(configured))
+
+
+def load_llm(config: Config) -> LlamaChat:
+    c = config.llm
+    return LlamaChat(
+        LlamaSettings(
+            model_path=resolve_chat_model(c.model_path or None),
+            n_ctx=c.n_ctx,
+            n_threads=c.n_threads or None,
+            n_gpu_layers=c.n_gpu_layers,
+            max_tokens=c.max_tokens,
+            temperature=c.temperature,
+        )
+    )
+
+
+def open_bank(runtime: Runtime, embedder: SentenceEmbedder) -> MemoryBank:
+    index = ChromaIndex(runtime.paths.index_dir, embedder.model_id, embedder.dim)
+    m = runtime.config.memory
+    bank = MemoryBank(
+        runtime.store,
+        index,
+        embedder,
+        decay_policy(runtime.config),
+        RecallSettings(k=m.recall_k, min_similarity=m.min_similarity),
+    )
+    return bank
+
+
+def load_models(runtime: Runtime, progress: Progress = lambda _: None) -> None:
+    """Slow part of start-up: embedder, index (healed from the store), chat model."""
+    progress("Loading the embedding model…")
+    embedder = load_embedder(runtime.config)
+    progress("Opening the memory index…")
+    bank = open_bank(runtime, embedder)
+    report = bank.reconcile()
+    if report.missing or report.orphans:
+        log.info("index healed: %d re-indexed, %d orphans removed", report.missing, report.orphans)
+    progress("Loading the chat model…")
+    llm = load_llm(runtime.config)
+    runtime.service.attach(bank, llm)
+    progress("Ready")

@@ -1,0 +1,235 @@
+"""membank-cli: chat, ask, remember, browse memories and check the installation from a terminal."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from app import doctor
+from app.bootstrap import Runtime, decay_policy, load_models, open_runtime
+from app.logs import setup_logging
+from app.service import RecallEvent, ReplyEvent, TokenEvent
+from memory.clock import parse_user_time
+from memory.records import Memory, Recalled
+from models.errors import MembankError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="membank-cli", description="membank, the local memory assistant, from a terminal."
+    )
+    add_common_options(parser)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    chat = sub.add_parser("chat", help="chat in the terminal (streams the reply)")
+    chat.add_argument("--conversation", type=int, help="continue this conversation id")
+
+    ask = sub.add_parser("ask", help="ask one question and print the answer")
+    ask.add_argument("text")
+    ask.add_argument("--conversation", type=int, help="ask inside this conversation id")
+    ask.add_argument("--json", action="store_true", help="machine-readable output")
+
+    remember = sub.add_parser("remember", help="store a note in memory")
+    remember.add_argument("text")
+    remember.add_argument("--json", action="store_true")
+
+    memories = sub.add_parser("memories", help="list, search or show memories")
+    msub = memories.add_subparsers(dest="action", required=True, metavar="ACTION")
+    lst = msub.add_parser("list", help="newest memories first")
+    lst.add_argument("--limit", type=int, default=50)
+    lst.add_argument("--json", action="store_true")
+    search = msub.add_parser("search", help="the memories recall finds for QUERY")
+    search.add_argument("query")
+    search.add_argument("-k", type=int, default=10)
+    search.add_argument("--json", action="store_true")
+    show = msub.add_parser("show", help="one memory (id or unique id prefix)")
+    show.add_argument("id")
+    show.add_argument("--json", action="store_true")
+
+    doc = sub.add_parser("doctor", help="versions, model paths, GPU offload, index consistency")
+    doc.add_argument("--json", action="store_true")
+    doc.add_argument("--rebuild-index", action="store_true", help="re-index every memory")
+    return parser
+
+
+def add_common_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", help="where membank keeps everything (or MEMBANK_HOME)")
+    parser.add_argument(
+        "--now", help="pretend the time is this ISO date/time (or MEMBANK_NOW), for demos/tests"
+    )
+
+
+def now_override(value: str | None) -> datetime | None:
+    import os
+
+    value = value or os.environ.get("MEMBANK_NOW")
+    return parse_user_time(value) if value else None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        now = now_override(args.now)
+    except ValueError as exc:
+        print(f"error: --now: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "doctor":
+        return doctor.run(args.data_dir, now, as_json=args.json, rebuild=args.rebuild_index)
+    try:
+        runtime = open_runtime(args.data_dir, now)
+    except MembankError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    setup_logging(runtime.paths.log_dir)
+    try:
+        return _dispatch(args, runtime)
+    except MembankError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        runtime.close()
+
+
+def _dispatch(args: argparse.Namespace, runtime: Runtime) -> int:
+    service = runtime.service
+    if args.command == "memories" and args.action in ("list", "show"):
+        return _memories(args, runtime)  # no models needed
+    load_models(runtime)
+    if args.command == "remember":
+        memory = service.remember(args.text)
+        if args.json:
+            _print_json(memory_json(memory, service.retention(memory)))
+        else:
+            print(f"Remembered ({memory.id[:8]}): {memory.text}")
+        return 0
+    if args.command == "ask":
+        reply = service.ask(args.text, args.conversation)
+        if args.json:
+            _print_json(
+                {
+                    "conversation_id": reply.message.conversation_id,
+                    "message_id": reply.message.id,
+                    "reply": reply.message.text,
+                    "used_memories": [recalled_json(r) for r in reply.used],
+                }
+            )
+        else:
+            print(reply.message.text)
+            _print_used(reply.used)
+        return 0
+    if args.command == "memories":
+        results = service.search(args.query, args.k)
+        if args.json:
+            _print_json([recalled_json(r) for r in results])
+        else:
+            for r in results:
+                print(f"{r.memory.id[:8]}  {r.score:.4f}  {r.memory.kind:<8} {_one_line(r.memory)}")
+        return 0
+    if args.command == "chat":
+        return _chat(runtime, args.conversation)
+    raise AssertionError(args.command)
+
+
+def _memories(args: argparse.Namespace, runtime: Runtime) -> int:
+    service = runtime.service
+    decay = decay_policy(runtime.config)
+    now = runtime.clock.now()
+    if args.action == "list":
+        items = service.memories(limit=args.limit)
+        if args.json:
+            _print_json([memory_json(m, decay.retention(m, now)) for m in items])
+        else:
+            for m in items:
+                print(f"{m.id[:8]}  {m.event_time:%Y-%m-%d %H:%M}  {m.kind:<8} {_one_line(m)}")
+        return 0
+    memory = service.memory(args.id)
+    data = memory_json(memory, decay.retention(memory, now))
+    data["used_by_messages"] = service.used_by(memory.id)
+    if args.json:
+        _print_json(data)
+    else:
+        for key, value in data.items():
+            print(f"{key:>18}: {value}")
+    return 0
+
+
+def _chat(runtime: Runtime, conversation_id: int | None) -> int:
+    service = runtime.service
+    if conversation_id is None:
+        conversation_id = service.new_conversation().id
+    print("membank chat — type a message, an empty line or Ctrl-D to quit, Ctrl-C stops a reply.")
+    while True:
+        try:
+            text = input("you> ")
+        except EOFError:
+            print()
+            return 0
+        if not text.strip():
+            return 0
+        cancel = threading.Event()
+        print("membank> ", end="", flush=True)
+        try:
+            for event in service.send(conversation_id, text, cancel=cancel):
+                if isinstance(event, TokenEvent):
+                    print(event.text, end="", flush=True)
+                elif isinstance(event, ReplyEvent):
+                    print()
+                    _print_used(event.used)
+                elif isinstance(event, RecallEvent):
+                    pass
+        except KeyboardInterrupt:
+            cancel.set()
+            print(" [stopped]")
+
+
+def memory_json(memory: Memory, retention: float) -> dict[str, Any]:
+    return {
+        "id": memory.id,
+        "kind": str(memory.kind),
+        "text": memory.text,
+        "created_at": memory.created_at.isoformat(),
+        "event_time": memory.event_time.isoformat(),
+        "strength": memory.strength,
+        "retention": round(retention, 4),
+        "last_recalled_at": memory.last_recalled_at.isoformat() if memory.last_recalled_at else None,
+        "recall_count": memory.recall_count,
+        "pinned": memory.pinned,
+        "state": str(memory.state),
+        "conversation_id": memory.conversation_id,
+        "source_message_ids": list(memory.source_message_ids),
+    }
+
+
+def recalled_json(item: Recalled) -> dict[str, Any]:
+    data = memory_json(item.memory, item.retention)
+    data["score"] = round(item.score, 6)
+    data["similarity"] = None if item.similarity is None else round(item.similarity, 4)
+    return data
+
+
+def _print_used(used: Sequence[Recalled]) -> None:
+    if used:
+        print("  memories used:")
+        for r in used:
+            print(f"   · {r.memory.event_time:%Y-%m-%d}  {_one_line(r.memory)}")
+
+
+def _one_line(memory: Memory, width: int = 90) -> str:
+    text = " ".join(memory.text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
+    print()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

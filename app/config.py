@@ -1,0 +1,115 @@
+"""Configuration: one TOML file, validated; --data-dir / MEMBANK_HOME say where everything lives."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from models.errors import MembankError
+
+APP_NAME = "membank"
+
+
+class ConfigError(MembankError):
+    title = "Settings could not be read"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LLMConfig(_Section):
+    model_path: str = ""  # empty: the bundled SmolLM2-135M-Instruct GGUF
+    n_ctx: int = Field(4096, ge=512)
+    n_threads: int = Field(0, ge=0)  # 0: let llama.cpp decide
+    n_gpu_layers: int = -1  # -1: offload every layer the build can; 0: CPU only
+    max_tokens: int = Field(384, ge=16)
+    temperature: float = Field(0.2, ge=0.0, le=2.0)
+
+
+class EmbedderConfig(_Section):
+    model_path: str = ""  # empty: the bundled all-MiniLM-L6-v2
+
+
+class MemoryConfig(_Section):
+    recall_k: int = Field(6, ge=1, le=50)
+    min_similarity: float = Field(0.35, ge=-1.0, le=1.0)
+    initial_strength: float = Field(1.0, gt=0.0)
+    recall_boost: float = Field(1.0, ge=0.0)
+    fade_threshold: float = Field(0.05, ge=0.0, lt=1.0)
+    retention_weight: float = Field(0.3, ge=0.0, le=1.0)
+    history_turns: int = Field(12, ge=0)
+
+
+class SchedulerConfig(_Section):
+    enabled: bool = True
+    idle_minutes: int = Field(30, ge=1)
+    daily_at: str = "03:00"
+
+
+class Config(_Section):
+    data_dir: str = ""  # empty: the platform's user data folder
+    llm: LLMConfig = LLMConfig()
+    embedder: EmbedderConfig = EmbedderConfig()
+    memory: MemoryConfig = MemoryConfig()
+    scheduler: SchedulerConfig = SchedulerConfig()
+
+
+@dataclass(frozen=True)
+class Paths:
+    data_dir: Path
+    config_file: Path
+    log_dir: Path
+
+    @property
+    def database(self) -> Path:
+        return self.data_dir / "membank.sqlite3"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def lock_file(self) -> Path:
+        return self.data_dir / "membank.lock"
+
+
+def resolve_paths(data_dir: str | None = None, env: dict[str, str] | None = None) -> Paths:
+    """--data-dir beats MEMBANK_HOME beats the platform folders.
+
+    With a data dir given, everything (config, logs) lives inside it: portable and test-friendly.
+    """
+    env = dict(os.environ) if env is None else env
+    chosen = data_dir or env.get("MEMBANK_HOME")
+    if chosen:
+        root = Path(chosen).expanduser().resolve()
+        return Paths(root, root / "config.toml", root / "logs")
+    config_file = Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml"
+    data = Path(platformdirs.user_data_dir(APP_NAME))
+    configured = load_config(config_file).data_dir
+    if configured:
+        data = Path(configured).expanduser().resolve()
+    return Paths(data, config_file, Path(platformdirs.user_log_dir(APP_NAME)))
+
+
+def load_config(path: Path) -> Config:
+    """The config in `path`, or the defaults when there is no such file."""
+    if not path.exists():
+        return Config()
+    try:
+        raw: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"The settings file {path} cannot be read: {exc}. Fix or delete it.")
+    try:
+        return Config.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigError(f"The settings file {path} has invalid values: {problems}.") from exc

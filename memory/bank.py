@@ -1,0 +1,126 @@
+"""MemoryBank: remember, recall and strengthen memories across the store and the index."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from memory.decay import DecayPolicy
+from memory.errors import VectorIndexError
+from memory.index import ChromaIndex
+from memory.records import Kind, Memory, Recalled
+from memory.retrieval import HybridRetriever, RecallSettings
+from memory.store import SQLiteStore
+from models.protocols import Embedder
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class IndexReport:
+    memories: int
+    indexed: int
+    missing: int  # in the store but not in the index
+    orphans: int  # in the index but no longer in the store
+
+    @property
+    def consistent(self) -> bool:
+        return self.missing == 0 and self.orphans == 0
+
+
+class MemoryBank:
+    """Writes go to SQLite first and to Chroma after, so a crash loses and duplicates nothing:
+    a memory whose vector did not land stays `indexed = 0` and is indexed by `reconcile()`."""
+
+    def __init__(
+        self,
+        store: SQLiteStore,
+        index: ChromaIndex,
+        embedder: Embedder,
+        decay: DecayPolicy,
+        recall_settings: RecallSettings | None = None,
+    ) -> None:
+        self.store = store
+        self.index = index
+        self.embedder = embedder
+        self.decay = decay
+        self.retriever = HybridRetriever(
+            store, index, lambda texts: embedder.embed(texts), decay, recall_settings
+        )
+
+    def remember(
+        self,
+        kind: Kind,
+        text: str,
+        now: datetime,
+        *,
+        event_time: datetime | None = None,
+        conversation_id: int | None = None,
+        source_message_ids: Iterable[int] = (),
+    ) -> Memory:
+        memory = self.store.add_memory(
+            kind,
+            text,
+            now,
+            event_time=event_time,
+            strength=self.decay.initial_strength,
+            conversation_id=conversation_id,
+            source_message_ids=source_message_ids,
+        )
+        self._index([memory])
+        return memory
+
+    def _index(self, memories: Sequence[Memory]) -> int:
+        if not memories:
+            return 0
+        vectors = self.embedder.embed([m.text for m in memories])
+        try:
+            self.index.upsert([m.id for m in memories], vectors)
+        except Exception as exc:  # noqa: BLE001 - stays unindexed; reconcile() retries
+            log.warning("indexing %d memories failed, will retry: %s", len(memories), exc)
+            raise VectorIndexError(f"The memory index could not be updated ({exc}).") from exc
+        self.store.set_indexed([m.id for m in memories])
+        return len(memories)
+
+    def recall(self, query: str, now: datetime, k: int | None = None) -> list[Recalled]:
+        return self.retriever.recall(query, now, k)
+
+    def strengthen(self, used: Sequence[Recalled], now: datetime, message_id: int | None) -> None:
+        """Record which memories a reply used, and strengthen them (S += boost, t resets)."""
+        if message_id is not None:
+            self.store.record_reply_memories(message_id, [(r.memory.id, r.score) for r in used])
+        self.store.record_recall(
+            [r.memory.id for r in used], now, message_id, self.decay.recall_boost
+        )
+
+    def index_report(self) -> IndexReport:
+        in_store = self.store.all_memory_ids()
+        in_index = self.index.ids()
+        return IndexReport(
+            memories=len(in_store),
+            indexed=len(in_store & in_index),
+            missing=len(in_store - in_index),
+            orphans=len(in_index - in_store),
+        )
+
+    def reconcile(self, batch: int = 256) -> IndexReport:
+        """Bring the index in step with the store (start-up, after a crash, on a new embedder)."""
+        in_store = self.store.all_memory_ids()
+        in_index = self.index.ids()
+        orphans = sorted(in_index - in_store)
+        self.index.delete(orphans)
+        missing = in_store - in_index
+        # Rows marked indexed whose vector is gone (e.g. a deleted index folder) are redone.
+        if missing:
+            self.store.set_indexed(sorted(missing), indexed=False)
+        done = 0
+        while True:
+            pending = self.store.unindexed(limit=batch)
+            if not pending:
+                break
+            done += self._index(pending)
+        if orphans or done:
+            log.info("index reconciled: %d added, %d orphans removed", done, len(orphans))
+        return IndexReport(len(in_store), len(in_store), len(missing), len(orphans))

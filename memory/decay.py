@@ -1,0 +1,40 @@
+"""The Ebbinghaus forgetting curve: retention R = exp(-t / S)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+
+from memory.records import Memory
+
+SECONDS_PER_DAY = 86_400.0
+
+
+@dataclass(frozen=True)
+class DecayPolicy:
+    """t is days since the memory was last recalled (or recorded); S is its strength.
+
+    S starts at `initial_strength`; each recall adds `recall_boost` and resets t. A memory whose
+    retention falls below `fade_threshold` fades out of recall (pinned memories never do).
+    Note the formula: exp(-t/S), so a stronger memory fades *slower*.
+    """
+
+    initial_strength: float = 1.0
+    recall_boost: float = 1.0
+    fade_threshold: float = 0.05
+    # How much retention weighs in ranking: score *= (1 - w) + w * R.
+    ranking_weight: float = 0.3
+
+    def retention(self, memory: Memory, now: datetime) -> float:
+        if memory.pinned:
+            return 1.0
+        since = memory.last_recalled_at or memory.created_at
+        days = max(0.0, (now - since).total_seconds() / SECONDS_PER_DAY)
+        return math.exp(-days / max(memory.strength, 1e-6))
+
+    def ranking_factor(self, retention: float) -> float:
+        return (1.0 - self.ranking_weight) + self.ranking_weight * retention
+
+    def is_faded(self, memory: Memory, now: datetime) -> bool:
+        return self.retention(memory, now) < self.fade_threshold

@@ -1,0 +1,36 @@
+"""Error types of the memory layer."""
+
+from __future__ import annotations
+
+from models.errors import MembankError
+
+
+class DataDirError(MembankError):
+    """The data directory cannot be created, read or written."""
+
+    title = "Data folder unavailable"
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        super().__init__(
+            f"membank cannot use its data folder {path}: {reason}. "
+            "Choose a writable folder with --data-dir or MEMBANK_HOME, or fix its permissions."
+        )
+
+
+class StoreCorruptError(MembankError):
+    """The SQLite store is damaged or from an unknown (newer) version."""
+
+    title = "Memory store damaged"
+
+
+class VectorIndexError(MembankError):
+    """The vector index (Chroma) failed; it can always be rebuilt from the store."""
+
+    title = "Memory index failed"
+
+
+class NotFoundError(MembankError):
+    """A conversation, message or memory id that does not exist."""
+
+    title = "Not found"

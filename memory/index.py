@@ -1,0 +1,79 @@
+"""The Chroma vector index: a derived copy of SQLite's memories, rebuildable at any time."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from memory.errors import VectorIndexError
+
+log = logging.getLogger(__name__)
+
+
+def collection_name(model_id: str, dim: int) -> str:
+    """One collection per embedding model, so vectors of different models never mix."""
+    safe = re.sub(r"[^a-zA-Z0-9._-]", "-", model_id).strip("-._") or "model"
+    return f"memories-{safe[:200]}-{dim}"
+
+
+class ChromaIndex:
+    """Our own vectors in an embedded Chroma (no embedding function, telemetry off)."""
+
+    def __init__(self, folder: Path, model_id: str, dim: int) -> None:
+        try:
+            import chromadb
+            from chromadb.config import Settings
+
+            folder.mkdir(parents=True, exist_ok=True)
+            self._client: Any = chromadb.PersistentClient(
+                path=str(folder),
+                settings=Settings(anonymized_telemetry=False, allow_reset=False),
+            )
+            self._collection: Any = self._client.get_or_create_collection(
+                collection_name(model_id, dim),
+                embedding_function=None,
+                metadata={"hnsw:space": "cosine", "model_id": model_id, "dim": dim},
+            )
+        except Exception as exc:  # noqa: BLE001 - chroma raises many types
+            raise VectorIndexError(
+                f"The memory index in {folder} could not be opened ({exc}). It holds no data of "
+                "its own: run `membank-cli doctor --rebuild-index` to rebuild it from the store."
+            ) from exc
+        self.folder = folder
+        self.dim = dim
+
+    def upsert(self, ids: Sequence[str], vectors: npt.NDArray[np.float32]) -> None:
+        """Add or replace vectors (idempotent, so a retry after a crash never duplicates)."""
+        for start in range(0, len(ids), 5000):
+            self._collection.upsert(
+                ids=list(ids[start : start + 5000]), embeddings=vectors[start : start + 5000]
+            )
+
+    def delete(self, ids: Sequence[str]) -> None:
+        if ids:
+            self._collection.delete(ids=list(ids))
+
+    def query(self, vector: npt.NDArray[np.float32], n: int) -> list[tuple[str, float]]:
+        """(id, cosine similarity) of the `n` nearest vectors, best first."""
+        count = self.count()
+        if count == 0:
+            return []
+        result = self._collection.query(
+            query_embeddings=[vector], n_results=min(n, count), include=["distances"]
+        )
+        ids = result["ids"][0]
+        distances = result["distances"][0]
+        return [(i, 1.0 - float(d)) for i, d in zip(ids, distances, strict=True)]
+
+    def count(self) -> int:
+        return int(self._collection.count())
+
+    def ids(self) -> set[str]:
+        result = self._collection.get(include=[])
+        return set(result["ids"])

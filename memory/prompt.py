@@ -1,0 +1,115 @@
+"""Prompt assembly: date, persona, summary, recalled memories with dates, recent turns, budgeted."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from memory.records import Kind, Memory, Message, Recalled
+from models.protocols import ChatMessage
+
+SYSTEM_INTRO = (
+    "You are membank, a friendly personal assistant that runs privately on the user's computer "
+    "and remembers what the user told you in earlier conversations."
+)
+MEMORY_RULES = (
+    "Use these memories when they help to answer. If they do not hold the answer, say that you "
+    "do not remember. Never invent memories."
+)
+
+
+def how_long_ago(then: datetime, now: datetime) -> str:
+    days = (now.date() - then.astimezone(now.tzinfo).date()).days
+    if days <= 0:
+        return "today"
+    if days == 1:
+        return "yesterday"
+    if days < 14:
+        return f"{days} days ago"
+    if days < 60:
+        return f"{days // 7} weeks ago"
+    if days < 730:
+        return f"{days // 30} months ago"
+    return f"{days // 365} years ago"
+
+
+def format_when(when: datetime, now: datetime) -> str:
+    local = when.astimezone(now.tzinfo)
+    return f"{local:%A %d %B %Y}, {how_long_ago(when, now)}"
+
+
+def memory_line(memory: Memory, now: datetime) -> str:
+    label = {
+        Kind.TURN: "The user said",
+        Kind.NOTE: "The user asked you to remember",
+        Kind.FACT: "Fact",
+    }.get(memory.kind, memory.kind.value.replace("_", " ").capitalize())
+    text = " ".join(memory.text.split())
+    return f"- [{format_when(memory.event_time, now)}] {label}: {text}"
+
+
+@dataclass(frozen=True)
+class Prompt:
+    messages: list[ChatMessage]
+    used: list[Recalled]  # the recalled memories that made it into the prompt
+    tokens: int
+
+
+@dataclass(frozen=True)
+class PromptBudget:
+    context_size: int = 4096
+    reply_tokens: int = 512
+    memory_share: float = 0.4  # of what remains after the reply, at most this for memories
+
+
+class PromptBuilder:
+    def __init__(self, count_tokens: Callable[[str], int], budget: PromptBudget) -> None:
+        self.count_tokens = count_tokens
+        self.budget = budget
+
+    def build(
+        self,
+        user_text: str,
+        now: datetime,
+        recalled: Sequence[Recalled],
+        history: Sequence[Message],
+        *,
+        persona: str = "",
+        summary: str = "",
+    ) -> Prompt:
+        b = self.budget
+        available = b.context_size - b.reply_tokens - self.count_tokens(user_text) - 32
+        header = [SYSTEM_INTRO, f"Now: {now:%A %d %B %Y, %H:%M}."]
+        if persona:
+            header.append(f"What you know about the user's personality and preferences:\n{persona}")
+        if summary:
+            header.append(f"Summary of your past conversations:\n{summary}")
+        system = "\n\n".join(header)
+        spent = self.count_tokens(system)
+        memory_budget = int(max(0, available - spent) * b.memory_share)
+        lines: list[str] = []
+        used: list[Recalled] = []
+        memory_tokens = 0
+        for item in recalled:
+            line = memory_line(item.memory, now)
+            cost = self.count_tokens(line) + 1
+            if memory_tokens + cost > memory_budget:
+                continue
+            lines.append(line)
+            used.append(item)
+            memory_tokens += cost
+        if lines:
+            block = "What you remember (most relevant first):\n" + "\n".join(lines)
+            system = f"{system}\n\n{block}\n\n{MEMORY_RULES}"
+        spent = self.count_tokens(system)
+        turns: list[ChatMessage] = []
+        for message in reversed(history):
+            cost = self.count_tokens(message.text) + 8
+            if spent + cost > available:
+                break
+            turns.insert(0, {"role": message.role, "content": message.text})
+            spent += cost
+        messages: list[ChatMessage] = [{"role": "system", "content": system}, *turns]
+        messages.append({"role": "user", "content": user_text})
+        return Prompt(messages, used, spent + self.count_tokens(user_text))

@@ -1,0 +1,71 @@
+"""Frozen records the memory layer hands out (rows and Chroma dicts never leave memory/)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    TURN = "turn"  # a user turn of a conversation (short-term memory)
+    NOTE = "note"  # something the user asked to remember
+    SESSION_SUMMARY = "session_summary"
+    DAILY_SUMMARY = "daily_summary"
+    GLOBAL_SUMMARY = "global_summary"
+    FACT = "fact"
+    DAILY_PERSONA = "daily_persona"
+    GLOBAL_PERSONA = "global_persona"
+    REFLECTION = "reflection"
+
+
+class State(StrEnum):
+    ACTIVE = "active"
+    FADED = "faded"  # below the retention threshold: out of recall, restorable
+    SUPERSEDED = "superseded"  # replaced by a newer fact; kept for history
+
+
+@dataclass(frozen=True)
+class Conversation:
+    id: int
+    title: str
+    created_at: datetime
+    updated_at: datetime
+    message_count: int = 0
+
+
+@dataclass(frozen=True)
+class Memory:
+    id: str
+    kind: Kind
+    text: str
+    created_at: datetime
+    event_time: datetime
+    strength: float
+    last_recalled_at: datetime | None
+    pinned: bool
+    state: State
+    conversation_id: int | None = None
+    source_message_ids: tuple[int, ...] = ()
+    recall_count: int = 0
+
+
+@dataclass(frozen=True)
+class Recalled:
+    """A memory found for a query, with why it ranked where it did."""
+
+    memory: Memory
+    score: float
+    similarity: float | None  # cosine similarity to the query (None: keyword hit only)
+    retention: float
+    keyword_rank: int | None = None
+
+
+@dataclass(frozen=True)
+class Message:
+    id: int
+    conversation_id: int
+    role: str
+    text: str
+    created_at: datetime
+    used_memories: tuple[Memory, ...] = field(default=())

@@ -1,0 +1,92 @@
+"""SQLite schema, versioned with PRAGMA user_version; each migration runs in one transaction."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from memory.errors import StoreCorruptError
+
+MIGRATIONS: list[str] = [
+    # 1: conversations, messages, memories (+ keyword index), reply usage, recall events.
+    """
+    CREATE TABLE conversations (
+        id INTEGER PRIMARY KEY,
+        title TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE messages (
+        id INTEGER PRIMARY KEY,
+        conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+        role TEXT NOT NULL CHECK (role IN ('user', 'assistant', 'system')),
+        text TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX messages_by_conversation ON messages(conversation_id, id);
+    CREATE TABLE memories (
+        num INTEGER PRIMARY KEY,              -- stable rowid for the FTS5 index
+        id TEXT NOT NULL UNIQUE,              -- global id (survives export/import)
+        kind TEXT NOT NULL,
+        text TEXT NOT NULL,
+        created_at TEXT NOT NULL,             -- when it was recorded
+        event_time TEXT NOT NULL,             -- when it happened
+        updated_at TEXT NOT NULL,
+        strength REAL NOT NULL DEFAULT 1.0,
+        last_recalled_at TEXT,
+        recall_count INTEGER NOT NULL DEFAULT 0,
+        pinned INTEGER NOT NULL DEFAULT 0,
+        state TEXT NOT NULL DEFAULT 'active',
+        conversation_id INTEGER REFERENCES conversations(id) ON DELETE SET NULL,
+        source_message_ids TEXT NOT NULL DEFAULT '[]',
+        indexed INTEGER NOT NULL DEFAULT 0    -- 1 once its vector is in the Chroma index
+    );
+    CREATE INDEX memories_by_kind ON memories(kind, event_time);
+    CREATE INDEX memories_unindexed ON memories(indexed) WHERE indexed = 0;
+    CREATE VIRTUAL TABLE memories_fts USING fts5(
+        text, content='memories', content_rowid='num', tokenize='porter unicode61'
+    );
+    CREATE TRIGGER memories_ai AFTER INSERT ON memories BEGIN
+        INSERT INTO memories_fts(rowid, text) VALUES (new.num, new.text);
+    END;
+    CREATE TRIGGER memories_ad AFTER DELETE ON memories BEGIN
+        INSERT INTO memories_fts(memories_fts, rowid, text) VALUES ('delete', old.num, old.text);
+    END;
+    CREATE TRIGGER memories_au AFTER UPDATE OF text ON memories BEGIN
+        INSERT INTO memories_fts(memories_fts, rowid, text) VALUES ('delete', old.num, old.text);
+        INSERT INTO memories_fts(rowid, text) VALUES (new.num, new.text);
+    END;
+    CREATE TABLE reply_memories (
+        message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+        memory_id TEXT NOT NULL REFERENCES memories(id) ON DELETE CASCADE,
+        rank INTEGER NOT NULL,
+        score REAL NOT NULL,
+        PRIMARY KEY (message_id, memory_id)
+    );
+    CREATE INDEX reply_memories_by_memory ON reply_memories(memory_id);
+    CREATE TABLE recall_events (
+        memory_id TEXT NOT NULL REFERENCES memories(id) ON DELETE CASCADE,
+        at TEXT NOT NULL,
+        message_id INTEGER REFERENCES messages(id) ON DELETE SET NULL,
+        strength_after REAL NOT NULL
+    );
+    CREATE INDEX recall_events_by_memory ON recall_events(memory_id, at);
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Bring the database to SCHEMA_VERSION; returns the version it was at before."""
+    version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    if version > SCHEMA_VERSION:
+        raise StoreCorruptError(
+            f"This memory store was written by a newer membank (schema {version}, this app knows "
+            f"{SCHEMA_VERSION}). Update membank, or open another data folder."
+        )
+    for number in range(version, SCHEMA_VERSION):
+        # executescript commits first, so run each migration as one explicit transaction.
+        conn.executescript(
+            f"BEGIN;\n{MIGRATIONS[number]}\nPRAGMA user_version = {number + 1};\nCOMMIT;"
+        )
+    return version

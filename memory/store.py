@@ -1,0 +1,320 @@
+"""The SQLite store: the single source of truth for conversations, messages and memories."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from memory.clock import from_db, to_db
+from memory.errors import DataDirError, NotFoundError, StoreCorruptError
+from memory.records import Conversation, Kind, Memory, Message, State
+from memory.schema import migrate
+
+_WORD = re.compile(r"[\w']+", re.UNICODE)
+# Words too common to say anything in a keyword search.
+STOP_WORDS = frozenset(
+    """a about after again all am an and any are as at be because been before being both but by
+    can could did do does doing down during each few for from further had has have having he her
+    here hers him his how i if in into is it its just me more most my myself no nor not now of
+    off on once only or other our ours out over own same she should so some such than that the
+    their theirs them then there these they this those through to too under until up very was we
+    were what when where which while who whom why will with would you your yours yourself""".split()
+)
+
+
+def keyword_query(text: str) -> str:
+    """An FTS5 OR-query of the meaningful words in `text` ("" when there are none)."""
+    words = [w.strip("'").lower() for w in _WORD.findall(text)]
+    terms = sorted({w for w in words if w and w not in STOP_WORDS and len(w) > 1})
+    return " OR ".join(f'"{w}"' for w in terms)
+
+
+class SQLiteStore:
+    """All SQLite access. Thread-safe: one connection, serialised by a lock."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(path, check_same_thread=False, timeout=10)
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            migrate(conn)
+        except sqlite3.DatabaseError as exc:
+            if "not a database" in str(exc) or "malformed" in str(exc):
+                raise StoreCorruptError(
+                    f"The memory store {path} is damaged ({exc}). Restore it from a backup "
+                    "archive, or move it away to start a new one."
+                ) from exc
+            raise DataDirError(str(path.parent), str(exc)) from exc
+        except OSError as exc:
+            raise DataDirError(str(path.parent), exc.strerror or str(exc)) from exc
+        self.db = sqlite_utils.Database(conn)
+        self._lock = threading.RLock()
+
+    def close(self) -> None:
+        with self._lock:
+            self.db.conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite_utils.Database]:
+        with self._lock, self.db.conn:
+            yield self.db
+
+    def _rows(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self.db.query(sql, params))
+
+    # --- conversations -------------------------------------------------------------------
+
+    def create_conversation(self, title: str, now: datetime) -> Conversation:
+        with self.transaction() as db:
+            table = db["conversations"]
+            table.insert({"title": title, "created_at": to_db(now), "updated_at": to_db(now)})
+            return self.conversation(int(table.last_pk))
+
+    def conversation(self, conversation_id: int) -> Conversation:
+        rows = self._rows(
+            "SELECT c.*, (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id) AS n "
+            "FROM conversations c WHERE c.id = ?",
+            [conversation_id],
+        )
+        if not rows:
+            raise NotFoundError(f"There is no conversation {conversation_id}.")
+        return _conversation(rows[0])
+
+    def conversations(self) -> list[Conversation]:
+        rows = self._rows(
+            "SELECT c.*, (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id) AS n "
+            "FROM conversations c ORDER BY c.updated_at DESC, c.id DESC"
+        )
+        return [_conversation(r) for r in rows]
+
+    def rename_conversation(self, conversation_id: int, title: str) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE conversations SET title = ? WHERE id = ?", [title, conversation_id])
+
+    def delete_conversation(self, conversation_id: int) -> None:
+        """Deletes the conversation and its messages; memories made from it stay (unlinked)."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM conversations WHERE id = ?", [conversation_id])
+
+    # --- messages --------------------------------------------------------------------------
+
+    def add_message(self, conversation_id: int, role: str, text: str, now: datetime) -> Message:
+        with self.transaction() as db:
+            table = db["messages"]
+            table.insert(
+                {
+                    "conversation_id": conversation_id,
+                    "role": role,
+                    "text": text,
+                    "created_at": to_db(now),
+                }
+            )
+            message_id = int(table.last_pk)
+            db.execute(
+                "UPDATE conversations SET updated_at = ? WHERE id = ?",
+                [to_db(now), conversation_id],
+            )
+        return Message(message_id, conversation_id, role, text, now)
+
+    def messages(self, conversation_id: int, limit: int | None = None) -> list[Message]:
+        """The conversation's messages, oldest first (the last `limit` if given)."""
+        sql = "SELECT * FROM messages WHERE conversation_id = ? ORDER BY id DESC"
+        params: list[Any] = [conversation_id]
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        rows = list(reversed(self._rows(sql, params)))
+        used = self.used_memories([r["id"] for r in rows if r["role"] == "assistant"])
+        return [
+            Message(
+                r["id"],
+                r["conversation_id"],
+                r["role"],
+                r["text"],
+                from_db(r["created_at"]),
+                tuple(used.get(r["id"], ())),
+            )
+            for r in rows
+        ]
+
+    # --- memories --------------------------------------------------------------------------
+
+    def add_memory(
+        self,
+        kind: Kind,
+        text: str,
+        now: datetime,
+        *,
+        event_time: datetime | None = None,
+        strength: float = 1.0,
+        conversation_id: int | None = None,
+        source_message_ids: Iterable[int] = (),
+        memory_id: str | None = None,
+    ) -> Memory:
+        memory_id = memory_id or uuid.uuid4().hex
+        with self.transaction() as db:
+            db["memories"].insert(
+                {
+                    "id": memory_id,
+                    "kind": str(kind),
+                    "text": text,
+                    "created_at": to_db(now),
+                    "event_time": to_db(event_time or now),
+                    "updated_at": to_db(now),
+                    "strength": strength,
+                    "conversation_id": conversation_id,
+                    "source_message_ids": json.dumps(list(source_message_ids)),
+                    "indexed": 0,
+                }
+            )
+        return self.memory(memory_id)
+
+    def memory(self, memory_id: str) -> Memory:
+        """A memory by id, or by a unique prefix of at least 4 characters."""
+        rows = self._rows("SELECT * FROM memories WHERE id = ?", [memory_id])
+        if not rows and len(memory_id) >= 4:
+            rows = self._rows(
+                "SELECT * FROM memories WHERE id LIKE ? LIMIT 2", [memory_id.replace("%", "") + "%"]
+            )
+            if len(rows) > 1:
+                raise NotFoundError(f"More than one memory id starts with {memory_id!r}.")
+        if not rows:
+            raise NotFoundError(f"There is no memory {memory_id!r}.")
+        return _memory(rows[0])
+
+    def memories_by_ids(self, ids: Sequence[str]) -> dict[str, Memory]:
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self._rows(f"SELECT * FROM memories WHERE id IN ({marks})", list(ids))
+        return {r["id"]: _memory(r) for r in rows}
+
+    def memories(
+        self, *, kinds: Sequence[Kind] | None = None, limit: int = 100, offset: int = 0
+    ) -> list[Memory]:
+        sql = "SELECT * FROM memories"
+        params: list[Any] = []
+        if kinds:
+            sql += f" WHERE kind IN ({','.join('?' * len(kinds))})"
+            params += [str(k) for k in kinds]
+        sql += " ORDER BY event_time DESC, num DESC LIMIT ? OFFSET ?"
+        return [_memory(r) for r in self._rows(sql, [*params, limit, offset])]
+
+    def count_memories(self) -> int:
+        return int(self._rows("SELECT count(*) AS n FROM memories")[0]["n"])
+
+    def keyword_search(self, text: str, limit: int = 50) -> list[tuple[str, float]]:
+        """(memory id, bm25 score; lower is better) of active memories matching `text`'s words."""
+        query = keyword_query(text)
+        if not query:
+            return []
+        rows = self._rows(
+            "SELECT m.id, bm25(memories_fts) AS rank FROM memories_fts "
+            "JOIN memories m ON m.num = memories_fts.rowid "
+            "WHERE memories_fts MATCH ? AND m.state = 'active' ORDER BY rank LIMIT ?",
+            [query, limit],
+        )
+        return [(r["id"], float(r["rank"])) for r in rows]
+
+    def set_indexed(self, ids: Sequence[str], indexed: bool = True) -> None:
+        with self.transaction() as db:
+            db.conn.executemany(
+                "UPDATE memories SET indexed = ? WHERE id = ?", [(int(indexed), i) for i in ids]
+            )
+
+    def unindexed(self, limit: int = 1000) -> list[Memory]:
+        rows = self._rows("SELECT * FROM memories WHERE indexed = 0 LIMIT ?", [limit])
+        return [_memory(r) for r in rows]
+
+    def all_memory_ids(self) -> set[str]:
+        return {r["id"] for r in self._rows("SELECT id FROM memories")}
+
+    def record_recall(
+        self, memory_ids: Sequence[str], now: datetime, message_id: int | None, boost: float
+    ) -> None:
+        """Strengthen memories that were used: S += boost, t resets (last_recalled_at = now)."""
+        with self.transaction() as db:
+            for memory_id in memory_ids:
+                db.execute(
+                    "UPDATE memories SET strength = strength + ?, last_recalled_at = ?, "
+                    "recall_count = recall_count + 1 WHERE id = ?",
+                    [boost, to_db(now), memory_id],
+                )
+                strength = db.execute(
+                    "SELECT strength FROM memories WHERE id = ?", [memory_id]
+                ).fetchone()[0]
+                db["recall_events"].insert(
+                    {
+                        "memory_id": memory_id,
+                        "at": to_db(now),
+                        "message_id": message_id,
+                        "strength_after": strength,
+                    }
+                )
+
+    def record_reply_memories(self, message_id: int, ranked: Sequence[tuple[str, float]]) -> None:
+        with self.transaction() as db:
+            db["reply_memories"].insert_all(
+                {"message_id": message_id, "memory_id": mid, "rank": i, "score": score}
+                for i, (mid, score) in enumerate(ranked)
+            )
+
+    def used_memories(self, message_ids: Sequence[int]) -> dict[int, list[Memory]]:
+        if not message_ids:
+            return {}
+        marks = ",".join("?" * len(message_ids))
+        rows = self._rows(
+            f"SELECT r.message_id AS used_by, m.* FROM reply_memories r "
+            f"JOIN memories m ON m.id = r.memory_id WHERE r.message_id IN ({marks}) "
+            f"ORDER BY r.message_id, r.rank",
+            list(message_ids),
+        )
+        used: dict[int, list[Memory]] = {}
+        for r in rows:
+            used.setdefault(r["used_by"], []).append(_memory(r))
+        return used
+
+
+    def replies_using(self, memory_id: str) -> list[int]:
+        rows = self._rows(
+            "SELECT message_id FROM reply_memories WHERE memory_id = ? ORDER BY message_id",
+            [memory_id],
+        )
+        return [int(r["message_id"]) for r in rows]
+
+
+def _conversation(r: dict[str, Any]) -> Conversation:
+    return Conversation(
+        r["id"], r["title"], from_db(r["created_at"]), from_db(r["updated_at"]), int(r.get("n", 0))
+    )
+
+
+def _memory(r: dict[str, Any]) -> Memory:
+    return Memory(
+        id=r["id"],
+        kind=Kind(r["kind"]),
+        text=r["text"],
+        created_at=from_db(r["created_at"]),
+        event_time=from_db(r["event_time"]),
+        strength=float(r["strength"]),
+        last_recalled_at=from_db(r["last_recalled_at"]) if r["last_recalled_at"] else None,
+        pinned=bool(r["pinned"]),
+        state=State(r["state"]),
+        conversation_id=r["conversation_id"],
+        source_message_ids=tuple(json.loads(r["source_message_ids"] or "[]")),
+        recall_count=int(r["recall_count"]),
+    )

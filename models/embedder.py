@@ -1,0 +1,62 @@
+"""Sentence embeddings with sentence-transformers, offline, from a local model folder."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from models.errors import ModelLoadError
+
+log = logging.getLogger(__name__)
+
+
+class SentenceEmbedder:
+    """Normalized float32 vectors from a sentence-transformers folder (imports torch: slow)."""
+
+    def __init__(self, folder: Path, model_id: str, *, batch_size: int = 64) -> None:
+        # Never reach for a model hub: the folder is all there is.
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+        self.batch_size = batch_size
+        self.model_id = model_id
+        try:
+            from sentence_transformers import SentenceTransformer
+
+            self._model: Any = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
+        except Exception as exc:  # noqa: BLE001 - any failure here means "cannot load"
+            raise ModelLoadError(str(folder), f"sentence-transformers could not load it ({exc})") from exc
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or getattr(
+            self._model, "get_sentence_embedding_dimension"
+        )
+        dim = get_dim()
+        if not dim:
+            raise ModelLoadError(str(folder), "the model does not say its embedding size")
+        self._dim = int(dim)
+        self._lock = threading.Lock()
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        if not texts:
+            return np.zeros((0, self._dim), dtype=np.float32)
+        with self._lock:
+            vectors = self._model.encode(
+                list(texts),
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        return np.asarray(vectors, dtype=np.float32)
+
