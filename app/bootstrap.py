@@ -38,6 +38,8 @@ class Runtime:
     def close(self) -> None:
         if self.service.llm is not None:
             self.service.llm.close()
+        if self.service.bank is not None:
+            self.service.bank.close()
         self.store.close()
         self.lock.release()
 

@@ -198,7 +198,9 @@ def memory_json(memory: Memory, retention: float) -> dict[str, Any]:
         "event_time": memory.event_time.isoformat(),
         "strength": memory.strength,
         "retention": round(retention, 4),
-        "last_recalled_at": memory.last_recalled_at.isoformat() if memory.last_recalled_at else None,
+        "last_recalled_at": memory.last_recalled_at.isoformat()
+        if memory.last_recalled_at
+        else None,
         "recall_count": memory.recall_count,
         "pinned": memory.pinned,
         "state": str(memory.state),

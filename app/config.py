@@ -105,7 +105,9 @@ def load_config(path: Path) -> Config:
     try:
         raw: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"The settings file {path} cannot be read: {exc}. Fix or delete it.")
+        raise ConfigError(
+            f"The settings file {path} cannot be read: {exc}. Fix or delete it."
+        ) from exc
     try:
         return Config.model_validate(raw)
     except ValidationError as exc:

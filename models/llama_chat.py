@@ -1,4 +1,4 @@
-"""Chat with a GGUF model in-process through llama-cpp-python (GPU offload where the build has it)."""
+"""Chat with a GGUF model in-process through llama-cpp-python (GPU offload where built in)."""
 
 from __future__ import annotations
 

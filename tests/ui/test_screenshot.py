@@ -1,0 +1,66 @@
+"""The main window in a real X11 window under Xvfb, saved as a PNG to look at."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from PySide6.QtGui import QImage
+
+from tests.conftest import ARTIFACTS
+
+pytestmark = [pytest.mark.gui, pytest.mark.model, pytest.mark.slow]
+
+
+@pytest.fixture
+def xvfb_display() -> str:
+    if shutil.which("Xvfb") is None:
+        pytest.skip("Xvfb is not installed (apt-get install xvfb); .ci/run installs it")
+    display = f":{90 + os.getpid() % 50}"
+    proc = subprocess.Popen(
+        ["Xvfb", display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    socket = Path(f"/tmp/.X11-unix/X{display[1:]}")
+    deadline = time.monotonic() + 10
+    while not socket.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield display
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def _distinct_colours(image: QImage) -> int:
+    step = max(1, image.width() // 64)
+    return len(
+        {
+            image.pixel(x, y)
+            for x in range(0, image.width(), step)
+            for y in range(0, image.height(), step)
+        }
+    )
+
+
+def test_main_window_renders_under_xvfb(xvfb_display: str, tmp_path: Path) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    out = ARTIFACTS / "main_window.png"
+    env = {**os.environ, "DISPLAY": xvfb_display, "QT_QPA_PLATFORM": "xcb"}
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.ui.screenshot_app", str(out), str(tmp_path / "data")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    image = QImage(str(out))
+    assert image.width() >= 800 and image.height() >= 500
+    assert _distinct_colours(image) > 10  # a real drawn window, not a blank rectangle
+    screen = QImage(str(out.with_name("main_window-screen.png")))
+    assert _distinct_colours(screen) > 10

@@ -1,0 +1,75 @@
+"""The long-lived worker that owns the chat model: loads models, streams replies."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+from app.bootstrap import Runtime, load_models
+from app.service import RecallEvent, ReplyEvent, TokenEvent
+from models.errors import MembankError
+
+log = logging.getLogger(__name__)
+
+
+class ChatWorker(QObject):
+    """Lives on its own QThread; every slot runs there. Signals reach GUI-thread slots queued."""
+
+    status_changed = Signal(str)
+    models_ready = Signal()
+    models_failed = Signal(str, str)  # title, message
+    conversation_created = Signal(object)  # Conversation
+    memories_recalled = Signal(object)  # RecallEvent
+    token_received = Signal(str)
+    reply_finished = Signal(object)  # ReplyEvent
+    reply_failed = Signal(str, str)
+
+    def __init__(self, runtime: Runtime) -> None:
+        super().__init__()
+        self.runtime = runtime
+        self._cancel = threading.Event()
+
+    def cancel(self) -> None:
+        """Called from the GUI thread: the stream loop stops before the next token."""
+        self._cancel.set()
+
+    @Slot()
+    def load_models(self) -> None:
+        if self.runtime.service.ready:
+            self.models_ready.emit()
+            return
+        try:
+            load_models(self.runtime, self.status_changed.emit)
+        except MembankError as exc:
+            log.error("model loading failed: %s", exc)
+            self.models_failed.emit(exc.title, str(exc))
+            return
+        except Exception as exc:  # noqa: BLE001 - report, never kill the worker thread
+            log.exception("model loading crashed")
+            self.models_failed.emit("Model loading failed", f"{type(exc).__name__}: {exc}")
+            return
+        self.models_ready.emit()
+
+    @Slot(int, str)
+    def send(self, conversation_id: int, text: str) -> None:
+        self._cancel.clear()
+        service = self.runtime.service
+        try:
+            if conversation_id <= 0:
+                conversation = service.new_conversation()
+                conversation_id = conversation.id
+                self.conversation_created.emit(conversation)
+            for event in service.send(conversation_id, text, cancel=self._cancel):
+                if isinstance(event, TokenEvent):
+                    self.token_received.emit(event.text)
+                elif isinstance(event, RecallEvent):
+                    self.memories_recalled.emit(event)
+                elif isinstance(event, ReplyEvent):
+                    self.reply_finished.emit(event)
+        except MembankError as exc:
+            self.reply_failed.emit(exc.title, str(exc))
+        except Exception as exc:  # noqa: BLE001
+            log.exception("reply failed")
+            self.reply_failed.emit("The reply failed", f"{type(exc).__name__}: {exc}")

@@ -1,0 +1,44 @@
+"""The one place that turns errors into dialogs; plus a crash hook that logs and tells the user."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import traceback
+from types import TracebackType
+
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from models.errors import MembankError
+
+log = logging.getLogger(__name__)
+
+
+def show_error(parent: QWidget | None, error: BaseException | tuple[str, str]) -> None:
+    if isinstance(error, tuple):
+        title, message = error
+    elif isinstance(error, MembankError):
+        title, message = error.title, str(error)
+    else:
+        title, message = "Something went wrong", f"{type(error).__name__}: {error}"
+    box = QMessageBox(
+        QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok, parent
+    )
+    box.setObjectName("errorDialog")
+    box.open()
+
+
+def install_excepthook() -> None:
+    """Unexpected exceptions in slots are logged and shown instead of silently lost."""
+
+    def hook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
+        log.critical("unhandled error:\n%s", "".join(traceback.format_exception(kind, value, tb)))
+        show_error(
+            None,
+            (
+                "membank hit an unexpected error",
+                f"{kind.__name__}: {value}\n\nYour memories are safe. Details are in the log file.",
+            ),
+        )
+
+    sys.excepthook = hook

@@ -1,0 +1,341 @@
+"""The main window: conversations, the streaming chat, and the memories each reply used."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from PySide6.QtCore import QThread, QTimer, QUrl, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.bootstrap import Runtime
+from app.service import RecallEvent, ReplyEvent
+from memory.records import Conversation, Memory, Message
+from ui import transcript
+from ui.chat_input import ChatInput
+from ui.chat_worker import ChatWorker
+from ui.errors import show_error
+from ui.tasks import TaskRunner
+
+log = logging.getLogger(__name__)
+ROLE_ID = 0x0100  # Qt.UserRole
+
+
+class MainWindow(QMainWindow):
+    send_requested = Signal(int, str)  # to the worker thread
+    load_requested = Signal()
+    token_shown = Signal(str)  # GUI-thread echoes of the worker's signals
+    reply_shown = Signal(object)  # ReplyEvent, once the reply is on screen
+    models_loaded = Signal()
+
+    def __init__(self, runtime: Runtime) -> None:
+        super().__init__()
+        self.runtime = runtime
+        self.setWindowTitle("membank")
+        self.resize(1100, 720)
+        self.tasks = TaskRunner(self)
+        self.conversation_id = 0  # 0: a new conversation starts with the next message
+        self.messages: list[Message] = []
+        self.streaming: str | None = None
+        self.models_ready = False
+        self._build()
+        self._build_menu()
+        self._render_timer = QTimer(self, singleShot=True, interval=40)
+        self._render_timer.timeout.connect(self._render)
+        self._start_worker()
+        self.refresh_conversations()
+
+    # --- construction ----------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.conversation_list = QListWidget()
+        self.conversation_list.setObjectName("conversationList")
+        self.conversation_list.currentItemChanged.connect(self._on_conversation_selected)
+        new_button = QPushButton("New")
+        new_button.clicked.connect(self.new_conversation)
+        rename_button = QPushButton("Rename")
+        rename_button.clicked.connect(self.rename_conversation)
+        delete_button = QPushButton("Delete")
+        delete_button.clicked.connect(self.delete_conversation)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.addWidget(QLabel("<b>Conversations</b>"))
+        left_layout.addWidget(self.conversation_list)
+        buttons = QHBoxLayout()
+        for b in (new_button, rename_button, delete_button):
+            buttons.addWidget(b)
+        left_layout.addLayout(buttons)
+
+        self.transcript = QTextBrowser()
+        self.transcript.setObjectName("transcript")
+        self.transcript.setOpenLinks(False)
+        self.transcript.anchorClicked.connect(self._on_link)
+        self.input = ChatInput()
+        self.input.submitted.connect(self.send)
+        self.send_button = QPushButton("Send")
+        self.send_button.setEnabled(False)
+        self.send_button.clicked.connect(lambda: self.send(self.input.toPlainText()))
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setEnabled(False)
+        self.stop_button.setShortcut(QKeySequence("Esc"))
+        self.stop_button.clicked.connect(self.stop)
+        center = QWidget()
+        center_layout = QVBoxLayout(center)
+        center_layout.addWidget(self.transcript, 1)
+        row = QHBoxLayout()
+        row.addWidget(self.input, 1)
+        side = QVBoxLayout()
+        side.addWidget(self.send_button)
+        side.addWidget(self.stop_button)
+        row.addLayout(side)
+        center_layout.addLayout(row)
+
+        self.memory_title = QLabel("<b>Memories used</b>")
+        self.memory_panel = QListWidget()
+        self.memory_panel.setObjectName("memoryPanel")
+        self.memory_panel.setWordWrap(True)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.addWidget(self.memory_title)
+        right_layout.addWidget(self.memory_panel)
+
+        splitter = QSplitter()
+        splitter.addWidget(left)
+        splitter.addWidget(center)
+        splitter.addWidget(right)
+        splitter.setSizes([220, 600, 280])
+        self.setCentralWidget(splitter)
+        self.status_label = QLabel("Starting…")
+        self.statusBar().addWidget(self.status_label, 1)
+
+    def _build_menu(self) -> None:
+        menu = self.menuBar().addMenu("&File")
+        for text, shortcut, slot in (
+            ("&New conversation", QKeySequence.StandardKey.New, self.new_conversation),
+            ("&Remember…", QKeySequence("Ctrl+Shift+M"), self.remember_dialog),
+            ("&Quit", QKeySequence.StandardKey.Quit, self.close),
+        ):
+            action = QAction(text, self)
+            action.setShortcut(shortcut)
+            action.triggered.connect(slot)
+            menu.addAction(action)
+
+    def _start_worker(self) -> None:
+        self.worker_thread = QThread(self)
+        self.worker_thread.setObjectName("membank-llm")
+        self.worker = ChatWorker(self.runtime)
+        self.worker.moveToThread(self.worker_thread)
+        self.send_requested.connect(self.worker.send)
+        self.load_requested.connect(self.worker.load_models)
+        self.worker.status_changed.connect(self._on_status)
+        self.worker.models_ready.connect(self._on_models_ready)
+        self.worker.models_failed.connect(self._on_models_failed)
+        self.worker.conversation_created.connect(self._on_conversation_created)
+        self.worker.memories_recalled.connect(self._on_recalled)
+        self.worker.token_received.connect(self._on_token)
+        self.worker.reply_finished.connect(self._on_reply_finished)
+        self.worker.reply_failed.connect(self._on_reply_failed)
+        self.worker_thread.start()
+        self.load_requested.emit()
+
+    # --- conversations ---------------------------------------------------------------------
+
+    def refresh_conversations(self) -> None:
+        def done(conversations: list[Conversation]) -> None:
+            self.conversation_list.blockSignals(True)
+            self.conversation_list.clear()
+            for c in conversations:
+                item = QListWidgetItem(c.title)
+                item.setData(ROLE_ID, c.id)
+                item.setToolTip(f"{c.message_count} messages · {c.updated_at.astimezone():%c}")
+                self.conversation_list.addItem(item)
+                if c.id == self.conversation_id:  # as it is when the list arrives
+                    self.conversation_list.setCurrentItem(item)
+            self.conversation_list.blockSignals(False)
+
+        self.tasks.run(self.runtime.service.conversations, done, self._show_error)
+
+    def new_conversation(self) -> None:
+        if self.streaming is not None:
+            return
+        self.conversation_id = 0
+        self.messages = []
+        self.conversation_list.clearSelection()
+        self.conversation_list.setCurrentItem(None)
+        self.memory_panel.clear()
+        self._render()
+        self.input.setFocus()
+
+    def rename_conversation(self) -> None:
+        item = self.conversation_list.currentItem()
+        if item is None:
+            return
+        title, ok = QInputDialog.getText(self, "Rename conversation", "Title:", text=item.text())
+        if ok and title.strip():
+            cid = int(item.data(ROLE_ID))
+            self.tasks.run(
+                lambda: self.runtime.service.rename_conversation(cid, title),
+                lambda _: self.refresh_conversations(),
+                self._show_error,
+            )
+
+    def delete_conversation(self) -> None:
+        item = self.conversation_list.currentItem()
+        if item is None or self.streaming is not None:
+            return
+        answer = QMessageBox.question(
+            self,
+            "Delete conversation",
+            f"Delete “{item.text()}” and its messages? Memories made from it are kept.",
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        cid = int(item.data(ROLE_ID))
+        self.tasks.run(
+            lambda: self.runtime.service.delete_conversation(cid),
+            lambda _: (self.new_conversation(), self.refresh_conversations()),
+            self._show_error,
+        )
+
+    def _on_conversation_selected(self, item: QListWidgetItem | None, _: Any = None) -> None:
+        if item is None or self.streaming is not None:
+            return
+        cid = int(item.data(ROLE_ID))
+        self.conversation_id = cid
+        self.tasks.run(
+            lambda: self.runtime.service.messages(cid), self._show_messages, self._show_error
+        )
+
+    def _show_messages(self, messages: list[Message]) -> None:
+        self.messages = messages
+        self._render()
+        last = next((m for m in reversed(messages) if m.role == "assistant"), None)
+        self._show_used(last.used_memories if last else ())
+
+    # --- chat ------------------------------------------------------------------------------
+
+    def send(self, text: str) -> None:
+        text = text.strip()
+        if not text or not self.models_ready or self.streaming is not None:
+            return
+        self.input.clear()
+        self.streaming = ""
+        self.send_button.setEnabled(False)
+        self.stop_button.setEnabled(True)
+        self.status_label.setText("Recalling memories…")
+        self.send_requested.emit(self.conversation_id, text)
+
+    def stop(self) -> None:
+        if self.streaming is not None:
+            self.worker.cancel()
+            self.status_label.setText("Stopping…")
+
+    def _on_conversation_created(self, conversation: Conversation) -> None:
+        self.conversation_id = conversation.id
+
+    def _on_recalled(self, event: RecallEvent) -> None:
+        self.messages.append(event.user_message)
+        self._show_used(tuple(r.memory for r in event.memories))
+        self.status_label.setText("Writing…")
+        self._render()
+
+    def _on_token(self, text: str) -> None:
+        if self.streaming is None:
+            return
+        self.streaming += text
+        if not self._render_timer.isActive():
+            self._render_timer.start()
+        self.token_shown.emit(text)
+
+    def _on_reply_finished(self, event: ReplyEvent) -> None:
+        self.streaming = None
+        self.messages.append(event.message)
+        self._render_timer.stop()
+        self._render()
+        self._show_used(event.message.used_memories)
+        self._ready_for_input("Stopped." if event.stopped else "Ready")
+        self.refresh_conversations()
+        self.reply_shown.emit(event)
+
+    def _on_reply_failed(self, title: str, message: str) -> None:
+        self.streaming = None
+        self._render()
+        self._ready_for_input("The reply failed.")
+        show_error(self, (title, message))
+
+    def _ready_for_input(self, status: str) -> None:
+        self.send_button.setEnabled(self.models_ready)
+        self.stop_button.setEnabled(False)
+        self.status_label.setText(status)
+
+    def _render(self) -> None:
+        self.transcript.setMarkdown(transcript.render(self.messages, self.streaming))
+        bar = self.transcript.verticalScrollBar()
+        bar.setValue(bar.maximum())
+
+    def _on_link(self, url: QUrl) -> None:
+        text = url.toString()
+        if text.startswith(transcript.REPLY_LINK):
+            reply_id = int(text[len(transcript.REPLY_LINK) :])
+            for m in self.messages:
+                if m.id == reply_id:
+                    self._show_used(m.used_memories)
+
+    def _show_used(self, memories: tuple[Memory, ...] | list[Memory]) -> None:
+        self.memory_panel.clear()
+        now = self.runtime.clock.now()
+        for memory in memories:
+            item = QListWidgetItem(transcript.memory_label(memory, now))
+            item.setToolTip(f"{memory.kind} · strength {memory.strength:.1f} · id {memory.id[:8]}")
+            self.memory_panel.addItem(item)
+        self.memory_title.setText(f"<b>Memories used</b> ({len(memories)})")
+
+    # --- memories --------------------------------------------------------------------------
+
+    def remember_dialog(self) -> None:
+        text, ok = QInputDialog.getMultiLineText(self, "Remember", "What should membank remember?")
+        if ok and text.strip() and self.models_ready:
+            self.tasks.run(
+                lambda: self.runtime.service.remember(text),
+                lambda m: self.status_label.setText(f"Remembered: {m.text[:60]}"),
+                self._show_error,
+            )
+
+    # --- status and lifecycle --------------------------------------------------------------
+
+    def _on_status(self, text: str) -> None:
+        self.status_label.setText(text)
+
+    def _on_models_ready(self) -> None:
+        self.models_ready = True
+        llm = self.runtime.service.llm
+        self._ready_for_input(f"Ready · {llm.model_id if llm else ''}")
+        self.models_loaded.emit()
+
+    def _on_models_failed(self, title: str, message: str) -> None:
+        self.status_label.setText(f"{title}: see the message")
+        show_error(self, (title, message))
+
+    def _show_error(self, error: BaseException) -> None:
+        show_error(self, error)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        self.worker.cancel()
+        self.worker_thread.quit()
+        self.worker_thread.wait()
+        self.tasks.shutdown()
+        super().closeEvent(event)

@@ -1,0 +1,58 @@
+"""Store work off the GUI thread: one serial executor, results delivered back on the GUI thread."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+log = logging.getLogger(__name__)
+
+
+class TaskRunner(QObject):
+    """Runs functions one at a time on a worker thread (like Anki's collection executor)."""
+
+    _completed = Signal(object, object, object)  # callback, result, error
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="membank-store")
+        self._completed.connect(self._on_completed)
+        self._pending = 0
+
+    @property
+    def busy(self) -> bool:
+        return self._pending > 0
+
+    def run(
+        self,
+        fn: Callable[[], Any],
+        on_done: Callable[[Any], None] | None = None,
+        on_error: Callable[[BaseException], None] | None = None,
+    ) -> None:
+        self._pending += 1
+
+        def finished(future: Future[Any]) -> None:
+            error = future.exception()
+            # Emitting from the worker thread queues the call onto the GUI thread.
+            self._completed.emit((on_done, on_error), None if error else future.result(), error)
+
+        self._executor.submit(fn).add_done_callback(finished)
+
+    @Slot(object, object, object)
+    def _on_completed(self, callbacks: Any, result: Any, error: Any) -> None:
+        self._pending -= 1
+        on_done, on_error = callbacks
+        if error is not None:
+            if on_error is not None:
+                on_error(error)
+            else:
+                log.error("background task failed", exc_info=error)
+        elif on_done is not None:
+            on_done(result)
+
+    def shutdown(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)
