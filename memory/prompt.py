@@ -14,8 +14,8 @@ SYSTEM_INTRO = (
     "and remembers what the user told you in earlier conversations."
 )
 MEMORY_RULES = (
-    "Use these memories when they help to answer. If they do not hold the answer, say that you "
-    "do not remember. Never invent memories."
+    "Answer the user's message in one or two sentences, using these memories where they help. "
+    "If they do not hold the answer, say that you do not remember. Never invent memories."
 )
 
 
@@ -40,13 +40,13 @@ def format_when(when: datetime, now: datetime) -> str:
 
 
 def memory_line(memory: Memory, now: datetime) -> str:
-    label = {
-        Kind.TURN: "The user said",
-        Kind.NOTE: "The user asked you to remember",
-        Kind.FACT: "Fact",
-    }.get(memory.kind, memory.kind.value.replace("_", " ").capitalize())
+    # The user's own words need no label (the tiny model answers best from plain lines);
+    # derived memories say what they are.
+    label = (
+        "" if memory.kind in (Kind.TURN, Kind.NOTE) else f"({memory.kind.value.replace('_', ' ')}) "
+    )
     text = " ".join(memory.text.split())
-    return f"- [{format_when(memory.event_time, now)}] {label}: {text}"
+    return f"- [{format_when(memory.event_time, now)}] {label}{text}"
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,7 @@ class PromptBuilder:
             used.append(item)
             memory_tokens += cost
         if lines:
-            block = "What you remember (most relevant first):\n" + "\n".join(lines)
+            block = "What the user told you before (most relevant first):\n" + "\n".join(lines)
             system = f"{system}\n\n{block}\n\n{MEMORY_RULES}"
         spent = self.count_tokens(system)
         turns: list[ChatMessage] = []

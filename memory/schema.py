@@ -71,6 +71,32 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX recall_events_by_memory ON recall_events(memory_id, at);
     """,
+    # 2: the MemoryBank hierarchy: links between derived and source memories, supersession,
+    #    user-locked entries, idempotency keys for derived items, and scheduler job runs.
+    """
+    ALTER TABLE memories ADD COLUMN locked INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE memories ADD COLUMN superseded_by TEXT;
+    ALTER TABLE memories ADD COLUMN derive_key TEXT;
+    CREATE UNIQUE INDEX memories_by_derive_key ON memories(derive_key)
+        WHERE derive_key IS NOT NULL;
+    CREATE TABLE memory_links (
+        memory_id TEXT NOT NULL REFERENCES memories(id) ON DELETE CASCADE,
+        source_id TEXT NOT NULL REFERENCES memories(id) ON DELETE CASCADE,
+        relation TEXT NOT NULL,               -- derived_from | supersedes | merged_into
+        PRIMARY KEY (memory_id, source_id, relation)
+    );
+    CREATE INDEX memory_links_by_source ON memory_links(source_id);
+    CREATE TABLE job_runs (
+        id INTEGER PRIMARY KEY,
+        job TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        status TEXT NOT NULL,                 -- running | ok | failed
+        counts TEXT NOT NULL DEFAULT '{}',
+        error TEXT
+    );
+    CREATE INDEX job_runs_by_job ON job_runs(job, started_at);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

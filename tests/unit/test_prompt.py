@@ -124,16 +124,10 @@ def test_memories_appear_with_their_dates_and_age_and_the_rules() -> None:
     ]
     prompt = builder().build("Where does Alice live?", T0, items, [])
     system = system_of(prompt.messages)
-    assert (
-        "- [Wednesday 29 April 2026, 2 days ago] The user said: My sister Alice lives in Lisbon"
-        in system
-    )
-    assert (
-        "- [Thursday 30 April 2026, yesterday] The user asked you to remember: Dentist on Friday"
-        in system
-    )
-    assert "[Friday 01 May 2026, today] Fact: Sam works at Globex" in system
-    assert "4 weeks ago] Session summary: Long ago" in system
+    assert "- [Wednesday 29 April 2026, 2 days ago] My sister Alice lives in Lisbon" in system
+    assert "- [Thursday 30 April 2026, yesterday] Dentist on Friday" in system
+    assert "[Friday 01 May 2026, today] (fact) Sam works at Globex" in system
+    assert "4 weeks ago] (session summary) Long ago" in system
     assert system.rstrip().endswith(MEMORY_RULES)
     # Most relevant first: the order of `recalled` is kept.
     positions = [system.index(r.memory.text) for r in items]
@@ -143,7 +137,7 @@ def test_memories_appear_with_their_dates_and_age_and_the_rules() -> None:
 
 def test_memory_line_collapses_whitespace() -> None:
     item = recalled("my   cat\nis\tMiso", T0)
-    assert memory_line(item.memory, T0).endswith("The user said: my cat is Miso")
+    assert memory_line(item.memory, T0).endswith("] my cat is Miso")
 
 
 def test_persona_and_summary_go_into_the_system_message() -> None:

@@ -133,7 +133,7 @@ def test_a_new_conversation_recalls_a_fact_from_an_earlier_one(setup: Setup) -> 
     assert isinstance(recall, RecallEvent)
     assert [r.memory.text for r in recall.memories] == [FACT]
     system = str(recall.prompt[0]["content"])
-    assert f"yesterday] The user said: {FACT}" in system
+    assert f"yesterday] {FACT}" in system
     # The prompt carries no turns of the first conversation, only the memory.
     assert [m["role"] for m in recall.prompt] == ["system", "user"]
 
