@@ -66,7 +66,7 @@ class MemoryBank:
             text,
             now,
             event_time=event_time,
-            strength=self.decay.initial_strength,
+            strength=self.decay.initial(kind, text),
             conversation_id=conversation_id,
             source_message_ids=source_message_ids,
         )

@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from memory.records import Memory
+from memory.records import Kind, Memory
+
+# Always-current overviews: they are rewritten, never forgotten.
+NEVER_FADE = frozenset({Kind.GLOBAL_SUMMARY, Kind.GLOBAL_PERSONA})
+# Cheap significance cues in a user's turn: facts about themselves, plans, feelings, numbers.
+_SIGNIFICANT = re.compile(
+    r"\b(i am|i'm|my|i live|i work|i have|i've|i moved|remember|important|never|always|"
+    r"allergic|birthday|married|born|love|hate|afraid|tomorrow|next week)\b|\d",
+    re.IGNORECASE,
+)
 
 SECONDS_PER_DAY = 86_400.0
 
@@ -26,8 +36,16 @@ class DecayPolicy:
     # How much retention weighs in ranking: score *= (1 - w) + w * R.
     ranking_weight: float = 0.3
 
+    def initial(self, kind: Kind, text: str) -> float:
+        """S of a new memory: explicit notes and significant turns start stronger."""
+        if kind is Kind.NOTE:
+            return 3.0 * self.initial_strength
+        if kind is Kind.TURN and len(text.split()) >= 4 and _SIGNIFICANT.search(text):
+            return 2.0 * self.initial_strength
+        return self.initial_strength
+
     def retention(self, memory: Memory, now: datetime) -> float:
-        if memory.pinned:
+        if memory.pinned or memory.kind in NEVER_FADE:
             return 1.0
         since = memory.last_recalled_at or memory.created_at
         days = max(0.0, (now - since).total_seconds() / SECONDS_PER_DAY)

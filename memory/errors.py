@@ -34,3 +34,14 @@ class NotFoundError(MembankError):
     """A conversation, message or memory id that does not exist."""
 
     title = "Not found"
+
+
+class StepFailed(MembankError):
+    """A consolidation step got unusable model output; its input is kept and the job moves on."""
+
+    title = "Consolidation step skipped"
+
+    def __init__(self, step: str, reason: str, raw: str = "") -> None:
+        self.step = step
+        self.raw = raw
+        super().__init__(f"{step}: {reason}")

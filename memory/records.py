@@ -48,6 +48,29 @@ class Memory:
     conversation_id: int | None = None
     source_message_ids: tuple[int, ...] = ()
     recall_count: int = 0
+    locked: bool = False  # the user edited/locked it: consolidation leaves it alone
+    superseded_by: str | None = None
+    derive_key: str | None = None
+
+
+@dataclass(frozen=True)
+class Link:
+    """`memory_id` was derived from / supersedes / was merged into `source_id`."""
+
+    memory_id: str
+    source_id: str
+    relation: str
+
+
+@dataclass(frozen=True)
+class JobRun:
+    id: int
+    job: str
+    started_at: datetime
+    finished_at: datetime | None
+    status: str
+    counts: dict[str, int]
+    error: str | None
 
 
 @dataclass(frozen=True)

@@ -188,7 +188,8 @@ class SQLiteStore:
         with self._lock, self.db.conn:
             yield self.db
 
-    def _rows(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[dict[str, Any]]:
+    def rows(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[dict[str, Any]]:
+        """Run a read query under the store's lock (for the memory package's own modules)."""
         with self._lock:
             return list(self.db.query(sql, params))
 
@@ -201,7 +202,7 @@ class SQLiteStore:
             return self.conversation(int(table.last_pk or 0))
 
     def conversation(self, conversation_id: int) -> Conversation:
-        rows = self._rows(
+        rows = self.rows(
             "SELECT c.*, (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id) AS n "
             "FROM conversations c WHERE c.id = ?",
             [conversation_id],
@@ -211,7 +212,7 @@ class SQLiteStore:
         return _conversation(rows[0])
 
     def conversations(self) -> list[Conversation]:
-        rows = self._rows(
+        rows = self.rows(
             "SELECT c.*, (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id) AS n "
             "FROM conversations c ORDER BY c.updated_at DESC, c.id DESC"
         )
@@ -253,7 +254,7 @@ class SQLiteStore:
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)
-        rows = list(reversed(self._rows(sql, params)))
+        rows = list(reversed(self.rows(sql, params)))
         used = self.used_memories([r["id"] for r in rows if r["role"] == "assistant"])
         return [
             Message(
@@ -301,23 +302,23 @@ class SQLiteStore:
 
     def memory(self, memory_id: str) -> Memory:
         """A memory by id, or by a unique prefix of at least 4 characters."""
-        rows = self._rows("SELECT * FROM memories WHERE id = ?", [memory_id])
+        rows = self.rows("SELECT * FROM memories WHERE id = ?", [memory_id])
         if not rows and len(memory_id) >= 4:
-            rows = self._rows(
+            rows = self.rows(
                 "SELECT * FROM memories WHERE id LIKE ? LIMIT 2", [memory_id.replace("%", "") + "%"]
             )
             if len(rows) > 1:
                 raise NotFoundError(f"More than one memory id starts with {memory_id!r}.")
         if not rows:
             raise NotFoundError(f"There is no memory {memory_id!r}.")
-        return _memory(rows[0])
+        return memory_from_row(rows[0])
 
     def memories_by_ids(self, ids: Sequence[str]) -> dict[str, Memory]:
         if not ids:
             return {}
         marks = ",".join("?" * len(ids))
-        rows = self._rows(f"SELECT * FROM memories WHERE id IN ({marks})", list(ids))
-        return {r["id"]: _memory(r) for r in rows}
+        rows = self.rows(f"SELECT * FROM memories WHERE id IN ({marks})", list(ids))
+        return {r["id"]: memory_from_row(r) for r in rows}
 
     def memories(
         self, *, kinds: Sequence[Kind] | None = None, limit: int = 100, offset: int = 0
@@ -328,17 +329,17 @@ class SQLiteStore:
             sql += f" WHERE kind IN ({','.join('?' * len(kinds))})"
             params += [str(k) for k in kinds]
         sql += " ORDER BY event_time DESC, num DESC LIMIT ? OFFSET ?"
-        return [_memory(r) for r in self._rows(sql, [*params, limit, offset])]
+        return [memory_from_row(r) for r in self.rows(sql, [*params, limit, offset])]
 
     def count_memories(self) -> int:
-        return int(self._rows("SELECT count(*) AS n FROM memories")[0]["n"])
+        return int(self.rows("SELECT count(*) AS n FROM memories")[0]["n"])
 
     def keyword_search(self, text: str, limit: int = 50) -> list[tuple[str, float]]:
         """(memory id, bm25 score; lower is better) of active memories matching `text`'s words."""
         query = keyword_query(text)
         if not query:
             return []
-        rows = self._rows(
+        rows = self.rows(
             "SELECT m.id, bm25(memories_fts) AS rank FROM memories_fts "
             "JOIN memories m ON m.num = memories_fts.rowid "
             "WHERE memories_fts MATCH ? AND m.state = 'active' ORDER BY rank LIMIT ?",
@@ -353,11 +354,11 @@ class SQLiteStore:
             )
 
     def unindexed(self, limit: int = 1000) -> list[Memory]:
-        rows = self._rows("SELECT * FROM memories WHERE indexed = 0 LIMIT ?", [limit])
-        return [_memory(r) for r in rows]
+        rows = self.rows("SELECT * FROM memories WHERE indexed = 0 LIMIT ?", [limit])
+        return [memory_from_row(r) for r in rows]
 
     def all_memory_ids(self) -> set[str]:
-        return {r["id"] for r in self._rows("SELECT id FROM memories")}
+        return {r["id"] for r in self.rows("SELECT id FROM memories")}
 
     def record_recall(
         self, memory_ids: Sequence[str], now: datetime, message_id: int | None, boost: float
@@ -393,7 +394,7 @@ class SQLiteStore:
         if not message_ids:
             return {}
         marks = ",".join("?" * len(message_ids))
-        rows = self._rows(
+        rows = self.rows(
             f"SELECT r.message_id AS used_by, m.* FROM reply_memories r "
             f"JOIN memories m ON m.id = r.memory_id WHERE r.message_id IN ({marks}) "
             f"ORDER BY r.message_id, r.rank",
@@ -401,11 +402,11 @@ class SQLiteStore:
         )
         used: dict[int, list[Memory]] = {}
         for r in rows:
-            used.setdefault(r["used_by"], []).append(_memory(r))
+            used.setdefault(r["used_by"], []).append(memory_from_row(r))
         return used
 
     def replies_using(self, memory_id: str) -> list[int]:
-        rows = self._rows(
+        rows = self.rows(
             "SELECT message_id FROM reply_memories WHERE memory_id = ? ORDER BY message_id",
             [memory_id],
         )
@@ -418,7 +419,7 @@ def _conversation(r: dict[str, Any]) -> Conversation:
     )
 
 
-def _memory(r: dict[str, Any]) -> Memory:
+def memory_from_row(r: dict[str, Any]) -> Memory:
     return Memory(
         id=r["id"],
         kind=Kind(r["kind"]),
@@ -432,4 +433,7 @@ def _memory(r: dict[str, Any]) -> Memory:
         conversation_id=r["conversation_id"],
         source_message_ids=tuple(json.loads(r["source_message_ids"] or "[]")),
         recall_count=int(r["recall_count"]),
+        locked=bool(r.get("locked", 0)),
+        superseded_by=r.get("superseded_by"),
+        derive_key=r.get("derive_key"),
     )

@@ -37,7 +37,7 @@ def test_remember_then_ask_in_a_new_process_uses_the_note(tmp_path: Path) -> Non
     shown = cli(data, "memories", "show", note["id"][:8], "--json")
     assert shown.returncode == 0, shown.stderr
     detail = json.loads(shown.stdout)
-    assert detail["strength"] == 2.0 and detail["recall_count"] == 1
+    assert detail["strength"] == 4.0 and detail["recall_count"] == 1  # a note starts at 3
     assert detail["used_by_messages"] == [answer["message_id"]]
 
     listed = json.loads(cli(data, "memories", "list", "--json").stdout)

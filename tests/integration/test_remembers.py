@@ -44,7 +44,8 @@ def test_fact_told_in_one_conversation_is_recalled_in_another_after_restart(tmp_
         assert any("Miso" in m.text for m in used)
         miso = next(m for m in used if "Miso" in m.text)
         assert miso.kind is Kind.TURN
-        assert runtime.service.memory(miso.id).strength == pytest.approx(2.0)
+        # A significant turn starts at S=2; being used adds 1.
+        assert runtime.service.memory(miso.id).strength == pytest.approx(3.0)
         assert runtime.service.used_by(miso.id) == [stored[-1].id]
 
 

@@ -36,7 +36,9 @@ def assert_in_step(bank: MemoryBank) -> None:
 def test_remember_then_recall(bank: MemoryBank) -> None:
     memory = bank.remember(Kind.NOTE, "My sister Alice lives in Lisbon", T0)
     bank.remember(Kind.NOTE, "I adopted a cat named Miso", T0)
-    assert memory.strength == bank.decay.initial_strength
+    assert (
+        memory.strength == bank.decay.initial(Kind.NOTE, memory.text) == 3.0
+    )  # notes start strong
     assert_in_step(bank)
     results = bank.recall("Where does my sister Alice live?", T0 + timedelta(hours=1))
     assert results[0].memory.id == memory.id
@@ -68,7 +70,7 @@ def test_strengthen_records_usage_and_boosts(bank: MemoryBank) -> None:
     used = bank.recall("Where does Alice live?", later)
     bank.strengthen(used, later, reply.id)
     after = bank.store.memory(memory.id)
-    assert after.strength == pytest.approx(bank.decay.initial_strength + bank.decay.recall_boost)
+    assert after.strength == pytest.approx(3.0 + bank.decay.recall_boost)
     assert after.last_recalled_at == later
     assert [m.id for m in bank.store.messages(conversation.id)[0].used_memories] == [memory.id]
 

@@ -147,7 +147,8 @@ def test_a_new_conversation_recalls_a_fact_from_an_earlier_one(setup: Setup) -> 
 
     # Using the memory strengthened it and reset its clock.
     used = setup.store.memory(reply.used[0].memory.id)
-    assert used.strength == pytest.approx(2.0)
+    first_strength = setup.bank.decay.initial(used.kind, used.text)
+    assert used.strength == pytest.approx(first_strength + 1.0)
     assert used.last_recalled_at == T0 + timedelta(days=1)
     assert setup.service.used_by(used.id) == [stored[-1].id]
 

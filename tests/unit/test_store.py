@@ -153,9 +153,9 @@ def test_delete_conversation_cascades_to_its_messages_but_keeps_memories(
     with pytest.raises(NotFoundError):
         store.conversation(doomed.id)
     assert store.messages(doomed.id) == []
-    rows = store._rows("SELECT count(*) AS n FROM messages WHERE conversation_id = ?", [doomed.id])
+    rows = store.rows("SELECT count(*) AS n FROM messages WHERE conversation_id = ?", [doomed.id])
     assert rows[0]["n"] == 0
-    assert store._rows("SELECT count(*) AS n FROM reply_memories")[0]["n"] == 0
+    assert store.rows("SELECT count(*) AS n FROM reply_memories")[0]["n"] == 0
     assert [m.text for m in store.messages(kept.id)] == ["unrelated"]
     survivor = store.memory(memory.id)
     assert survivor.text == "my cat is called Miso"
@@ -316,7 +316,7 @@ def test_record_recall_strengthens_and_logs_an_event(store: SQLiteStore) -> None
     assert after.last_recalled_at == later
     assert after.recall_count == 1
     assert store.memory(other.id) == other
-    events = store._rows("SELECT * FROM recall_events")
+    events = store.rows("SELECT * FROM recall_events")
     assert len(events) == 1
     assert events[0]["memory_id"] == used.id
     assert events[0]["message_id"] == reply.id
@@ -326,7 +326,7 @@ def test_record_recall_strengthens_and_logs_an_event(store: SQLiteStore) -> None
     again = store.memory(used.id)
     assert again.strength == pytest.approx(4.0)
     assert again.recall_count == 2
-    strengths = [r["strength_after"] for r in store._rows("SELECT * FROM recall_events")]
+    strengths = [r["strength_after"] for r in store.rows("SELECT * FROM recall_events")]
     assert strengths == pytest.approx([2.5, 4.0])
 
 
