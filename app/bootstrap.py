@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from app.config import Config, Paths, load_config, resolve_paths
 from app.instance import InstanceLock
+from app.jobs import MemoryJobs
+from app.scheduler import MemoryScheduler
 from app.service import AssistantService
 from memory.bank import MemoryBank
 from memory.clock import Clock, ShiftedClock, SystemClock
@@ -34,8 +36,21 @@ class Runtime:
     lock: InstanceLock
     store: SQLiteStore
     service: AssistantService
+    scheduler: MemoryScheduler | None = None
+
+    def jobs(self) -> MemoryJobs:
+        return MemoryJobs(self.service, timedelta(minutes=self.config.scheduler.idle_minutes))
+
+    def start_scheduler(self) -> MemoryScheduler:
+        """Background consolidation, daily run and decay (the GUI; the CLI runs jobs directly)."""
+        if self.scheduler is None:
+            self.scheduler = MemoryScheduler(self.jobs(), self.config.scheduler, self.clock)
+            self.scheduler.start()
+        return self.scheduler
 
     def close(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.shutdown()
         if self.service.llm is not None:
             self.service.llm.close()
         if self.service.bank is not None:

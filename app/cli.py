@@ -12,6 +12,7 @@ from typing import Any
 
 from app import doctor
 from app.bootstrap import Runtime, decay_policy, load_models, open_runtime
+from app.jobs import JOB_NAMES
 from app.logs import setup_logging
 from app.service import RecallEvent, ReplyEvent, TokenEvent
 from memory.clock import parse_user_time
@@ -50,6 +51,33 @@ def build_parser() -> argparse.ArgumentParser:
     show = msub.add_parser("show", help="one memory (id or unique id prefix)")
     show.add_argument("id")
     show.add_argument("--json", action="store_true")
+
+    for action, text in (
+        ("pin", "pin a memory: it never fades"),
+        ("unpin", "unpin a memory"),
+        ("restore", "bring a faded memory back into recall"),
+    ):
+        flag = msub.add_parser(action, help=text)
+        flag.add_argument("id")
+        flag.add_argument("--json", action="store_true")
+
+    consolidate = sub.add_parser(
+        "consolidate", help="summarise sessions and days, extract facts, update the persona now"
+    )
+    consolidate.add_argument(
+        "--job",
+        choices=JOB_NAMES,
+        default="daily",
+        help="which job (default: daily = everything, reflection and decay included)",
+    )
+    consolidate.add_argument("--json", action="store_true")
+    persona = sub.add_parser("persona", help="the global persona, summary, reflections and facts")
+    persona.add_argument("--json", action="store_true")
+    summaries = sub.add_parser("summaries", help="daily summaries and personas")
+    summaries.add_argument("--day", help="only this day (YYYY-MM-DD)")
+    summaries.add_argument("--json", action="store_true")
+    jobs = sub.add_parser("jobs", help="recent background job runs")
+    jobs.add_argument("--json", action="store_true")
 
     doc = sub.add_parser("doctor", help="versions, model paths, GPU offload, index consistency")
     doc.add_argument("--json", action="store_true")
@@ -99,9 +127,31 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace, runtime: Runtime) -> int:
     service = runtime.service
-    if args.command == "memories" and args.action in ("list", "show"):
+    if args.command == "memories" and args.action != "search":
         return _memories(args, runtime)  # no models needed
+    if args.command in ("persona", "summaries", "jobs"):
+        return _overview(args, runtime)
     load_models(runtime)
+    if args.command == "consolidate":
+        result = runtime.jobs().run(args.job)
+        data = {
+            "job": result.job,
+            "counts": result.counts,
+            "failures": list(result.failures),
+            "error": result.error,
+        }
+        if args.json:
+            _print_json(data)
+        else:
+            print(
+                f"{result.job}: "
+                + (", ".join(f"{k} {v}" for k, v in result.counts.items()) or "nothing to do")
+            )
+            for failure in result.failures:
+                print(f"  skipped: {failure}")
+            if result.error:
+                print(f"error: {result.error}", file=sys.stderr)
+        return 1 if result.error else 0
     if args.command == "remember":
         memory = service.remember(args.text)
         if args.json:
@@ -147,16 +197,91 @@ def _memories(args: argparse.Namespace, runtime: Runtime) -> int:
             _print_json([memory_json(m, decay.retention(m, now)) for m in items])
         else:
             for m in items:
-                print(f"{m.id[:8]}  {m.event_time:%Y-%m-%d %H:%M}  {m.kind:<8} {_one_line(m)}")
+                print(
+                    f"{m.id[:8]}  {m.event_time:%Y-%m-%d %H:%M}  {m.kind:<15} {m.state:<10} "
+                    f"S={m.strength:<4.1f} R={decay.retention(m, now):.2f}  {_one_line(m, 70)}"
+                )
+        return 0
+    if args.action in ("pin", "unpin", "restore"):
+        memory = (
+            service.restore(args.id)
+            if args.action == "restore"
+            else service.set_pinned(args.id, args.action == "pin")
+        )
+        if args.json:
+            _print_json(memory_json(memory, decay.retention(memory, runtime.clock.now())))
+        else:
+            print(f"{memory.id[:8]}  {memory.state}{'  pinned' if memory.pinned else ''}")
         return 0
     memory = service.memory(args.id)
     data = memory_json(memory, decay.retention(memory, now))
     data["used_by_messages"] = service.used_by(memory.id)
+    data["links"] = [
+        {"memory_id": link.memory_id, "source_id": link.source_id, "relation": link.relation}
+        for link in service.links(memory.id)
+    ]
     if args.json:
         _print_json(data)
     else:
         for key, value in data.items():
             print(f"{key:>18}: {value}")
+    return 0
+
+
+def _overview(args: argparse.Namespace, runtime: Runtime) -> int:
+    service = runtime.service
+    decay = decay_policy(runtime.config)
+    now = runtime.clock.now()
+
+    def mj(m: Memory | None) -> dict[str, Any] | None:
+        return None if m is None else memory_json(m, decay.retention(m, now))
+
+    if args.command == "persona":
+        o = service.overview()
+        data: Any = {
+            "persona": mj(o.persona),
+            "summary": mj(o.summary),
+            "reflections": [mj(m) for m in o.reflections],
+            "facts": [mj(m) for m in o.facts],
+        }
+        if not args.json:
+            print(f"Persona: {o.persona.text if o.persona else '(none yet)'}")
+            print(f"Summary: {o.summary.text if o.summary else '(none yet)'}")
+            for title, items in (("Reflections", o.reflections), ("Facts", o.facts)):
+                print(f"{title}:")
+                for m in items:
+                    print(f"  - {m.text}  [{m.event_time:%Y-%m-%d}]")
+    elif args.command == "summaries":
+        data = [
+            {"day": d.day, "summary": mj(d.summary), "persona": mj(d.persona)}
+            for d in service.days(args.day)
+        ]
+        if not args.json:
+            for d in service.days(args.day):
+                print(f"{d.day}: {d.summary.text if d.summary else '(no summary)'}")
+                if d.persona:
+                    print(f"            persona: {d.persona.text}")
+    else:
+        from memory.hierarchy import HierarchyStore
+
+        runs = HierarchyStore(runtime.store).job_runs()
+        data = [
+            {
+                "id": r.id,
+                "job": r.job,
+                "started_at": r.started_at.isoformat(),
+                "finished_at": r.finished_at.isoformat() if r.finished_at else None,
+                "status": r.status,
+                "counts": r.counts,
+                "error": r.error,
+            }
+            for r in runs
+        ]
+        if not args.json:
+            for r in runs:
+                print(f"{r.started_at:%Y-%m-%d %H:%M}  {r.job:<12} {r.status:<8} {r.counts}")
+    if args.json:
+        _print_json(data)
     return 0
 
 

@@ -11,14 +11,34 @@ from app.config import Config
 from memory.bank import IndexReport, MemoryBank
 from memory.clock import Clock
 from memory.errors import NotFoundError
+from memory.forgetting import restore
+from memory.hierarchy import HierarchyStore
 from memory.prompt import PromptBudget, PromptBuilder
-from memory.records import Conversation, Kind, Memory, Message, Recalled
+from memory.records import Conversation, Kind, Link, Memory, Message, Recalled, State
 from memory.store import SQLiteStore
 from models.errors import MembankError
 from models.protocols import LLM, CancelToken, ChatMessage
 
 log = logging.getLogger(__name__)
 DEFAULT_TITLE = "New conversation"
+IN_SYSTEM_PROMPT = frozenset({Kind.GLOBAL_PERSONA, Kind.GLOBAL_SUMMARY, Kind.DAILY_PERSONA})
+
+
+@dataclass(frozen=True)
+class Overview:
+    """What membank has distilled about the user (the persona view)."""
+
+    persona: Memory | None
+    summary: Memory | None
+    reflections: tuple[Memory, ...]
+    facts: tuple[Memory, ...]
+
+
+@dataclass(frozen=True)
+class Day:
+    day: str
+    summary: Memory | None
+    persona: Memory | None
 
 
 class ModelsNotReadyError(MembankError):
@@ -117,7 +137,9 @@ class AssistantService:
         user_message = self.store.add_message(conversation_id, "user", text, now)
         if conversation.title == DEFAULT_TITLE and not history:
             self.store.rename_conversation(conversation_id, _title_from(text))
-        recalled = bank.recall(text, now)
+        # The overviews go in the system prompt whole; recall brings the specific memories.
+        recalled = [r for r in bank.recall(text, now) if r.memory.kind not in IN_SYSTEM_PROMPT]
+        overview = self.overview()
         bank.remember(
             Kind.TURN,
             text,
@@ -125,7 +147,14 @@ class AssistantService:
             conversation_id=conversation_id,
             source_message_ids=[user_message.id],
         )
-        prompt = builder.build(text, now, recalled, history)
+        prompt = builder.build(
+            text,
+            now,
+            recalled,
+            history,
+            persona=overview.persona.text if overview.persona else "",
+            summary=overview.summary.text if overview.summary else "",
+        )
         used = tuple(prompt.used)
         yield RecallEvent(user_message, used, tuple(prompt.messages))
         pieces: list[str] = []
@@ -175,6 +204,39 @@ class AssistantService:
 
     def memory(self, memory_id: str) -> Memory:
         return self.store.memory(memory_id)
+
+    def overview(self) -> Overview:
+        h = HierarchyStore(self.store)
+        return Overview(
+            h.by_key("global_persona"),
+            h.by_key("global_summary"),
+            tuple(h.of_kind(Kind.REFLECTION)),
+            tuple(h.of_kind(Kind.FACT)),
+        )
+
+    def days(self, day: str | None = None) -> list[Day]:
+        """Daily summaries and personas, newest first (or just `day`, YYYY-MM-DD)."""
+        h = HierarchyStore(self.store)
+        summaries = {(m.derive_key or "").split(":")[-1]: m for m in h.of_kind(Kind.DAILY_SUMMARY)}
+        personas = {(m.derive_key or "").split(":")[-1]: m for m in h.of_kind(Kind.DAILY_PERSONA)}
+        keys = sorted(set(summaries) | set(personas), reverse=True)
+        return [Day(d, summaries.get(d), personas.get(d)) for d in keys if day in (None, d)]
+
+    def links(self, memory_id: str) -> list[Link]:
+        return HierarchyStore(self.store).links(self.store.memory(memory_id).id)
+
+    def set_pinned(self, memory_id: str, pinned: bool) -> Memory:
+        memory = self.store.memory(memory_id)
+        HierarchyStore(self.store).set_flag(memory.id, "pinned", pinned)
+        if pinned and memory.state is State.FADED:
+            restore(self.store, memory.id, self.clock.now())
+        return self.store.memory(memory.id)
+
+    def restore(self, memory_id: str) -> Memory:
+        """A faded memory comes back into recall, its forgetting clock restarted."""
+        memory = self.store.memory(memory_id)
+        restore(self.store, memory.id, self.clock.now())
+        return self.store.memory(memory.id)
 
     def search(self, query: str, k: int = 10) -> list[Recalled]:
         bank, _, _ = self._models()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import snowballstemmer
+
 from memory.store import STOP_WORDS
 
 _WORD = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9']*")
@@ -31,13 +33,15 @@ def content_words(text: str) -> list[str]:
     ]
 
 
+_STEMMER = snowballstemmer.stemmer("english")
+
+
 def _stem(word: str) -> str:
-    word = word.removesuffix("'s")
-    return word[:5] if len(word) > 5 else word
+    return str(_STEMMER.stemWord(word.removesuffix("'s")))
 
 
 def support(claim: str, source: str) -> float:
-    """The share of the claim's content words (by 5-letter stem) that occur in the source."""
+    """The share of the claim's content words (compared by Snowball stem) found in the source."""
     words = content_words(claim)
     if not words:
         return 0.0
