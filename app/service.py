@@ -6,6 +6,7 @@ import logging
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 
 from app.config import Config
 from memory.bank import IndexReport, MemoryBank
@@ -138,7 +139,7 @@ class AssistantService:
         if conversation.title == DEFAULT_TITLE and not history:
             self.store.rename_conversation(conversation_id, _title_from(text))
         # The overviews go in the system prompt whole; recall brings the specific memories.
-        recalled = [r for r in bank.recall(text, now) if r.memory.kind not in IN_SYSTEM_PROMPT]
+        recalled = self._recall(bank, text, now)
         overview = self.overview()
         bank.remember(
             Kind.TURN,
@@ -240,7 +241,30 @@ class AssistantService:
 
     def search(self, query: str, k: int = 10) -> list[Recalled]:
         bank, _, _ = self._models()
-        return bank.recall(query, self.clock.now(), k)
+        return self._recall(bank, query, self.clock.now(), k)
+
+    def _recall(
+        self, bank: MemoryBank, query: str, now: datetime, k: int | None = None
+    ) -> list[Recalled]:
+        """Recall, minus what the system prompt holds anyway, with knowledge updates brought in:
+        a memory whose fact was superseded is preceded by the newer fact (the newest wins)."""
+        found = [r for r in bank.recall(query, now, k) if r.memory.kind not in IN_SYSTEM_PROMPT]
+        updates = HierarchyStore(self.store).updates_for([r.memory for r in found])
+        if not updates:
+            return found
+        newer = self.store.memories_by_ids(sorted(set(updates.values())))
+        out: list[Recalled] = []
+        seen: set[str] = set()
+        for item in found:
+            update = newer.get(updates.get(item.memory.id, ""))
+            if update is not None and update.id not in seen and update.state is State.ACTIVE:
+                retention = bank.decay.retention(update, now)
+                out.append(Recalled(update, item.score, None, retention))
+                seen.add(update.id)
+            if item.memory.id not in seen:
+                out.append(item)
+                seen.add(item.memory.id)
+        return out[: k or len(out)]
 
     def retention(self, memory: Memory) -> float:
         bank = self.bank

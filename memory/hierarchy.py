@@ -123,6 +123,37 @@ class HierarchyStore:
         )
         return [r["source_id"] for r in rows]
 
+    def updates_for(self, memories: Sequence[Memory]) -> dict[str, str]:
+        """memory id -> the current fact that updates what it says.
+
+        A memory built from the same messages as a since-superseded fact ("I live in Paris", or
+        the summary of that chat) stays a true record of what was said, but recall must bring
+        the update ("moved to Berlin") along with it.
+        """
+        rows = self.store.rows(
+            "SELECT id, superseded_by, source_message_ids FROM memories "
+            "WHERE kind = 'fact' AND state = 'superseded'"
+        )
+        if not rows:
+            return {}
+        newest = {r["id"]: r["superseded_by"] for r in rows}
+
+        def current(fact_id: str) -> str:
+            for _ in range(50):  # Paris -> Berlin -> Rome: follow to the current fact
+                if fact_id not in newest:
+                    break
+                fact_id = newest[fact_id]
+            return fact_id
+
+        stale = [(set(json.loads(r["source_message_ids"])), current(r["id"])) for r in rows]
+        updates: dict[str, str] = {}
+        for memory in memories:
+            said = set(memory.source_message_ids)
+            for messages, fact_id in stale:
+                if said & messages and fact_id != memory.id:
+                    updates.setdefault(memory.id, fact_id)
+        return updates
+
     # --- writing ---------------------------------------------------------------------------
 
     def commit(self, now: datetime, commit: Commit, boost: float = 1.0) -> list[str]:
@@ -233,7 +264,12 @@ class HierarchyStore:
     # --- job runs --------------------------------------------------------------------------
 
     def start_job(self, job: str, now: datetime) -> int:
+        """Record a job start; a run still 'running' from before was cut off (crash or kill)."""
         with self.store.transaction() as db:
+            db.conn.execute(
+                "UPDATE job_runs SET status = 'interrupted' WHERE job = ? AND status = 'running'",
+                [job],
+            )
             cur = db.conn.execute(
                 "INSERT INTO job_runs (job, started_at, status) VALUES (?, ?, 'running')",
                 [job, to_db(now)],

@@ -15,6 +15,7 @@ SYSTEM_INTRO = (
 )
 MEMORY_RULES = (
     "Answer the user's message in one or two sentences, using these memories where they help. "
+    "When memories disagree, the newest one is true. "
     "If they do not hold the answer, say that you do not remember. Never invent memories."
 )
 

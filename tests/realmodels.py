@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 from app.bootstrap import Runtime, open_bank, open_runtime
@@ -37,9 +38,9 @@ def close_shared() -> None:
 
 
 @contextmanager
-def ready_runtime(data_dir: Path) -> Iterator[Runtime]:
+def ready_runtime(data_dir: Path, now: datetime | None = None) -> Iterator[Runtime]:
     """A runtime on `data_dir` with the shared real models attached (as after start-up)."""
-    runtime = open_runtime(str(data_dir))
+    runtime = open_runtime(str(data_dir), now)
     try:
         bank = open_bank(runtime, shared_embedder())
         bank.reconcile()
