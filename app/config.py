@@ -29,7 +29,7 @@ class LLMConfig(_Section):
     n_ctx: int = Field(4096, ge=512)
     n_threads: int = Field(0, ge=0)  # 0: let llama.cpp decide
     n_gpu_layers: int = -1  # -1: offload every layer the build can; 0: CPU only
-    max_tokens: int = Field(384, ge=16)
+    max_tokens: int = Field(256, ge=16)
     temperature: float = Field(0.2, ge=0.0, le=2.0)
 
 

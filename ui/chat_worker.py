@@ -42,6 +42,8 @@ class ChatWorker(QObject):
             return
         try:
             load_models(self.runtime, self.status_changed.emit)
+            if self.runtime.config.scheduler.enabled:
+                self.runtime.start_scheduler()
         except MembankError as exc:
             log.error("model loading failed: %s", exc)
             self.models_failed.emit(exc.title, str(exc))

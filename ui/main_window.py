@@ -29,6 +29,7 @@ from ui import transcript
 from ui.chat_input import ChatInput
 from ui.chat_worker import ChatWorker
 from ui.errors import show_error
+from ui.persona_dialog import PersonaDialog
 from ui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,7 @@ class MainWindow(QMainWindow):
         self.models_ready = False
         self._build()
         self._build_menu()
+        self._build_memory_menu()
         self._render_timer = QTimer(self, singleShot=True, interval=40)
         self._render_timer.timeout.connect(self._render)
         self._start_worker()
@@ -128,6 +130,17 @@ class MainWindow(QMainWindow):
             ("&New conversation", QKeySequence.StandardKey.New, self.new_conversation),
             ("&Remember…", QKeySequence("Ctrl+Shift+M"), self.remember_dialog),
             ("&Quit", QKeySequence.StandardKey.Quit, self.close),
+        ):
+            action = QAction(text, self)
+            action.setShortcut(shortcut)
+            action.triggered.connect(slot)
+            menu.addAction(action)
+
+    def _build_memory_menu(self) -> None:
+        menu = self.menuBar().addMenu("&Memory")
+        for text, shortcut, slot in (
+            ("&Consolidate now", QKeySequence("Ctrl+Shift+K"), self.consolidate_now),
+            ("&Persona and summaries…", QKeySequence("Ctrl+P"), self.show_persona),
         ):
             action = QAction(text, self)
             action.setShortcut(shortcut)
@@ -314,6 +327,27 @@ class MainWindow(QMainWindow):
                 lambda m: self.status_label.setText(f"Remembered: {m.text[:60]}"),
                 self._show_error,
             )
+
+    def consolidate_now(self) -> None:
+        """Summaries, facts and persona now, on the scheduler's thread (not the GUI's)."""
+        scheduler = self.runtime.scheduler
+        if scheduler is None or not scheduler.running:
+            self.status_label.setText("Consolidation is available once the models are loaded.")
+            return
+        scheduler.run_now("daily")
+        self.status_label.setText("Consolidating in the background…")
+
+    def show_persona(self) -> None:
+        service = self.runtime.service
+        self.tasks.run(
+            lambda: (service.overview(), service.days()),
+            lambda result: self._open_persona(*result),
+            self._show_error,
+        )
+
+    def _open_persona(self, overview: Any, days: Any) -> None:
+        self.persona_dialog = PersonaDialog(overview, days, self)
+        self.persona_dialog.open()
 
     # --- status and lifecycle --------------------------------------------------------------
 

@@ -39,7 +39,7 @@ def test_enter_sends_tokens_stream_and_used_memories_fill(
     tokens: list[str] = []
     window.token_shown.connect(tokens.append)
     qtbot.keyClicks(window.input, "What is my cat called?")
-    with qtbot.waitSignal(window.reply_shown, timeout=60_000) as finished:
+    with qtbot.waitSignal(window.reply_shown, timeout=180_000) as finished:
         qtbot.keyClick(window.input, Qt.Key.Key_Return)
         qtbot.waitUntil(lambda: len(tokens) >= 2, timeout=30_000)
         # While streaming: the partial reply is on screen and Stop is offered.
@@ -69,7 +69,7 @@ def test_shift_enter_makes_a_new_line_instead_of_sending(qtbot: QtBot, window: M
 def test_stop_ends_the_reply_early(qtbot: QtBot, window: MainWindow) -> None:
     tokens: list[str] = []
     window.token_shown.connect(tokens.append)
-    with qtbot.waitSignal(window.reply_shown, timeout=60_000) as finished:
+    with qtbot.waitSignal(window.reply_shown, timeout=180_000) as finished:
         window.send("Write a very long story about a dragon and a knight.")
         qtbot.waitUntil(lambda: len(tokens) >= 2, timeout=30_000)
         qtbot.mouseClick(window.stop_button, Qt.MouseButton.LeftButton)
@@ -82,7 +82,7 @@ def test_stop_ends_the_reply_early(qtbot: QtBot, window: MainWindow) -> None:
 def test_selecting_an_old_conversation_shows_its_messages(
     qtbot: QtBot, runtime: Runtime, window: MainWindow
 ) -> None:
-    with qtbot.waitSignal(window.reply_shown, timeout=60_000):
+    with qtbot.waitSignal(window.reply_shown, timeout=180_000):
         window.send("I am learning to play the cello.")
     window.new_conversation()
     assert window.transcript.toPlainText() == ""
@@ -106,3 +106,33 @@ def test_window_appears_before_models_load_and_then_becomes_ready(
         w.close()
     finally:
         runtime.close()
+
+
+def test_consolidate_now_then_the_persona_view_shows_what_was_distilled(
+    qtbot: QtBot, runtime: Runtime, window: MainWindow
+) -> None:
+    from memory.hierarchy import HierarchyStore
+
+    with qtbot.waitSignal(window.reply_shown, timeout=180_000):
+        window.send("I live in Paris and I work as a nurse.")
+    window.consolidate_now()
+    assert "once the models are loaded" in window.status_label.text()  # no scheduler yet
+
+    runtime.start_scheduler()
+    runs = HierarchyStore(runtime.store)
+    qtbot.waitUntil(lambda: any(r.status == "ok" for r in runs.job_runs("daily")), timeout=120_000)
+    window.consolidate_now()  # a second, explicit run
+    assert window.status_label.text() == "Consolidating in the background…"
+    qtbot.waitUntil(
+        lambda: sum(r.status == "ok" for r in runs.job_runs("daily")) >= 2, timeout=120_000
+    )
+    window.show_persona()
+    qtbot.waitUntil(lambda: getattr(window, "persona_dialog", None) is not None)
+    dialog = window.persona_dialog
+    assert dialog.isVisible()
+    shown = dialog.browser.toPlainText()
+    summary = runtime.service.overview().summary
+    assert summary is not None and summary.text[:30] in shown
+    assert "Facts" in shown and "Days" in shown
+    dialog.close()
+    runtime.scheduler.shutdown() if runtime.scheduler else None

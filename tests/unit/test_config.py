@@ -7,7 +7,7 @@ from pathlib import Path
 import platformdirs
 import pytest
 
-from app.config import Config, ConfigError, load_config, resolve_paths
+from app.config import Config, ConfigError, LLMConfig, load_config, resolve_paths
 
 
 def write(path: Path, text: str) -> Path:
@@ -51,7 +51,7 @@ daily_at = "04:15"
     assert config.llm.n_ctx == 8192
     assert config.llm.temperature == pytest.approx(0.7)
     assert config.llm.model_path == "/models/tiny.gguf"
-    assert config.llm.max_tokens == 384  # untouched values keep their defaults
+    assert config.llm.max_tokens == LLMConfig().max_tokens  # untouched values keep defaults
     assert config.memory.recall_k == 3
     assert config.memory.fade_threshold == pytest.approx(0.1)
     assert config.memory.history_turns == 12
