@@ -31,6 +31,17 @@ class IndexReport:
         return self.missing == 0 and self.orphans == 0
 
 
+@dataclass(frozen=True)
+class Draft:
+    """A memory to be written by `remember_many`."""
+
+    kind: Kind
+    text: str
+    event_time: datetime | None = None
+    conversation_id: int | None = None
+    source_message_ids: tuple[int, ...] = ()
+
+
 class MemoryBank:
     """Writes go to SQLite first and to Chroma after, so a crash loses and duplicates nothing:
     a memory whose vector did not land stays `indexed = 0` and is indexed by `reconcile()`."""
@@ -74,6 +85,26 @@ class MemoryBank:
         with contextlib.suppress(VectorIndexError):
             self._index([memory])
         return memory
+
+    def remember_many(self, drafts: Sequence[Draft], now: datetime) -> list[Memory]:
+        """Many memories at once (an imported conversation): each row committed as `remember`
+        does, the vectors computed and indexed in batches, which is what makes import fast."""
+        memories = [
+            self.store.add_memory(
+                d.kind,
+                d.text,
+                now,
+                event_time=d.event_time,
+                strength=self.decay.initial(d.kind, d.text),
+                conversation_id=d.conversation_id,
+                source_message_ids=d.source_message_ids,
+            )
+            for d in drafts
+        ]
+        for start in range(0, len(memories), 256):
+            with contextlib.suppress(VectorIndexError):
+                self._index(memories[start : start + 256])
+        return memories
 
     def _index(self, memories: Sequence[Memory]) -> int:
         if not memories:
