@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from app import doctor
+from app import bench_cli, doctor
 from app.bootstrap import Runtime, decay_policy, load_models, open_runtime
 from app.jobs import JOB_NAMES
 from app.logs import setup_logging
@@ -82,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     doc = sub.add_parser("doctor", help="versions, model paths, GPU offload, index consistency")
     doc.add_argument("--json", action="store_true")
     doc.add_argument("--rebuild-index", action="store_true", help="re-index every memory")
+    bench_cli.add_parser(sub)
     return parser
 
 
@@ -108,6 +109,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.command == "doctor":
         return doctor.run(args.data_dir, now, as_json=args.json, rebuild=args.rebuild_index)
+    if args.command == "bench":
+        return bench_cli.run(args, list(sys.argv[1:] if argv is None else argv))
     try:
         runtime = open_runtime(args.data_dir, now)
     except MembankError as exc:

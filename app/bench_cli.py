@@ -1,0 +1,62 @@
+"""The `bench` subcommands of membank-cli (each run uses fresh temporary data folders)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+from pathlib import Path
+
+from app import bench
+
+DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser("bench", help="measure recall (LoCoMo) and speed at scale")
+    bsub = parser.add_subparsers(dest="bench", required=True, metavar="BENCHMARK")
+    recall = bsub.add_parser("recall", help="recall@k on a file in LoCoMo's shape")
+    recall.add_argument("path", type=Path)
+    recall.add_argument("--limit-conversations", type=int, default=None, metavar="N")
+    recall.add_argument("--json", action="store_true")
+    recall.add_argument("--no-write", action="store_true", help="leave docs/benchmarks.md alone")
+    scale = bsub.add_parser("scale", help="ingest rate, query latency and memory at 10k/100k")
+    scale.add_argument("--sizes", default="10000,100000", help="comma-separated store sizes")
+    scale.add_argument("--queries", type=int, default=200)
+    scale.add_argument(
+        "--vectors",
+        choices=["model", "random"],
+        default="model",
+        help="fill with MiniLM vectors (slow past 10k here) or random unit vectors; queries "
+        "always use the model",
+    )
+    scale.add_argument("--json", action="store_true")
+    scale.add_argument("--no-write", action="store_true")
+
+
+def run(args: argparse.Namespace, argv: list[str]) -> int:
+    command = "membank-cli " + " ".join(shlex.quote(a) for a in argv)
+    say = (lambda _: None) if args.json else (lambda text: print(text, file=sys.stderr))
+    if args.bench == "recall":
+        if not args.path.exists():
+            print(f"error: {args.path} does not exist", file=sys.stderr)
+            return 1
+        report = bench.run_recall(
+            args.path, limit_conversations=args.limit_conversations, progress=say
+        )
+        data, text = report.as_json(), report.markdown()
+    else:
+        from app import scalebench
+
+        sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+        result = scalebench.run_scale(sizes, args.queries, args.vectors, progress=say)
+        data, text = result.as_json(), result.markdown()
+    if args.json:
+        json.dump(data, sys.stdout, indent=2)
+        print()
+    else:
+        print(text)
+    if not args.no_write:
+        bench.write_section(DOC, args.bench, command, text)
+    return 0

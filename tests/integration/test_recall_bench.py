@@ -1,0 +1,60 @@
+"""The recall benchmark end to end on a slice of one LoCoMo conversation, with the real MiniLM."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from app.bench import KS, run_recall, write_section
+from tests.realmodels import shared_embedder
+
+LOCOMO = Path(__file__).resolve().parents[3] / "shared" / "data" / "locomo" / "locomo10.json"
+
+pytestmark = [pytest.mark.model, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def locomo_slice(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The first four sessions of the first conversation, and the questions they answer."""
+    if not LOCOMO.exists():
+        pytest.skip(f"LoCoMo is not at {LOCOMO} (see ../shared/data/locomo/README.md)")
+    item = json.loads(LOCOMO.read_text(encoding="utf-8"))[0]
+    conv = item["conversation"]
+    keep = {f"session_{n}" for n in range(1, 5)} | {f"session_{n}_date_time" for n in range(1, 5)}
+    conv = {k: v for k, v in conv.items() if k in keep or not k.startswith("session_")}
+    sessions = re.compile(r"^D([1-4]):")
+    qa = [q for q in item["qa"] if q["evidence"] and all(sessions.match(e) for e in q["evidence"])]
+    path = tmp_path_factory.mktemp("locomo") / "slice.json"
+    path.write_text(json.dumps([{"sample_id": "slice", "conversation": conv, "qa": qa}]))
+    return path
+
+
+def test_recall_benchmark_runs_and_the_full_pipeline_beats_each_search(
+    locomo_slice: Path, tmp_path: Path
+) -> None:
+    report = run_recall(locomo_slice, embedder=shared_embedder())
+    data = report.as_json()
+    assert data["conversations"] == 1 and data["turns"] > 50
+    assert data["ingest_turns_per_s"] > 0
+    assert 0 < data["latency_ms"]["p50"] <= data["latency_ms"]["p95"]
+    modes = data["modes"]
+    assert set(modes) == {"full", "keyword-only", "dense-only"}
+    for mode in modes.values():
+        values = list(mode["categories_1_4"].values())
+        assert all(0.0 <= v <= 1.0 for v in values)
+        assert values == sorted(values)  # recall@k never falls as k grows
+    full = modes["full"]["categories_1_4"]
+    assert full["R@10"] >= 0.6
+    assert full["R@10"] >= modes["keyword-only"]["categories_1_4"]["R@10"]
+    assert full["R@10"] >= modes["dense-only"]["categories_1_4"]["R@10"]
+    # The tables land in the document, between this benchmark's markers, with the command.
+    doc = tmp_path / "benchmarks.md"
+    write_section(doc, "recall", "membank-cli bench recall slice.json", report.markdown())
+    write_section(doc, "recall", "membank-cli bench recall slice.json", report.markdown())
+    text = doc.read_text()
+    assert text.count("<!-- bench recall -->") == 1
+    assert "`membank-cli bench recall slice.json`" in text
+    assert all(f"R@{k}" in text for k in KS)
