@@ -192,7 +192,13 @@ class Consolidator:
             key = f"daily_summary:{day}"
             daily = self.hierarchy.by_key(key)
             ids = {m.id for m in summaries}
-            if daily and ids <= set(self.hierarchy.sources(daily.id)):
+            message_ids = tuple(i for m in summaries for i in m.source_message_ids)
+            # A session summary updated in place keeps its id: its new messages make the day new.
+            if (
+                daily
+                and ids <= set(self.hierarchy.sources(daily.id))
+                and set(message_ids) <= set(daily.source_message_ids)
+            ):
                 continue
             texts = [m.text for m in summaries]
             try:
@@ -201,7 +207,6 @@ class Consolidator:
                 report.fail(exc)
                 text = " ".join(texts)
             when = max(m.event_time for m in summaries)
-            message_ids = tuple(i for m in summaries for i in m.source_message_ids)
             commit = Commit(
                 items=[
                     Derived(
@@ -219,7 +224,8 @@ class Consolidator:
                 self.hierarchy.turn_ids_for_messages(message_ids)
             )
             try:
-                persona = describe_persona(self.llm, turns_text([t.text for t in turns.values()]))
+                in_order = sorted(turns.values(), key=lambda t: t.source_message_ids)
+                persona = describe_persona(self.llm, turns_text([t.text for t in in_order]))
                 commit.items.append(
                     Derived(
                         Kind.DAILY_PERSONA,
@@ -247,7 +253,13 @@ class Consolidator:
             dailies = self.hierarchy.of_kind(kind)
             current = self.hierarchy.by_key(key)
             included = set(self.hierarchy.sources(current.id)) if current else set()
-            new = [d for d in dailies if d.id not in included]
+            covered = set(current.source_message_ids) if current else set()
+            # A daily item updated in place (same id) is new again when it covers new messages.
+            new = [
+                d
+                for d in dailies
+                if d.id not in included or not set(d.source_message_ids) <= covered
+            ]
             if not new or (current is not None and current.locked):
                 continue
             try:
@@ -256,10 +268,11 @@ class Consolidator:
                 report.fail(exc)
                 continue
             sources = tuple(included | {d.id for d in new})
+            message_ids = tuple(sorted(covered.union(*(d.source_message_ids for d in new))))
             when = max(d.event_time for d in new)
             target = Kind.GLOBAL_SUMMARY if key == "global_summary" else Kind.GLOBAL_PERSONA
             self.hierarchy.commit(
-                now, Commit(items=[Derived(target, text, key, when, 1.0, sources)])
+                now, Commit(items=[Derived(target, text, key, when, 1.0, sources, message_ids)])
             )
             report.add(key)
 

@@ -135,4 +135,3 @@ def test_consolidate_now_then_the_persona_view_shows_what_was_distilled(
     assert summary is not None and summary.text[:30] in shown
     assert "Facts" in shown and "Days" in shown
     dialog.close()
-    runtime.scheduler.shutdown() if runtime.scheduler else None

@@ -1,0 +1,121 @@
+"""The decay sweep and restore: faded memories leave recall, nothing is deleted."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from memory.bank import MemoryBank
+from memory.clock import ManualClock
+from memory.decay import NEVER_FADE, DecayPolicy
+from memory.forgetting import restore, sweep
+from memory.hierarchy import HierarchyStore
+from memory.records import Kind, State
+from tests.unit.fakes import T0, make_bank
+
+PLAIN = "hello there, how are you"  # a turn with no significance cues: S = 1
+
+
+@dataclass
+class World:
+    bank: MemoryBank
+    clock: ManualClock
+    decay: DecayPolicy
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    decay = DecayPolicy()
+    bank = make_bank(tmp_path, decay=decay)
+    yield World(bank, ManualClock(T0), decay)
+    bank.close()
+    bank.store.close()
+
+
+def test_initial_strength_by_kind_and_significance() -> None:
+    decay = DecayPolicy()
+    assert decay.initial(Kind.NOTE, "buy milk") == 3.0
+    assert decay.initial(Kind.TURN, "I live in Paris with my cat") == 2.0
+    assert decay.initial(Kind.TURN, "My birthday is on the 3rd of June") == 2.0
+    assert decay.initial(Kind.TURN, "Next appointment at 10 tomorrow") == 2.0
+    assert decay.initial(Kind.TURN, PLAIN) == 1.0
+    assert decay.initial(Kind.TURN, "my cat") == 1.0  # too short to count as significant
+    assert decay.initial(Kind.FACT, "The user lives in Paris.") == 1.0
+    assert DecayPolicy(initial_strength=2.0).initial(Kind.NOTE, "buy milk") == 6.0
+    assert DecayPolicy(initial_strength=2.0).initial(Kind.TURN, PLAIN) == 2.0
+
+
+def test_overviews_never_fade() -> None:
+    assert {Kind.GLOBAL_SUMMARY, Kind.GLOBAL_PERSONA} == NEVER_FADE
+
+
+def test_sweep_fades_only_what_fell_below_the_threshold(world: World) -> None:
+    plain = world.bank.remember(Kind.TURN, PLAIN, T0)
+    note = world.bank.remember(Kind.NOTE, "The spare key is under the blue pot", T0)
+    pinned = world.bank.remember(Kind.TURN, "see you later then, bye bye", T0)
+    HierarchyStore(world.bank.store).set_flag(pinned.id, "pinned", True)
+    overview = world.bank.store.add_memory(
+        Kind.GLOBAL_SUMMARY, "The user talked about keys.", T0, strength=1.0
+    )
+    persona = world.bank.store.add_memory(
+        Kind.GLOBAL_PERSONA, "The user likes short answers.", T0, strength=1.0
+    )
+    assert plain.strength == 1.0
+
+    world.clock.advance(days=2)  # R = exp(-2) = 0.14: still there
+    assert sweep(world.bank.store, world.decay, world.clock.now()) == 0
+
+    world.clock.advance(days=2)  # R = exp(-4) = 0.018 < 0.05
+    now = world.clock.now()
+    assert world.decay.retention(world.bank.store.memory(plain.id), now) == pytest.approx(
+        math.exp(-4)
+    )
+    assert sweep(world.bank.store, world.decay, now) == 1
+
+    store = world.bank.store
+    assert store.memory(plain.id).state is State.FADED
+    assert store.memory(note.id).state is State.ACTIVE  # S = 3: R = exp(-4/3) = 0.26
+    assert store.memory(pinned.id).state is State.ACTIVE
+    assert store.memory(overview.id).state is State.ACTIVE
+    assert store.memory(persona.id).state is State.ACTIVE
+    assert store.count_memories() == 5  # faded, not deleted
+    # A second sweep finds nothing more to do.
+    assert sweep(store, world.decay, now) == 0
+
+
+def test_a_faded_memory_is_not_recalled(world: World) -> None:
+    plain = world.bank.remember(Kind.TURN, PLAIN, T0)
+    world.clock.advance(days=4)
+    sweep(world.bank.store, world.decay, world.clock.now())
+    assert plain.id not in {r.memory.id for r in world.bank.recall(PLAIN, world.clock.now())}
+
+
+def test_sweep_in_batches_fades_them_all(world: World) -> None:
+    for i in range(7):
+        world.bank.store.add_memory(Kind.TURN, f"plain turn number {i}", T0)
+    world.clock.advance(days=4)
+    assert sweep(world.bank.store, world.decay, world.clock.now(), batch=3) == 7
+    states = {m.state for m in world.bank.store.memories()}
+    assert states == {State.FADED}
+
+
+def test_restore_brings_a_faded_memory_back_with_a_fresh_clock(world: World) -> None:
+    plain = world.bank.remember(Kind.TURN, PLAIN, T0)
+    world.clock.advance(days=4)
+    sweep(world.bank.store, world.decay, world.clock.now())
+    world.clock.advance(hours=1)
+    now = world.clock.now()
+
+    restore(world.bank.store, plain.id, now)
+
+    back = world.bank.store.memory(plain.id)
+    assert back.state is State.ACTIVE
+    assert back.last_recalled_at == now
+    assert back.strength == plain.strength
+    assert world.decay.retention(back, now) == pytest.approx(1.0)
+    assert sweep(world.bank.store, world.decay, now) == 0
+    assert plain.id in {r.memory.id for r in world.bank.recall(PLAIN, now)}

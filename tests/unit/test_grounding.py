@@ -1,0 +1,70 @@
+"""Grounding: model output may only say what its source says."""
+
+from __future__ import annotations
+
+import pytest
+
+from memory.grounding import bullets, content_words, grounded, support
+
+SOURCE = "User: I live in Paris.\nUser: I moved here from Leeds last spring."
+
+
+def test_support_compares_stems() -> None:
+    assert support("The user lives in Paris.", "User: I live in Paris.") == 1.0
+    assert support("The user is moving to Berlin.", "User: I moved to Berlin.") == 1.0
+    assert support("The user's cats are lovely.", "User: My cat is lovely.") == 1.0
+
+
+def test_frame_words_need_no_support() -> None:
+    # "said", "talked", "about", "user", "enjoys" are how a summary talks, not what it claims.
+    assert content_words("The user said they talked about Paris.") == ["paris"]
+    assert support("The user said they talked about Paris.", SOURCE) == 1.0
+    assert support("The user enjoys life in Paris and prefers short answers.", SOURCE) == 1.0
+
+
+def test_invented_words_lower_support() -> None:
+    assert support("The user lives in Paris with a dragon.", SOURCE) == pytest.approx(2 / 3)
+    assert support("The user lives in Rome.", SOURCE) == pytest.approx(1 / 2)
+    assert support("Bananas orbit purple volcanoes quietly.", SOURCE) == 0.0
+    assert grounded("The user lives in Paris.", SOURCE)
+    assert not grounded("The user lives in Rome.", SOURCE)
+    assert grounded("The user lives in Rome.", SOURCE, threshold=0.5)
+
+
+def test_a_claim_without_content_words_has_no_support() -> None:
+    assert support("The user said that.", SOURCE) == 0.0
+    assert support("", SOURCE) == 0.0
+    assert not grounded("They talked.", SOURCE, threshold=0.01)
+
+
+def test_support_ignores_case_and_possessives() -> None:
+    assert support("PARIS is the user's home.", "paris home") == 1.0
+    assert support("Miso's bowl", "User: Miso has a bowl") == 1.0
+
+
+def test_bullets_parses_dash_star_and_numbered_lists() -> None:
+    text = "- The user lives in Paris\n* The user works as a nurse.\n1. The user likes tea!\n"
+    text += "2) The user has a cat called Miso\n• The user is allergic to peanuts"
+    assert bullets(text) == [
+        "The user lives in Paris.",
+        "The user works as a nurse.",
+        "The user likes tea!",
+        "The user has a cat called Miso.",
+        "The user is allergic to peanuts.",
+    ]
+
+
+def test_bullets_takes_plain_lines_too() -> None:
+    assert bullets("The user lives in Paris.\n\n   \nThe user likes tea.") == [
+        "The user lives in Paris.",
+        "The user likes tea.",
+    ]
+
+
+def test_bullets_drops_duplicates_ignoring_case_and_final_stop() -> None:
+    text = "- The user lives in Paris.\n* the user lives in paris\n- The user likes tea."
+    assert bullets(text) == ["The user lives in Paris.", "The user likes tea."]
+
+
+def test_bullets_drops_short_lines() -> None:
+    assert bullets("- ok\n- Facts:\n-\n1.\n- The user likes tea.") == ["The user likes tea."]

@@ -1,0 +1,210 @@
+"""Memory jobs (every run recorded, failures contained) and the scheduler's catch-up logic."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from app.config import Config, SchedulerConfig
+from app.jobs import JOB_NAMES, JobResult, MemoryJobs
+from app.scheduler import MemoryScheduler, last_due
+from app.service import AssistantService
+from memory.bank import MemoryBank
+from memory.clock import ManualClock
+from memory.consolidation import Consolidator
+from memory.hierarchy import HierarchyStore
+from memory.records import Kind, State
+from memory.store import SQLiteStore
+from tests.unit.fakes import T0, StepLLM, make_bank
+
+IDLE = timedelta(minutes=30)
+TURNS = ("I live in Paris.", "My cat is called Miso.", "I am allergic to peanuts.")
+
+
+@dataclass
+class World:
+    service: AssistantService
+    jobs: MemoryJobs
+    bank: MemoryBank
+    llm: StepLLM
+    clock: ManualClock
+    hierarchy: HierarchyStore
+
+    def chat(self, *texts: str) -> None:
+        conversation = self.service.new_conversation()
+        for text in texts:
+            list(self.service.send(conversation.id, text, cancel=threading.Event()))
+            self.clock.advance(minutes=1)
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    clock = ManualClock(T0)
+    store = SQLiteStore(tmp_path / "membank.sqlite3")
+    bank = make_bank(tmp_path, store=store)
+    llm = StepLLM()
+    service = AssistantService(Config(), store, clock)
+    service.attach(bank, llm)
+    yield World(service, MemoryJobs(service, IDLE), bank, llm, clock, HierarchyStore(store))
+    bank.close()
+    store.close()
+
+
+def test_daily_consolidates_everything_and_records_the_run(world: World) -> None:
+    world.chat(*TURNS)  # the last turn was a minute ago: daily does not wait for idle
+
+    result = world.jobs.run("daily")
+
+    assert result.error is None
+    assert result.failures == ()
+    assert result.counts["session_summaries"] == 1
+    assert result.counts["facts_added"] == 3
+    assert result.counts["daily_summaries"] == 1
+    assert result.counts["reflections"] == 2
+    assert result.counts["faded"] == 0
+    (run,) = world.hierarchy.job_runs("daily")
+    assert (run.job, run.status, run.error) == ("daily", "ok", None)
+    assert run.counts == result.counts
+    assert run.started_at == world.clock.now()
+    assert run.finished_at == world.clock.now()
+    assert len(world.hierarchy.of_kind(Kind.FACT)) == 3
+    assert len(world.hierarchy.of_kind(Kind.REFLECTION)) == 2
+    assert world.hierarchy.last_success("daily") == world.clock.now()
+
+
+def test_consolidate_waits_for_an_idle_session(world: World) -> None:
+    world.chat(*TURNS)
+    assert "session_summaries" not in world.jobs.run("consolidate").counts
+    world.clock.advance(minutes=31)
+    assert world.jobs.run("consolidate").counts["session_summaries"] == 1
+    assert [r.status for r in world.hierarchy.job_runs("consolidate")] == ["ok", "ok"]
+
+
+def test_decay_job_fades_old_memories(world: World) -> None:
+    world.chat("hello there, how are you")
+    world.clock.advance(days=4)
+    result = world.jobs.run("decay")
+    assert result.counts == {"faded": 1}
+    assert [m.state for m in world.service.memories()] == [State.FADED]
+
+
+def test_a_failing_job_is_recorded_and_does_not_raise(
+    world: World,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    expected_warnings: list[str],
+) -> None:
+    world.chat(*TURNS)
+
+    def boom(self: Consolidator, now: datetime, *, include_active: bool = False) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(Consolidator, "run", boom)
+    with caplog.at_level(logging.ERROR, logger="app.jobs"):
+        result = world.jobs.run("daily")
+
+    assert result == JobResult("daily", error="RuntimeError: disk on fire")
+    assert "job daily failed" in caplog.text
+    (run,) = world.hierarchy.job_runs("daily")
+    assert (run.status, run.error, run.counts) == ("failed", "RuntimeError: disk on fire", {})
+    assert run.finished_at is not None
+    assert world.hierarchy.last_success("daily") is None
+    # The input is kept for the next run.
+    assert len(world.hierarchy.of_kind(Kind.TURN)) == 3
+    monkeypatch.undo()
+    assert world.jobs.run("daily").error is None
+    assert [r.status for r in world.hierarchy.job_runs("daily")] == ["ok", "failed"]
+
+
+def test_jobs_before_the_models_are_loaded_fail_cleanly(
+    tmp_path: Path, expected_warnings: list[str]
+) -> None:
+    store = SQLiteStore(tmp_path / "membank.sqlite3")
+    try:
+        service = AssistantService(Config(), store, ManualClock(T0))
+        result = MemoryJobs(service, IDLE).run("consolidate")
+        assert result.error == "RuntimeError: the models are not loaded yet"
+        assert HierarchyStore(store).job_runs()[0].status == "failed"
+    finally:
+        store.close()
+
+
+def test_an_unknown_job_is_refused(world: World) -> None:
+    with pytest.raises(ValueError, match="unknown job 'tidy'"):
+        world.jobs.run("tidy")
+    assert world.hierarchy.job_runs() == []
+    assert set(JOB_NAMES) == {"consolidate", "daily", "reflect", "decay"}
+
+
+# --- scheduler ---------------------------------------------------------------------------------
+
+
+def test_last_due_is_the_latest_daily_time_not_after_now() -> None:
+    assert last_due(T0, "03:00") == T0.replace(hour=3, minute=0)  # 09:30 -> 03:00 today
+    assert last_due(T0, "09:30") == T0
+    assert last_due(T0, "22:15") == T0.replace(hour=22, minute=15) - timedelta(days=1)
+
+
+def test_missed_daily_runs(world: World) -> None:
+    scheduler = MemoryScheduler(world.jobs, SchedulerConfig(daily_at="03:00"), world.clock)
+    assert scheduler.missed() == ["daily"]  # never ran
+
+    assert world.jobs.run("daily").error is None  # at 09:30, after today's 03:00
+    assert scheduler.missed() == []
+
+    world.clock.set(T0.replace(hour=2, minute=59) + timedelta(days=1))
+    assert scheduler.missed() == []  # the next one is not due yet
+    world.clock.set(T0.replace(hour=3, minute=0) + timedelta(days=1))
+    assert scheduler.missed() == ["daily"]
+
+    # The machine slept for two days: one catch-up run is enough.
+    world.clock.advance(days=2)
+    assert scheduler.missed() == ["daily"]
+    world.jobs.run("daily")
+    assert scheduler.missed() == []
+
+
+def test_a_failed_daily_run_is_still_missed(
+    world: World, monkeypatch: pytest.MonkeyPatch, expected_warnings: list[str]
+) -> None:
+    scheduler = MemoryScheduler(world.jobs, SchedulerConfig(daily_at="03:00"), world.clock)
+
+    def boom(self: Consolidator, now: datetime, *, include_active: bool = False) -> None:
+        raise RuntimeError("no")
+
+    monkeypatch.setattr(Consolidator, "run", boom)
+    world.jobs.run("daily")
+    assert scheduler.missed() == ["daily"]
+
+
+def test_start_runs_a_missed_daily_job_in_the_background(world: World) -> None:
+    world.chat(*TURNS)
+    scheduler = MemoryScheduler(world.jobs, SchedulerConfig(daily_at="03:00"), world.clock)
+    assert scheduler.missed() == ["daily"]
+    scheduler.start()
+    try:
+        assert scheduler.running
+        deadline = time.monotonic() + 20
+        while not [r for r in world.hierarchy.job_runs("daily") if r.status == "ok"]:
+            assert time.monotonic() < deadline, "the catch-up run did not happen"
+            time.sleep(0.05)
+    finally:
+        scheduler.shutdown()
+    assert not scheduler.running
+    (run,) = world.hierarchy.job_runs("daily")
+    assert run.counts["session_summaries"] == 1
+    assert scheduler.missed() == []
+    assert len(world.hierarchy.of_kind(Kind.FACT)) == 3
+
+
+def test_run_now_needs_a_running_scheduler(world: World) -> None:
+    scheduler = MemoryScheduler(world.jobs, SchedulerConfig(), world.clock)
+    with pytest.raises(RuntimeError, match="not running"):
+        scheduler.run_now("consolidate")
