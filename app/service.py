@@ -248,7 +248,13 @@ class AssistantService:
     ) -> list[Recalled]:
         """Recall, minus what the system prompt holds anyway, with knowledge updates brought in:
         a memory whose fact was superseded is preceded by the newer fact (the newest wins)."""
-        found = [r for r in bank.recall(query, now, k) if r.memory.kind not in IN_SYSTEM_PROMPT]
+        # Ask for a few extra: the overview kinds are dropped here and must not cost slots.
+        want = k or bank.retriever.settings.k
+        found = [
+            r
+            for r in bank.recall(query, now, want + len(IN_SYSTEM_PROMPT))
+            if r.memory.kind not in IN_SYSTEM_PROMPT
+        ][:want]
         updates = HierarchyStore(self.store).updates_for([r.memory for r in found])
         if not updates:
             return found
@@ -264,7 +270,7 @@ class AssistantService:
             if item.memory.id not in seen:
                 out.append(item)
                 seen.add(item.memory.id)
-        return out[: k or len(out)]
+        return out[:want]
 
     def retention(self, memory: Memory) -> float:
         bank = self.bank

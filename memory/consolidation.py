@@ -125,8 +125,11 @@ class Consolidator:
                 session.conversation_id,
             )
         )
+        # Questions state nothing about the user ("What is my cat called?" once became the fact
+        # "The user's cat is a cat"), so facts come from statements only.
+        statements = [t for t in new_texts if not t.rstrip().endswith("?")]
         try:
-            facts = extract_facts(self.llm, new_texts)
+            facts = extract_facts(self.llm, statements) if statements else []
         except StepFailed as exc:
             report.fail(exc)
             facts = []

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from memory.errors import StepFailed
-from memory.grounding import bullets, grounded, support
+from memory.facts import fact_key
+from memory.grounding import bullets, content_words, grounded, support
 from models.errors import ModelOutputError
 from models.protocols import LLM, ChatMessage
 
@@ -43,7 +44,12 @@ def _sentence(step: str, raw: str, source: str, threshold: float) -> str:
         raise StepFailed(step, "the model's answer was empty or too short", raw)
     # Keep the grounded sentences; the tiny model often adds one invented clause at the end.
     sentences = [s.strip() for s in text.replace("!", ".").split(". ") if s.strip()]
-    kept = [s for s in sentences if grounded(s, source, threshold)]
+    kept: list[str] = []
+    for s in sentences:  # small models loop ("They love Berlin. They love Berlin. ...")
+        if grounded(s, source, threshold) and s.rstrip(".").lower() not in {
+            k.rstrip(".").lower() for k in kept
+        }:
+            kept.append(s)
     if not kept:
         raise StepFailed(
             step, f"the answer is not supported by its source ({support(text, source):.0%})", raw
@@ -62,7 +68,7 @@ def summarise_session(llm: LLM, texts: Sequence[str]) -> str:
         source,
         90,
     )
-    return _sentence("session summary", raw, source, 0.6)
+    return _sentence("session summary", raw, source, 0.75)
 
 
 def extract_facts(llm: LLM, texts: Sequence[str]) -> list[str]:
@@ -77,8 +83,16 @@ def extract_facts(llm: LLM, texts: Sequence[str]) -> list[str]:
         source,
         160,
     )
-    facts = [f for f in bullets(raw) if grounded(f, source, 0.75)]
-    return facts
+    return [f for f in bullets(raw) if grounded(f, source, 0.75) and not _tautology(f)]
+
+
+def _tautology(fact: str) -> bool:
+    """ "The user's cat is a cat": the value only repeats the attribute."""
+    key = fact_key(fact)
+    if key.slot is None:
+        return False
+    value = set(content_words(key.value))
+    return not value or value <= set(content_words(key.slot))
 
 
 def summarise_day(llm: LLM, summaries: Sequence[str]) -> str:
@@ -92,7 +106,7 @@ def summarise_day(llm: LLM, summaries: Sequence[str]) -> str:
         source,
         110,
     )
-    return _sentence("daily summary", raw, source, 0.6)
+    return _sentence("daily summary", raw, source, 0.75)
 
 
 def update_global_summary(llm: LLM, previous: str, days: Sequence[str]) -> str:
@@ -105,7 +119,7 @@ def update_global_summary(llm: LLM, previous: str, days: Sequence[str]) -> str:
         source,
         140,
     )
-    return _sentence("global summary", raw, source, 0.6)
+    return _sentence("global summary", raw, source, 0.75)
 
 
 def describe_persona(llm: LLM, source: str) -> str:
