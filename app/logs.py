@@ -23,5 +23,5 @@ def setup_logging(log_dir: Path, level: int = logging.INFO) -> None:
     root.addHandler(handler)
     root.setLevel(level)
     # Libraries that are chatty at INFO.
-    for name in ("chromadb", "httpx", "sentence_transformers", "urllib3"):
+    for name in ("apscheduler", "chromadb", "httpx", "sentence_transformers", "urllib3"):
         logging.getLogger(name).setLevel(logging.WARNING)
