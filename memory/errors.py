@@ -45,3 +45,9 @@ class StepFailed(MembankError):
         self.step = step
         self.raw = raw
         super().__init__(f"{step}: {reason}")
+
+
+class ArchiveError(MembankError):
+    """An archive could not be written, or was refused on import (nothing was changed)."""
+
+    title = "Archive problem"

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from memory import audit
 from memory.clock import from_db, to_db
 from memory.records import JobRun, Kind, Link, Memory, State
 from memory.store import SQLiteStore, memory_from_row
@@ -185,6 +186,7 @@ class HierarchyStore:
                         "AND relation = 'derived_from'",
                         [memory_id],
                     )
+                    audit.record(conn, now, "edited", "consolidation", memory_id)
                 else:
                     memory_id = item.id
                     conn.execute(
@@ -204,6 +206,9 @@ class HierarchyStore:
                             item.derive_key,
                         ],
                     )
+                    audit.record(
+                        conn, now, "added", "consolidation", memory_id, {"kind": str(item.kind)}
+                    )
                 conn.executemany(
                     "INSERT OR IGNORE INTO memory_links (memory_id, source_id, relation)"
                     " VALUES (?, ?, 'derived_from')",
@@ -219,6 +224,7 @@ class HierarchyStore:
                 conn.execute(
                     "INSERT OR IGNORE INTO memory_links VALUES (?, ?, 'supersedes')", [new, old]
                 )
+                audit.record(conn, now, "superseded", "consolidation", old, {"by": new})
             for memory_id in commit.strengthen:
                 conn.execute(
                     "UPDATE memories SET strength = strength + ?, last_recalled_at = ? "
@@ -260,6 +266,7 @@ class HierarchyStore:
                 "WHERE id = ?",
                 [text, to_db(now), memory_id],
             )
+            audit.record(db.conn, now, "edited", "user", memory_id)
 
     # --- job runs --------------------------------------------------------------------------
 

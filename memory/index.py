@@ -80,6 +80,15 @@ class ChromaIndex:
     def count(self) -> int:
         return int(self._collection.count())
 
+    def vectors(self, ids: Sequence[str]) -> dict[str, npt.NDArray[np.float32]]:
+        """The stored vectors of `ids` (those present), for an archive export."""
+        out: dict[str, npt.NDArray[np.float32]] = {}
+        for start in range(0, len(ids), 5000):
+            got = self._collection.get(ids=list(ids[start : start + 5000]), include=["embeddings"])
+            for memory_id, vector in zip(got["ids"], got["embeddings"], strict=True):
+                out[memory_id] = np.asarray(vector, dtype=np.float32)
+        return out
+
     def ids(self) -> set[str]:
         result = self._collection.get(include=[])
         return set(result["ids"])

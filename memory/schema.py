@@ -97,6 +97,19 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX job_runs_by_job ON job_runs(job, started_at);
     """,
+    # 3: the audit log of memory changes. No foreign key: an entry outlives a forgotten memory,
+    #    and it never holds memory text (ids and kinds only), so forgetting leaves nothing here.
+    """
+    CREATE TABLE audit_log (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        event TEXT NOT NULL,                  -- added | edited | superseded | forgotten | imported
+        actor TEXT NOT NULL,                  -- user | consolidation | import
+        memory_id TEXT,
+        detail TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX audit_log_by_memory ON audit_log(memory_id);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -15,6 +15,7 @@ from typing import Any
 
 import sqlite_utils
 
+from memory import audit
 from memory.clock import from_db, to_db
 from memory.errors import DataDirError, NotFoundError, StoreCorruptError
 from memory.records import Conversation, Kind, Memory, Message, State
@@ -163,6 +164,8 @@ class SQLiteStore:
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute("PRAGMA foreign_keys = ON")
                 conn.execute("PRAGMA synchronous = NORMAL")
+                # Deleted rows are zeroed on disk, so forgetting leaves no text in free pages.
+                conn.execute("PRAGMA secure_delete = ON")
                 migrate(conn)
             except BaseException:
                 conn.close()  # else the file stays open (and locked on Windows)
@@ -298,6 +301,7 @@ class SQLiteStore:
                     "indexed": 0,
                 }
             )
+            audit.record(db.conn, now, "added", "user", memory_id, {"kind": str(kind)})
         return self.memory(memory_id)
 
     def memory(self, memory_id: str) -> Memory:
