@@ -237,7 +237,8 @@ class _Merge:
         if self.replace:
             for j in records["job_runs"]:
                 _insert(self.conn, "job_runs", to_row("job_runs", j))
-            self.report.count(self.report.added, "job_runs", len(records["job_runs"]))
+            if records["job_runs"]:
+                self.report.count(self.report.added, "job_runs", len(records["job_runs"]))
         for a in records["audit_log"]:
             row = to_row("audit_log", a)
             if a["memory_id"] is not None:
