@@ -218,8 +218,14 @@ class AssistantService:
     def days(self, day: str | None = None) -> list[Day]:
         """Daily summaries and personas, newest first (or just `day`, YYYY-MM-DD)."""
         h = HierarchyStore(self.store)
-        summaries = {(m.derive_key or "").split(":")[-1]: m for m in h.of_kind(Kind.DAILY_SUMMARY)}
-        personas = {(m.derive_key or "").split(":")[-1]: m for m in h.of_kind(Kind.DAILY_PERSONA)}
+        summaries = {
+            (m.derive_key or "").split(":")[-1]: m
+            for m in h.of_kind(Kind.DAILY_SUMMARY, active_only=False)
+        }
+        personas = {
+            (m.derive_key or "").split(":")[-1]: m
+            for m in h.of_kind(Kind.DAILY_PERSONA, active_only=False)
+        }
         keys = sorted(set(summaries) | set(personas), reverse=True)
         return [Day(d, summaries.get(d), personas.get(d)) for d in keys if day in (None, d)]
 

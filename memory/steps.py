@@ -150,7 +150,19 @@ def reflect(llm: LLM, memories: Sequence[str]) -> list[str]:
         source,
         120,
     )
-    insights = [i for i in bullets(raw) if grounded(i, source, 0.7)]
+    insights = [
+        i for i in bullets(raw) if grounded(i, source, 0.7) and _synthesises(i, memories)
+    ]
     if not insights:
         raise StepFailed("reflection", "no insight was supported by the memories", raw)
     return insights
+
+
+def _synthesises(insight: str, memories: Sequence[str]) -> bool:
+    """An insight draws on two or more memories and is not a copy of any one of them."""
+    words = set(content_words(insight))
+    if not words or insight.lower().startswith("the user said"):
+        return False
+    drawn = [m for m in memories if words & set(content_words(m))]
+    copies = [m for m in drawn if words <= set(content_words(m))]
+    return len(drawn) >= 2 and not copies

@@ -190,7 +190,10 @@ class StepLLM:
             step, answer = "persona", "The user talked about " + ", ".join(words[:10]) + "."
         elif system.startswith("From these facts about the user"):
             items = [i.rstrip(".") for i in _items(source)]
-            pairs = [" and ".join(items[i : i + 2]) for i in range(0, min(len(items), 4), 2)]
+            # Each insight draws on two memories (a copy of one would be rejected).
+            pairs = [
+                f"{items[i]} and {items[(i + 1) % len(items)]}" for i in range(min(len(items), 2))
+            ]
             step, answer = "reflect", "\n".join(f"- {p}." for p in pairs)
         return step, (self.GARBAGE if self.garbage else answer)
 
