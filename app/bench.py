@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -185,9 +186,10 @@ def _one_conversation(
         try:
             bank = open_bank(runtime, embedder)  # type: ignore[arg-type]
             started = time.perf_counter()
-            imported = import_conversation(
-                runtime.store, bank, conv.name, [t for _, t in conv.turns], asked_at
-            )
+            with torch_threads(2):  # batches gain from both cores (~70 -> ~125 texts/s here)
+                imported = import_conversation(
+                    runtime.store, bank, conv.name, [t for _, t in conv.turns], asked_at
+                )
             seconds = time.perf_counter() - started
             by_dia = {dia: m.id for (dia, _), m in zip(conv.turns, imported.memories, strict=True)}
             settings = bench_settings(bank.retriever.settings)
@@ -211,6 +213,18 @@ def _one_conversation(
         finally:
             runtime.close()
     return seconds
+
+
+@contextmanager
+def torch_threads(n: int) -> Iterator[None]:
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _evidence_ids(evidence: Sequence[str]) -> list[str]:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from app.bench import load_embedder_default, percentile
+from app.bench import load_embedder_default, percentile, torch_threads
 from app.bootstrap import open_bank, open_runtime
 from memory.bank import Draft
 from memory.prompt import PromptBudget, PromptBuilder
@@ -137,7 +137,8 @@ def _one_size(
                     )
                     for i in range(start, min(n, start + 1000))
                 ]
-                bank.remember_many(drafts, NOW)
+                with torch_threads(2):
+                    bank.remember_many(drafts, NOW)
                 if start and start % 20_000 == 0:
                     progress(f"{n:,}: {start:,} memories in {time.perf_counter() - started:.0f} s")
             ingest = n / (time.perf_counter() - started)

@@ -13,18 +13,19 @@ from memory.store import SQLiteStore, memory_from_row
 SAME_SITTING_SECONDS = 6 * 3600
 
 # The turn before and after each memory in the same conversation, ordered as they happened.
-# The (kind, event_time) index makes each lookup a short backwards/forwards range scan.
+# The (kind, event_time) index makes each lookup a short range scan (the BETWEEN bounds it;
+# an OR of the two orderings would not use the index).
 _NEIGHBOURS = """
 SELECT m.id,
   (SELECT p.id FROM memories p
     WHERE p.kind = 'turn' AND p.conversation_id = m.conversation_id
-      AND (p.event_time < m.event_time OR (p.event_time = m.event_time AND p.num < m.num))
-      AND p.event_time >= :floor_{i}
+      AND p.event_time BETWEEN :floor_{i} AND m.event_time
+      AND (p.event_time < m.event_time OR p.num < m.num)
     ORDER BY p.event_time DESC, p.num DESC LIMIT 1) AS previous,
   (SELECT n.id FROM memories n
     WHERE n.kind = 'turn' AND n.conversation_id = m.conversation_id
-      AND (n.event_time > m.event_time OR (n.event_time = m.event_time AND n.num > m.num))
-      AND n.event_time <= :ceiling_{i}
+      AND n.event_time BETWEEN m.event_time AND :ceiling_{i}
+      AND (n.event_time > m.event_time OR n.num > m.num)
     ORDER BY n.event_time ASC, n.num ASC LIMIT 1) AS following
 FROM memories m WHERE m.id = :id_{i} AND m.kind = 'turn' AND m.conversation_id IS NOT NULL
 """

@@ -186,15 +186,22 @@ class HybridRetriever:
         similarity: dict[str, float],
         memories: dict[str, Memory],
     ) -> None:
-        """The floors judge a top keyword hit by its meaning too; embed those the index missed."""
+        """The floors judge a top keyword hit by its meaning too (its stored vector, or embedded
+        now if the index does not have it yet)."""
         top = [
             mid
             for mid in keyword_ids[: self.settings.keyword_top]
             if mid not in similarity and mid in memories
         ]
-        if top:
-            vectors = self.embed([memories[mid].text for mid in top])
-            for mid, v in zip(top, vectors, strict=True):
+        if not top:
+            return
+        stored = self.index.vectors(top)
+        for mid, v in stored.items():
+            similarity[mid] = float(np.dot(vector, v))
+        unindexed = [mid for mid in top if mid not in stored]
+        if unindexed:
+            vectors = self.embed([memories[mid].text for mid in unindexed])
+            for mid, v in zip(unindexed, vectors, strict=True):
                 similarity[mid] = float(np.dot(vector, v))
 
     def _boost(self, memory: Memory, found: _Candidates) -> float:
