@@ -233,8 +233,10 @@ class _Merge:
             self.report.count(self.report.added, "recall_events")
 
     def history(self, records: dict[str, list[dict[str, Any]]], now: datetime) -> None:
-        """Job runs are this machine's history: kept on replace only. Audit entries merge."""
-        if self.replace:
+        """Job runs are a machine's history: taken on replace, or by a store that has none yet
+        (a new machine carries on). Audit entries merge."""
+        empty = not self.conn.execute("SELECT 1 FROM job_runs LIMIT 1").fetchone()
+        if self.replace or empty:
             for j in records["job_runs"]:
                 _insert(self.conn, "job_runs", to_row("job_runs", j))
             if records["job_runs"]:
