@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -135,3 +136,70 @@ def test_consolidate_now_then_the_persona_view_shows_what_was_distilled(
     assert summary is not None and summary.text[:30] in shown
     assert "Facts" in shown and "Days" in shown
     dialog.close()
+
+
+def test_rename_and_delete_a_conversation(
+    qtbot: QtBot, runtime: Runtime, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtWidgets import QInputDialog, QMessageBox
+
+    runtime.service.new_conversation("Holiday plans")
+    window.refresh_conversations()
+    qtbot.waitUntil(lambda: window.conversation_list.count() == 1)
+    window.conversation_list.setCurrentRow(0)
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("Trip to Lisbon", True))
+    window.rename_conversation()
+    qtbot.waitUntil(lambda: window.conversation_list.item(0).text() == "Trip to Lisbon")
+    assert [c.title for c in runtime.service.conversations()] == ["Trip to Lisbon"]
+
+    window.conversation_list.setCurrentRow(0)
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    window.delete_conversation()
+    qtbot.waitUntil(lambda: window.conversation_list.count() == 0)
+    assert runtime.service.conversations() == []
+
+
+def test_a_missing_model_is_explained_in_a_dialog(
+    qtbot: QtBot, tmp_path: Path, expected_warnings: list[str]
+) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "config.toml").write_text('[llm]\nmodel_path = "/models/gone.gguf"\n')
+    runtime = open_runtime(str(data))
+    try:
+        w = MainWindow(runtime)
+        qtbot.addWidget(w)
+        w.show()
+        qtbot.waitUntil(
+            lambda: w.findChild(QMessageBox, "errorDialog") is not None, timeout=180_000
+        )
+        box = w.findChild(QMessageBox, "errorDialog")
+        assert "/models/gone.gguf" in box.text() and "does not exist" in box.text()
+        assert box.windowTitle() == "Model could not be loaded"
+        assert not w.send_button.isEnabled()
+        box.close()
+        w.close()
+    finally:
+        runtime.close()
+
+
+def test_a_second_instance_is_told_which_process_holds_the_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    import ui.__main__ as gui
+
+    shown: list[tuple[str, str]] = []
+    monkeypatch.setattr(
+        QMessageBox, "critical", lambda _p, title, text: shown.append((title, text))
+    )
+    first = open_runtime(str(tmp_path / "data"))
+    try:
+        assert gui.main(["--data-dir", str(tmp_path / "data")]) == 1
+    finally:
+        first.close()
+    [(title, text)] = shown
+    assert title == "membank is already running" and str(os.getpid()) in text
