@@ -1,0 +1,58 @@
+"""Export and import through membank-cli with the bundled MiniLM: vectors reused, recall intact."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from memory.archive_reader import read_archive
+
+pytestmark = [pytest.mark.model, pytest.mark.slow]
+NOW = "2026-05-01T10:00"
+
+
+def cli(
+    data: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", "--data-dir", str(data), "--now", NOW, *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, **(env or {})},
+        cwd=Path(__file__).resolve().parents[2],
+    )
+
+
+def test_export_import_forget_with_minilm(tmp_path: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    for text in (
+        "My cat is called Miso",
+        "My sister Alice lives in Lisbon",
+        "I am allergic to kiwi",
+    ):
+        assert cli(a, "remember", text).returncode == 0
+    archive = tmp_path / "mine.membank"
+    done = cli(a, "export", str(archive), "--passphrase-env", "PW", "--json", env={"PW": "pw1"})
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["embeddings"] is True
+    wrong = cli(b, "import", str(archive), "--passphrase-env", "PW", env={"PW": "nope"})
+    assert wrong.returncode == 1 and "passphrase is wrong" in wrong.stderr
+    imported = cli(b, "import", str(archive), "--passphrase-env", "PW", "--json", env={"PW": "pw1"})
+    assert imported.returncode == 0, imported.stderr
+    report = json.loads(imported.stdout)
+    assert report["added"]["memories"] == 3 and report["vectors_reused"] == 3
+    found = json.loads(cli(b, "memories", "search", "Where does Alice live?", "--json").stdout)
+    assert found[0]["text"] == "My sister Alice lives in Lisbon"
+    forgot = cli(b, "forget-about", "Alice in Lisbon", "--yes", "--json")
+    assert forgot.returncode == 0, forgot.stderr
+    again = tmp_path / "after.membank"
+    assert cli(b, "export", str(again), "--no-embeddings").returncode == 0
+    assert "Lisbon" not in repr(read_archive(again).records)
+    log = json.loads(cli(b, "audit", "--json").stdout)
+    assert {"forgotten", "imported"} <= {e["event"] for e in log}
