@@ -11,6 +11,7 @@ import hashlib
 import io
 import json
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -31,6 +32,17 @@ from memory.archive_format import (
     validator,
 )
 from memory.errors import ArchiveError
+
+# What zipfile raises on damaged data: bad headers, bad deflate streams, unknown methods.
+_DAMAGED = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    ValueError,
+    NotImplementedError,
+    RuntimeError,
+    OSError,
+)
 
 
 @dataclass(frozen=True)
@@ -64,7 +76,7 @@ def _open_zip(path: Path, passphrase: str | None) -> zipfile.ZipFile:
         raise _fail(f"{path} is a folder, not an archive.", "Give the .membank file.") from exc
     except PermissionError as exc:
         raise _fail(f"{path} cannot be read (permission denied).", "Fix its permissions.") from exc
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as exc:
+    except (*_DAMAGED, zipfile.LargeZipFile) as exc:
         raise _fail(
             f"{path} is not a membank archive: it is not a readable zip file ({exc}); it may be "
             "truncated or damaged.",
@@ -124,7 +136,7 @@ def _read(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
     try:
         with zf.open(info) as member:
             data = member.read(info.file_size + 1)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+    except _DAMAGED as exc:
         raise _fail(f"The member {info.filename!r} is damaged ({exc}).") from exc
     if len(data) != info.file_size:
         raise _fail(f"The member {info.filename!r} is not the size its zip header says.")
@@ -160,7 +172,8 @@ def _records(record_type: str, data: bytes) -> list[dict[str, Any]]:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise _fail(f"{member} is not UTF-8 text ({exc}).") from exc
-    for number, line in enumerate(text.splitlines(), 1):
+    # split on \n only: str.splitlines() would also split inside texts holding \x85 or \u2028.
+    for number, line in enumerate(text.split("\n"), 1):
         if not line.strip():
             continue
         try:
