@@ -150,9 +150,7 @@ def reflect(llm: LLM, memories: Sequence[str]) -> list[str]:
         source,
         120,
     )
-    insights = [
-        i for i in bullets(raw) if grounded(i, source, 0.7) and _synthesises(i, memories)
-    ]
+    insights = [i for i in bullets(raw) if grounded(i, source, 0.7) and _synthesises(i, memories)]
     if not insights:
         raise StepFailed("reflection", "no insight was supported by the memories", raw)
     return insights
