@@ -186,7 +186,9 @@ def _one_conversation(
         try:
             bank = open_bank(runtime, embedder)  # type: ignore[arg-type]
             started = time.perf_counter()
-            with torch_threads(2):  # batches gain from both cores (~70 -> ~125 texts/s here)
+            # Batches gain from both cores on an idle machine (~70 -> ~125 texts/s here); under
+            # load from other processes two threads measured slower than one.
+            with torch_threads(2):
                 imported = import_conversation(
                     runtime.store, bank, conv.name, [t for _, t in conv.turns], asked_at
                 )
