@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -34,6 +36,15 @@ def say(runtime: Runtime, conversation_id: int, *texts: str) -> None:
         runtime.service.bank.remember(
             Kind.TURN, text, now, conversation_id=conversation_id, source_message_ids=[message.id]
         )
+
+
+def _running_jobs(database: Path) -> int:
+    """Job runs ever started and left 'running' or 'interrupted' (read while the CLI works)."""
+    with sqlite3.connect(database, timeout=5) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM job_runs WHERE status IN ('running', 'interrupted')"
+        ).fetchone()
+    return int(row[0])
 
 
 def snapshot(runtime: Runtime) -> list[tuple[str, str, str]]:
@@ -116,9 +127,16 @@ def test_killed_mid_consolidation_loses_nothing_and_duplicates_nothing(tmp_path:
     env = {**os.environ, "MEMBANK_NOW": DAY1_EVENING.isoformat()}
     cmd = [sys.executable, "-m", "app.cli", "--data-dir", str(data), "consolidate"]
     killed = 0
-    for delay in (9.0, 13.0, 17.0):
+    rng = random.Random(7)
+    for _ in range(3):
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        time.sleep(delay)
+        # Wait until the job is really running (recorded in SQLite), then kill it a little later.
+        deadline = time.monotonic() + 180
+        while proc.poll() is None and time.monotonic() < deadline:
+            if _running_jobs(data / "membank.sqlite3") > killed:
+                break
+            time.sleep(0.1)
+        time.sleep(rng.uniform(0.5, 4.0))
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
             killed += 1
