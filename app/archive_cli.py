@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from app.bootstrap import Runtime, load_embedder, open_bank
+from app.file_import import FORMATS, detect_format, import_file
 from memory import audit
 from memory.archive_import import MODES, import_archive
 from memory.archive_reader import read_archive
@@ -40,8 +41,16 @@ def add_parsers(sub: Any, memories: Any) -> None:
     export.add_argument("--no-embeddings", action="store_true", help="leave the vectors out")
     export.add_argument("--json", action="store_true")
 
-    imp = sub.add_parser("import", help="import a .membank archive (merge or replace)")
+    imp = sub.add_parser(
+        "import", help="import a .membank archive (merge or replace), a chat export or notes"
+    )
     imp.add_argument("path")
+    imp.add_argument(
+        "--format",
+        choices=FORMATS,
+        help="membank, chatgpt, notes (a folder) or locomo; "
+        "default: guessed from the path (a folder, a .json file's shape, else membank)",
+    )
     imp.add_argument("--mode", choices=MODES, default="merge")
     imp.add_argument("--passphrase-env", metavar="VAR", help="decrypt with the passphrase in $VAR")
     imp.add_argument("--json", action="store_true")
@@ -153,6 +162,20 @@ def run(args: argparse.Namespace, runtime: Runtime) -> int:
                     f"{e.at:%Y-%m-%d %H:%M}  {e.event:<10} {e.actor:<13} "
                     f"{e.memory_id or '-':<32} {detail}"
                 )
+        return 0
+    if args.command == "import" and (args.format or detect_format(Path(args.path))) != "membank":
+        fmt = args.format or detect_format(Path(args.path))
+        done = import_file(_bank(runtime), Path(args.path), fmt, now)
+        summary = {
+            "format": done.format,
+            "conversations": done.conversations,
+            "messages": done.messages,
+            "memories": done.memories,
+        }
+        if args.json:
+            _print_json(summary)
+        else:
+            print(", ".join(f"{k} {v}" for k, v in summary.items()))
         return 0
     if args.command == "import":
         # Validate everything before the store is touched (or even the models loaded).

@@ -181,15 +181,33 @@ class SQLiteStore:
             raise DataDirError(str(path.parent), exc.strerror or str(exc)) from exc
         self.db = sqlite_utils.Database(conn)
         self._lock = threading.RLock()
+        self._depth = 0  # nested transaction() blocks join the outermost one
 
     def close(self) -> None:
         with self._lock:
             self.db.conn.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite_utils.Database]:
-        with self._lock, self.db.conn:
-            yield self.db
+    def transaction(self, *, atomic: bool = False) -> Iterator[sqlite_utils.Database]:
+        """One transaction; a block nested in another joins it. With `atomic` the outermost
+        block opens it with BEGIN, so everything inside (sqlite-utils writes included, which
+        otherwise commit one by one) commits or rolls back together, as an importer needs."""
+        with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield self.db
+                finally:
+                    self._depth -= 1
+                return
+            self._depth = 1
+            try:
+                with self.db.conn:
+                    if atomic and not self.db.conn.in_transaction:
+                        self.db.conn.execute("BEGIN")
+                    yield self.db
+            finally:
+                self._depth = 0
 
     def rows(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[dict[str, Any]]:
         """Run a read query under the store's lock (for the memory package's own modules)."""
