@@ -7,11 +7,18 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from app.config import Config
+from app.file_import import FileImportReport, detect_format, import_file
+from memory.archive_import import ImportReport
+from memory.archive_import import import_archive as apply_archive
+from memory.archive_reader import read_archive
+from memory.archive_writer import ExportFilter, ExportReport, Phase, export_archive
 from memory.bank import IndexReport, MemoryBank
 from memory.clock import Clock
 from memory.errors import NotFoundError
+from memory.forget import ForgetReport, forget
 from memory.forgetting import restore
 from memory.hierarchy import HierarchyStore
 from memory.prompt import PromptBudget, PromptBuilder
@@ -291,6 +298,61 @@ class AssistantService:
     def used_by(self, memory_id: str) -> list[int]:
         """Ids of the assistant messages whose prompt used this memory."""
         return self.store.replies_using(self.store.memory(memory_id).id)
+
+    # --- archive and privacy ---------------------------------------------------------------
+
+    def _bank(self) -> MemoryBank:
+        if self.bank is None:
+            raise ModelsNotReadyError()
+        return self.bank
+
+    def forget(self, memory_ids: list[str]) -> ForgetReport:
+        """Forget these memories completely, and everything derived from them."""
+        return forget(self._bank(), memory_ids, self.clock.now())
+
+    def export(
+        self,
+        path: Path,
+        selection: ExportFilter | None = None,
+        *,
+        embeddings: bool = True,
+        passphrase: str | None = None,
+        on_phase: Phase = lambda _: None,
+    ) -> ExportReport:
+        """Write a .membank archive (atomically); the vectors go in when the models are loaded."""
+        return export_archive(
+            self.store,
+            Path(path),
+            self.clock.now(),
+            selection=selection,
+            bank=self.bank if embeddings else None,
+            passphrase=passphrase,
+            on_phase=on_phase,
+        )
+
+    def import_archive(
+        self,
+        path: Path,
+        mode: str = "merge",
+        passphrase: str | None = None,
+        on_phase: Phase = lambda _: None,
+    ) -> ImportReport:
+        """Validate a .membank archive completely, then merge or replace (after a backup in the
+        data folder's `backups/`); a bad archive changes nothing."""
+        contents = read_archive(Path(path), passphrase)
+        return apply_archive(
+            self._bank(),
+            contents,
+            self.clock.now(),
+            mode=mode,
+            backup_dir=self.store.path.parent / "backups",
+            on_phase=on_phase,
+        )
+
+    def import_file(self, path: Path, fmt: str | None = None) -> FileImportReport:
+        """Import a ChatGPT export, a folder of notes or LoCoMo JSON (`fmt` guessed if None)."""
+        path = Path(path)
+        return import_file(self._bank(), path, fmt or detect_format(path), self.clock.now())
 
 
 def _title_from(text: str) -> str:
