@@ -177,13 +177,13 @@ def _bad_chatgpt() -> list[tuple[str, Any]]:
 
 
 def _with(conv: dict[str, Any], node: str, message: Any) -> dict[str, Any]:
-    copy = json.loads(json.dumps(conv))
+    copy: dict[str, Any] = json.loads(json.dumps(conv))
     copy["mapping"][node]["message"] = message
     return copy
 
 
 def _with_node(conv: dict[str, Any], node: str, value: dict[str, Any]) -> dict[str, Any]:
-    copy = json.loads(json.dumps(conv))
+    copy: dict[str, Any] = json.loads(json.dumps(conv))
     copy["mapping"][node] = value
     return copy
 
