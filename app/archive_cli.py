@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from app.bootstrap import Runtime, load_embedder, open_bank
-from app.file_import import FORMATS, detect_format, import_file
+from app.file_import import FORMATS, detect_format, read_import, write_import
 from memory import audit
 from memory.archive_import import MODES, import_archive
 from memory.archive_reader import read_archive
@@ -163,9 +163,11 @@ def run(args: argparse.Namespace, runtime: Runtime) -> int:
                     f"{e.memory_id or '-':<32} {detail}"
                 )
         return 0
-    if args.command == "import" and (args.format or detect_format(Path(args.path))) != "membank":
-        fmt = args.format or detect_format(Path(args.path))
-        done = import_file(_bank(runtime), Path(args.path), fmt, now)
+    fmt = getattr(args, "format", None)
+    if args.command == "import" and (fmt or detect_format(Path(args.path))) != "membank":
+        # Read and validate the file before the models are loaded or the store touched.
+        parsed = read_import(Path(args.path), fmt or detect_format(Path(args.path)))
+        done = write_import(_bank(runtime), parsed, now)
         summary = {
             "format": done.format,
             "conversations": done.conversations,

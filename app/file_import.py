@@ -175,25 +175,34 @@ def parse_locomo(path: Path) -> list[tuple[str, list[ImportedTurn]]]:
     return [(c.name, [t for _, t in c.turns]) for c in conversations]
 
 
-def import_file(bank: MemoryBank, path: Path, fmt: str, now: datetime) -> FileImportReport:
-    """Read and validate `path` as `fmt` (chatgpt, notes or locomo), then write it all in one
-    transaction and bring the index in step."""
-    conversations: list[tuple[str, list[ImportedTurn]]] = []
-    notes: list[Note] = []
+@dataclass(frozen=True)
+class ParsedImport:
+    """A file read and validated, ready to be written."""
+
+    format: str
+    conversations: list[tuple[str, list[ImportedTurn]]]
+    notes: list[Note]
+
+
+def read_import(path: Path, fmt: str) -> ParsedImport:
+    """Read and validate `path` as `fmt` (chatgpt, notes or locomo); ArchiveError if malformed."""
     if fmt == "chatgpt":
-        conversations = parse_chatgpt(path)
-    elif fmt == "locomo":
-        conversations = parse_locomo(path)
-    elif fmt == "notes":
-        notes = read_notes(path)
-    else:
-        raise ArchiveError(f"Unknown import format {fmt!r}: use one of {', '.join(FORMATS)}.")
+        return ParsedImport(fmt, parse_chatgpt(path), [])
+    if fmt == "locomo":
+        return ParsedImport(fmt, parse_locomo(path), [])
+    if fmt == "notes":
+        return ParsedImport(fmt, [], read_notes(path))
+    raise ArchiveError(f"Unknown import format {fmt!r}: use chatgpt, notes or locomo here.")
+
+
+def write_import(bank: MemoryBank, parsed: ParsedImport, now: datetime) -> FileImportReport:
+    """Write everything in one transaction, then bring the index in step."""
     store = bank.store
     try:
         with store.transaction(atomic=True):
-            for title, turns in conversations:
+            for title, turns in parsed.conversations:
                 write_conversation(store, bank, title, turns, now)
-            for note in notes:
+            for note in parsed.notes:
                 store.add_memory(
                     Kind.NOTE,
                     note.text,
@@ -206,10 +215,15 @@ def import_file(bank: MemoryBank, path: Path, fmt: str, now: datetime) -> FileIm
             f"The import could not be written ({exc}); the store is unchanged."
         ) from exc
     bank.reconcile()
-    turns = [t for _, ts in conversations for t in ts]
+    turns = [t for _, ts in parsed.conversations for t in ts]
     return FileImportReport(
-        fmt,
-        len(conversations),
+        parsed.format,
+        len(parsed.conversations),
         len(turns),
-        len(notes) + sum(t.role == "user" for t in turns),
+        len(parsed.notes) + sum(t.role == "user" for t in turns),
     )
+
+
+def import_file(bank: MemoryBank, path: Path, fmt: str, now: datetime) -> FileImportReport:
+    """Read and validate `path` as `fmt`, then write it all in one transaction and index it."""
+    return write_import(bank, read_import(path, fmt), now)

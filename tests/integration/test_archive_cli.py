@@ -56,3 +56,37 @@ def test_export_import_forget_with_minilm(tmp_path: Path) -> None:
     assert "Lisbon" not in repr(read_archive(again).records)
     log = json.loads(cli(b, "audit", "--json").stdout)
     assert {"forgotten", "imported"} <= {e["event"] for e in log}
+
+
+def test_import_chatgpt_export_and_notes_and_refuse_malformed(tmp_path: Path) -> None:
+    from tests.unit.test_file_import import chatgpt_export
+
+    data = tmp_path / "data"
+    export = tmp_path / "conversations.json"
+    export.write_text(json.dumps(chatgpt_export()), encoding="utf-8")
+    done = cli(data, "import", str(export), "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {
+        "format": "chatgpt",
+        "conversations": 1,
+        "messages": 4,
+        "memories": 2,
+    }
+    found = json.loads(cli(data, "memories", "search", "the dog's name", "--json").stdout)
+    assert found[0]["text"] == "She has a dog called Pico"
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "bike.md").write_text("The bike lock code is 1234", encoding="utf-8")
+    assert cli(data, "import", str(notes), "--format", "notes").returncode == 0
+    bad = tmp_path / "bad.json"
+    bad.write_text('[{"mapping": {}, "create_time": 1, "current_node": "x"}]', encoding="utf-8")
+    before = cli(data, "export", str(tmp_path / "before.membank"), "--no-embeddings")
+    assert before.returncode == 0
+    refused = cli(data, "import", str(bad))
+    assert refused.returncode == 1 and "current_node" in refused.stderr
+    after = cli(data, "export", str(tmp_path / "after.membank"), "--no-embeddings")
+    assert after.returncode == 0
+    assert (
+        read_archive(tmp_path / "before.membank").records
+        == read_archive(tmp_path / "after.membank").records
+    )
