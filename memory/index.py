@@ -47,6 +47,9 @@ class ChromaIndex:
             ) from exc
         self.folder = folder
         self.dim = dim
+        # A lower bound of the vector count (upserts only raise it; a delete forgets it), so
+        # a query need not ask Chroma to count 100k vectors each time (~12 ms there).
+        self._at_least = 0
 
     def upsert(self, ids: Sequence[str], vectors: npt.NDArray[np.float32]) -> None:
         """Add or replace vectors (idempotent, so a retry after a crash never duplicates)."""
@@ -57,11 +60,12 @@ class ChromaIndex:
 
     def delete(self, ids: Sequence[str]) -> None:
         if ids:
+            self._at_least = 0
             self._collection.delete(ids=list(ids))
 
     def query(self, vector: npt.NDArray[np.float32], n: int) -> list[tuple[str, float]]:
         """(id, cosine similarity) of the `n` nearest vectors, best first."""
-        count = self.count()
+        count = self._at_least if self._at_least >= n else self.count()
         if count == 0:
             return []
         result = self._collection.query(
@@ -78,7 +82,9 @@ class ChromaIndex:
             close()
 
     def count(self) -> int:
-        return int(self._collection.count())
+        count = int(self._collection.count())
+        self._at_least = count
+        return count
 
     def vectors(self, ids: Sequence[str]) -> dict[str, npt.NDArray[np.float32]]:
         """The stored vectors of `ids` (those present), for an archive export."""

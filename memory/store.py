@@ -357,17 +357,49 @@ class SQLiteStore:
         return int(self.rows("SELECT count(*) AS n FROM memories")[0]["n"])
 
     def keyword_search(self, text: str, limit: int = 50) -> list[tuple[str, float]]:
-        """(memory id, bm25 score; lower is better) of active memories matching `text`'s words."""
+        """(memory id, bm25 score; lower is better) of active memories matching `text`'s words.
+
+        bm25 scores every match before LIMIT, and in a large store a common word matches tens
+        of thousands of memories. So the memories holding *all* the words are asked for first;
+        when there are at least `limit` of them they are the answer (a memory holding only some
+        of the words seldom outranks them), else the OR query of any word is run."""
         query = keyword_query(text)
         if not query:
             return []
-        rows = self.rows(
-            "SELECT m.id, bm25(memories_fts) AS rank FROM memories_fts "
-            "JOIN memories m ON m.num = memories_fts.rowid "
-            "WHERE memories_fts MATCH ? AND m.state = 'active' ORDER BY rank LIMIT ?",
-            [query, limit],
+        if " OR " in query:
+            every = self._bm25(query.replace(" OR ", " AND "), limit)
+            if len(every) >= limit:
+                return every
+        return self._bm25(query, limit)
+
+    def _bm25(self, query: str, limit: int) -> list[tuple[str, float]]:
+        # FTS5 ranks on its own first (`rank` is bm25 with default weights); the state is then
+        # checked on those rows only, over-fetching for the few inactive ones.
+        best = self.rows(
+            "SELECT rowid AS num, rank FROM memories_fts WHERE memories_fts MATCH ? "
+            "ORDER BY rank LIMIT ?",
+            [query, 2 * limit],
         )
-        return [(r["id"], float(r["rank"])) for r in rows]
+        if not best:
+            return []
+        marks = ",".join("?" * len(best))
+        active = {
+            r["num"]: r["id"]
+            for r in self.rows(
+                f"SELECT num, id FROM memories WHERE num IN ({marks}) AND state = 'active'",
+                [r["num"] for r in best],
+            )
+        }
+        if len(active) < limit and len(best) == 2 * limit:  # many inactive: rank them all
+            rows = self.rows(
+                "SELECT m.id, bm25(memories_fts) AS rank FROM memories_fts "
+                "JOIN memories m ON m.num = memories_fts.rowid "
+                "WHERE memories_fts MATCH ? AND m.state = 'active' ORDER BY rank LIMIT ?",
+                [query, limit],
+            )
+            return [(r["id"], float(r["rank"])) for r in rows]
+        found = [(active[r["num"]], float(r["rank"])) for r in best if r["num"] in active]
+        return found[:limit]
 
     def set_indexed(self, ids: Sequence[str], indexed: bool = True) -> None:
         with self.transaction() as db:
