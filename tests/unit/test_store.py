@@ -299,6 +299,25 @@ def test_keyword_search_excludes_memories_that_are_not_active(
     assert store.memory(gone.id).state is state
 
 
+def test_keyword_search_takes_memories_with_every_word_when_there_are_enough(
+    store: SQLiteStore,
+) -> None:
+    both = [store.add_memory(Kind.TURN, f"Miso the cat, day {i}", T0).id for i in range(3)]
+    store.add_memory(Kind.TURN, "Miso Miso Miso", T0)
+    store.add_memory(Kind.TURN, "a cat", T0)
+    assert {mid for mid, _ in store.keyword_search("Miso cat", limit=3)} == set(both)
+    # Fewer than `limit` hold both words: any word will do.
+    assert len(store.keyword_search("Miso cat", limit=4)) == 4
+
+
+def test_keyword_search_looks_past_many_inactive_best_hits(store: SQLiteStore) -> None:
+    for i in range(6):
+        gone = store.add_memory(Kind.FACT, f"Sam Sam Sam {i}", T0)
+        set_state(store, gone.id, State.FADED)
+    kept = store.add_memory(Kind.FACT, "Sam works at Globex and likes long walks by the sea", T0)
+    assert [mid for mid, _ in store.keyword_search("Sam", limit=2)] == [kept.id]
+
+
 # --- recall bookkeeping ----------------------------------------------------------------------
 
 
@@ -372,3 +391,17 @@ def test_new_memories_are_unindexed_until_marked(store: SQLiteStore) -> None:
     store.set_indexed([a.id], indexed=False)
     assert [m.id for m in store.unindexed()] == [a.id]
     assert store.all_memory_ids() == {a.id, b.id}
+
+
+def test_an_atomic_transaction_takes_nested_store_calls_with_it(store: SQLiteStore) -> None:
+    with pytest.raises(RuntimeError), store.transaction(atomic=True):
+        chat = store.create_conversation("Imported", T0)
+        store.add_message(chat.id, "user", "hello", T0)
+        store.add_memory(Kind.TURN, "hello", T0)
+        raise RuntimeError("fail half-way")
+    assert store.conversations() == [] and store.memories() == []
+    with store.transaction(atomic=True):
+        chat = store.create_conversation("Imported", T0)
+        store.add_memory(Kind.TURN, "hello", T0)
+    assert [c.title for c in store.conversations()] == ["Imported"]
+    assert [m.text for m in store.memories()] == ["hello"]
