@@ -58,17 +58,25 @@ def test_unusable_data_dir_is_reported(tmp_path: Path) -> None:
 
 
 def test_read_only_data_dir_is_reported(tmp_path: Path) -> None:
-    """A data folder on a read-only mount (root ignores chmod, so use a real ro bind if we can)."""
+    """A data folder on a read-only file system (root ignores chmod, so mount one as root)."""
     data = tmp_path / "ro"
     data.mkdir()
     if os.geteuid() == 0:
-        pytest.skip("running as root: file permissions cannot make a folder read-only here")
-    data.chmod(0o500)
+        mounted = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(data)], capture_output=True
+        )
+        if mounted.returncode != 0:
+            pytest.skip(f"cannot mount a read-only tmpfs here: {mounted.stderr.decode().strip()}")
+        cleanup = ["umount", str(data)]
+    else:
+        data.chmod(0o500)
+        cleanup = ["chmod", "700", str(data)]
     try:
-        with pytest.raises(DataDirError):
+        with pytest.raises(DataDirError) as info:
             open_runtime(str(data))
+        assert str(data) in str(info.value) and "--data-dir" in str(info.value)
     finally:
-        data.chmod(0o700)
+        subprocess.run(cleanup, check=True)
 
 
 def test_cli_reports_a_missing_model_clearly(tmp_path: Path) -> None:
