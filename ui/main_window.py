@@ -26,6 +26,7 @@ from app.bootstrap import Runtime
 from app.service import RecallEvent, ReplyEvent
 from memory.records import Conversation, Memory, Message
 from ui import transcript
+from ui.archive_actions import ArchiveActions
 from ui.chat_input import ChatInput
 from ui.chat_worker import ChatWorker
 from ui.errors import show_error
@@ -49,6 +50,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("membank")
         self.resize(1100, 720)
         self.tasks = TaskRunner(self)
+        self.archive = ArchiveActions(self, runtime, self.tasks)
         self.conversation_id = 0  # 0: a new conversation starts with the next message
         self.messages: list[Message] = []
         self.streaming: str | None = None
@@ -129,6 +131,8 @@ class MainWindow(QMainWindow):
         for text, shortcut, slot in (
             ("&New conversation", QKeySequence.StandardKey.New, self.new_conversation),
             ("&Remember…", QKeySequence("Ctrl+Shift+M"), self.remember_dialog),
+            ("&Export memory…", QKeySequence("Ctrl+E"), lambda: self.archive.export()),
+            ("&Import…", QKeySequence("Ctrl+I"), lambda: self.archive.import_()),
             ("&Quit", QKeySequence.StandardKey.Quit, self.close),
         ):
             action = QAction(text, self)

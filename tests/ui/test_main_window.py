@@ -203,3 +203,37 @@ def test_a_second_instance_is_told_which_process_holds_the_folder(
         first.close()
     [(title, text)] = shown
     assert title == "membank is already running" and str(os.getpid()) in text
+
+
+def test_export_then_import_an_encrypted_archive_from_the_window(
+    qtbot: QtBot,
+    runtime: Runtime,
+    window: MainWindow,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from PySide6.QtWidgets import QInputDialog
+
+    note = runtime.service.remember("My passport number ends in 4471")
+    archive = tmp_path / "out" / "memory.membank"
+    archive.parent.mkdir()
+    window.archive.export(str(archive), passphrase="correct horse")
+    qtbot.waitUntil(lambda: window.status_label.text().startswith("Exported"), timeout=60_000)
+    assert archive.exists() and not window.archive.progress
+
+    with ready_runtime(tmp_path / "other") as other:
+        second = MainWindow(other)
+        qtbot.addWidget(second)
+        asked: list[str] = []
+
+        def passphrase(*args: object, **kwargs: object) -> tuple[str, bool]:
+            asked.append(str(args[2]))
+            return "correct horse", True
+
+        monkeypatch.setattr(QInputDialog, "getText", passphrase)
+        second.archive.import_(str(archive), "merge")
+        qtbot.waitUntil(lambda: second.status_label.text().startswith("Imported"), timeout=60_000)
+        assert asked == ["Passphrase:"]  # asked only because the archive is encrypted
+        assert other.service.memory(note.id).text == note.text
+        assert other.service.search("passport number")[0].memory.id == note.id
+        second.close()
