@@ -15,6 +15,8 @@ from memory.archive_import import ImportReport
 from memory.archive_import import import_archive as apply_archive
 from memory.archive_reader import read_archive
 from memory.archive_writer import ExportFilter, ExportReport, Phase, export_archive
+from memory.audit import AuditEntry
+from memory.audit import entries as audit_entries
 from memory.bank import IndexReport, MemoryBank
 from memory.clock import Clock
 from memory.errors import NotFoundError
@@ -305,6 +307,10 @@ class AssistantService:
         if self.bank is None:
             raise ModelsNotReadyError()
         return self.bank
+
+    def audit(self, limit: int = 200) -> list[AuditEntry]:
+        """The log of memory changes, newest first (ids and kinds only, never memory text)."""
+        return audit_entries(self.store, limit=limit)
 
     def forget(self, memory_ids: list[str]) -> ForgetReport:
         """Forget these memories completely, and everything derived from them."""

@@ -31,6 +31,7 @@ from ui.chat_input import ChatInput
 from ui.chat_worker import ChatWorker
 from ui.errors import show_error
 from ui.persona_dialog import PersonaDialog
+from ui.privacy_dialogs import AuditDialog, ForgetAboutDialog
 from ui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
@@ -145,6 +146,8 @@ class MainWindow(QMainWindow):
         for text, shortcut, slot in (
             ("&Consolidate now", QKeySequence("Ctrl+Shift+K"), self.consolidate_now),
             ("&Persona and summaries…", QKeySequence("Ctrl+P"), self.show_persona),
+            ("&Forget everything about…", QKeySequence("Ctrl+Shift+F"), self.show_forget_about),
+            ("&Audit log…", QKeySequence("Ctrl+Shift+A"), self.show_audit),
         ):
             action = QAction(text, self)
             action.setShortcut(shortcut)
@@ -348,6 +351,19 @@ class MainWindow(QMainWindow):
             lambda result: self._open_persona(*result),
             self._show_error,
         )
+
+    def show_forget_about(self) -> None:
+        self.forget_dialog = ForgetAboutDialog(self.runtime, self.tasks, self)
+        self.forget_dialog.open()
+
+    def show_audit(self) -> None:
+        service = self.runtime.service
+
+        def opened(entries: Any) -> None:
+            self.audit_dialog = AuditDialog(entries, self)
+            self.audit_dialog.open()
+
+        self.tasks.run(service.audit, opened, self._show_error)
 
     def _open_persona(self, overview: Any, days: Any) -> None:
         self.persona_dialog = PersonaDialog(overview, days, self)

@@ -237,3 +237,40 @@ def test_export_then_import_an_encrypted_archive_from_the_window(
         assert other.service.memory(note.id).text == note.text
         assert other.service.search("passport number")[0].memory.id == note.id
         second.close()
+
+
+def test_forget_everything_about_a_topic_then_see_it_in_the_audit_log(
+    qtbot: QtBot, runtime: Runtime, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    secret = runtime.service.remember("My old flat was at 12 Elm Street in Leeds")
+    kept = runtime.service.remember("I play the cello on Sundays")
+    window.show_forget_about()
+    dialog = window.forget_dialog
+    qtbot.keyClicks(dialog.query, "Elm Street flat")
+    qtbot.keyClick(dialog.query, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: dialog.results.count() > 0, timeout=30_000)
+    ids = dialog.checked_ids()
+    assert secret.id in ids
+    # The user reviews the list and unticks what should stay.
+    for i in range(dialog.results.count()):
+        if dialog.results.item(i).data(0x0100) != secret.id:
+            dialog.results.item(i).setCheckState(Qt.CheckState.Unchecked)
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    dialog.confirm_and_forget()
+    qtbot.waitUntil(
+        lambda: dialog.status.text().startswith("Forgotten: 1 memories"), timeout=30_000
+    )
+    assert secret.id not in runtime.store.all_memory_ids()
+    assert secret.id not in runtime.service.bank.index.ids()  # type: ignore[union-attr]
+    assert kept.id in runtime.store.all_memory_ids()
+    dialog.close()
+
+    window.show_audit()
+    qtbot.waitUntil(lambda: getattr(window, "audit_dialog", None) is not None)
+    table = window.audit_dialog.table
+    events = {(table.item(r, 1).text(), table.item(r, 3).text()) for r in range(table.rowCount())}
+    assert ("forgotten", secret.id[:8]) in events
+    assert all("Elm" not in table.item(r, 4).text() for r in range(table.rowCount()))
+    window.audit_dialog.close()
