@@ -15,6 +15,7 @@ from app.service import AssistantService
 from memory.bank import MemoryBank
 from memory.clock import Clock, ShiftedClock, SystemClock
 from memory.decay import DecayPolicy
+from memory.encryption import passphrase_from_env
 from memory.index import ChromaIndex
 from memory.retrieval import RecallSettings
 from memory.store import SQLiteStore
@@ -75,7 +76,7 @@ def open_runtime(data_dir: str | None = None, now: datetime | None = None) -> Ru
 
         raise DataDirError(str(paths.data_dir), exc.strerror or str(exc)) from exc
     try:
-        store = SQLiteStore(paths.database)
+        store = SQLiteStore(paths.database, passphrase_from_env())
     except Exception:
         lock.release()
         raise

@@ -79,6 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
     jobs = sub.add_parser("jobs", help="recent background job runs")
     jobs.add_argument("--json", action="store_true")
 
+    sub.add_parser(
+        "encrypt-store",
+        help="encrypt the SQLite store at rest with the passphrase in MEMBANK_DB_PASSPHRASE",
+    )
+
     doc = sub.add_parser("doctor", help="versions, model paths, GPU offload, index consistency")
     doc.add_argument("--json", action="store_true")
     doc.add_argument("--rebuild-index", action="store_true", help="re-index every memory")
@@ -108,6 +113,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         print(f"error: --now: {exc}", file=sys.stderr)
         return 2
+    if args.command == "encrypt-store":
+        return _encrypt_store(args.data_dir)
     if args.command == "doctor":
         return doctor.run(args.data_dir, now, as_json=args.json, rebuild=args.rebuild_index)
     if args.command == "bench":
@@ -191,6 +198,29 @@ def _dispatch(args: argparse.Namespace, runtime: Runtime) -> int:
     if args.command == "chat":
         return _chat(runtime, args.conversation)
     raise AssertionError(args.command)
+
+
+def _encrypt_store(data_dir: str | None) -> int:
+    from app.config import resolve_paths
+    from app.instance import InstanceLock
+    from memory.encryption import PASSPHRASE_ENV, encrypt_store, passphrase_from_env
+
+    passphrase = passphrase_from_env()
+    if not passphrase:
+        print(f"error: put the new passphrase in {PASSPHRASE_ENV} first", file=sys.stderr)
+        return 2
+    paths = resolve_paths(data_dir)
+    if not paths.database.exists():
+        print("Nothing to convert: a new store is created encrypted when the variable is set.")
+        return 0
+    try:
+        with InstanceLock(paths.lock_file):
+            encrypt_store(paths.database, passphrase)
+    except MembankError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"Encrypted {paths.database}. Keep {PASSPHRASE_ENV} set to open it.")
+    return 0
 
 
 def _memories(args: argparse.Namespace, runtime: Runtime) -> int:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 import threading
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
@@ -17,6 +16,7 @@ import sqlite_utils
 
 from memory import audit
 from memory.clock import from_db, to_db
+from memory.encryption import connect, database_errors
 from memory.errors import DataDirError, NotFoundError, StoreCorruptError
 from memory.records import Conversation, Kind, Memory, Message, State
 from memory.schema import migrate
@@ -155,11 +155,11 @@ def keyword_query(text: str) -> str:
 class SQLiteStore:
     """All SQLite access. Thread-safe: one connection, serialised by a lock."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, passphrase: str | None = None) -> None:
         self.path = path
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(path, check_same_thread=False, timeout=10)
+            conn = connect(path, passphrase)  # SQLCipher when a passphrase is given
             try:
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute("PRAGMA foreign_keys = ON")
@@ -170,15 +170,16 @@ class SQLiteStore:
             except BaseException:
                 conn.close()  # else the file stays open (and locked on Windows)
                 raise
-        except sqlite3.DatabaseError as exc:
-            if "not a database" in str(exc) or "malformed" in str(exc):
-                raise StoreCorruptError(
-                    f"The memory store {path} is damaged ({exc}). Restore it from a backup "
-                    "archive, or move it away to start a new one."
-                ) from exc
-            raise DataDirError(str(path.parent), str(exc)) from exc
         except OSError as exc:
             raise DataDirError(str(path.parent), exc.strerror or str(exc)) from exc
+        except database_errors() as exc:
+            if "not a database" in str(exc) or "malformed" in str(exc):
+                raise StoreCorruptError(
+                    f"The memory store {path} cannot be read ({exc}): it is damaged, or it is "
+                    "encrypted and MEMBANK_DB_PASSPHRASE is not set. Set the passphrase, restore "
+                    "from a backup archive, or move the file away to start a new one."
+                ) from exc
+            raise DataDirError(str(path.parent), str(exc)) from exc
         self.db = sqlite_utils.Database(conn)
         self._lock = threading.RLock()
         self._depth = 0  # nested transaction() blocks join the outermost one
