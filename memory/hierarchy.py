@@ -231,6 +231,8 @@ class HierarchyStore:
                     "WHERE id = ?",
                     [boost, to_db(now), memory_id],
                 )
+                # A duplicate was folded into this memory instead of being stored again.
+                audit.record(conn, now, "merged", "consolidation", memory_id)
         return written
 
     def set_state(self, memory_id: str, state: State, now: datetime) -> None:
@@ -246,11 +248,14 @@ class HierarchyStore:
 
     def fade(self, memory_ids: Sequence[str], now: datetime) -> None:
         with self.store.transaction() as db:
-            db.conn.executemany(
-                "UPDATE memories SET state = 'faded', updated_at = ? "
-                "WHERE id = ? AND state = 'active' AND pinned = 0",
-                [(to_db(now), m) for m in memory_ids],
-            )
+            for memory_id in memory_ids:
+                changed = db.conn.execute(
+                    "UPDATE memories SET state = 'faded', updated_at = ? "
+                    "WHERE id = ? AND state = 'active' AND pinned = 0",
+                    [to_db(now), memory_id],
+                ).rowcount
+                if changed:
+                    audit.record(db.conn, now, "faded", "decay", memory_id)
 
     def set_flag(self, memory_id: str, flag: str, value: bool) -> None:
         if flag not in ("pinned", "locked"):

@@ -219,6 +219,10 @@ def test_the_same_fact_twice_is_stored_once_and_strengthened(world: World) -> No
     assert again.state is State.ACTIVE
     assert again.strength == fact.strength + world.bank.decay.recall_boost
     assert again.last_recalled_at == later + timedelta(hours=2)  # its forgetting clock restarts
+    from memory import audit
+
+    merged = [e.memory_id for e in audit.entries(world.bank.store) if e.event == "merged"]
+    assert merged == [fact.id]  # the audit log says the duplicate was folded in
 
 
 def test_a_fact_said_twice_in_one_session_is_stored_once(world: World) -> None:

@@ -119,3 +119,16 @@ def test_restore_brings_a_faded_memory_back_with_a_fresh_clock(world: World) -> 
     assert world.decay.retention(back, now) == pytest.approx(1.0)
     assert sweep(world.bank.store, world.decay, now) == 0
     assert plain.id in {r.memory.id for r in world.bank.recall(PLAIN, now)}
+
+
+def test_fading_is_recorded_in_the_audit_log_once(world: World) -> None:
+    from datetime import timedelta
+
+    from memory import audit
+
+    memory = world.bank.remember(Kind.TURN, PLAIN, T0)
+    later = T0 + timedelta(days=4)
+    assert sweep(world.bank.store, world.decay, later) == 1
+    assert sweep(world.bank.store, world.decay, later) == 0  # already faded: no second entry
+    faded = [e for e in audit.entries(world.bank.store) if e.event == "faded"]
+    assert [(e.actor, e.memory_id) for e in faded] == [("decay", memory.id)]
