@@ -47,6 +47,10 @@ class MemoryConfig(_Section):
     history_turns: int = Field(12, ge=0)
 
 
+class UIConfig(_Section):
+    close_to_tray: bool = True  # closing the window keeps membank running in the tray
+
+
 class SchedulerConfig(_Section):
     enabled: bool = True
     idle_minutes: int = Field(30, ge=1)
@@ -59,6 +63,7 @@ class Config(_Section):
     embedder: EmbedderConfig = EmbedderConfig()
     memory: MemoryConfig = MemoryConfig()
     scheduler: SchedulerConfig = SchedulerConfig()
+    ui: UIConfig = UIConfig()
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from memory.audit import AuditEntry
 from memory.audit import entries as audit_entries
 from memory.bank import IndexReport, MemoryBank
 from memory.clock import Clock
+from memory.decay import DecayPolicy
 from memory.errors import NotFoundError
 from memory.forget import ForgetReport, forget
 from memory.forgetting import restore
@@ -208,6 +209,17 @@ class AssistantService:
         if not text:
             raise MembankError("Nothing to remember: the text is empty.")
         return bank.remember(Kind.NOTE, text, self.clock.now())
+
+    def capture(self, text: str) -> Memory:
+        """Quick capture: the note is committed at once, even while the models still load;
+        its vector follows now if the embedder is ready, else at the next index reconcile."""
+        text = text.strip()
+        if not text:
+            raise MembankError("Nothing to remember: the text is empty.")
+        if self.bank is not None:
+            return self.bank.remember(Kind.NOTE, text, self.clock.now())
+        strength = DecayPolicy(self.config.memory.initial_strength).initial(Kind.NOTE, text)
+        return self.store.add_memory(Kind.NOTE, text, self.clock.now(), strength=strength)
 
     def memories(self, limit: int = 100, offset: int = 0) -> list[Memory]:
         return self.store.memories(limit=limit, offset=offset)

@@ -11,16 +11,24 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.bootstrap import open_runtime
 from app.cli import add_common_options, now_override
+from app.config import resolve_paths
+from app.instance import AlreadyRunningError
 from app.logs import setup_logging
 from models.errors import MembankError
 from ui.errors import install_excepthook
 from ui.main_window import MainWindow
 from ui.resources import app_icon
+from ui.single_instance import InstanceServer, send_to_running
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="membank", description="membank desktop app")
     add_common_options(parser)
+    parser.add_argument(
+        "--capture",
+        action="store_true",
+        help="open quick capture (in the running membank, if there is one)",
+    )
     args, qt_args = parser.parse_known_args(argv)
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication([sys.argv[0], *qt_args])
@@ -29,6 +37,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setWindowIcon(QIcon(app_icon()))
     try:
         runtime = open_runtime(args.data_dir, now_override(args.now))
+    except AlreadyRunningError as exc:
+        # Hand the request to the running instance (any desktop shortcut can bind --capture).
+        data_dir = resolve_paths(args.data_dir).data_dir
+        if send_to_running(data_dir, "capture" if args.capture else "show"):
+            return 0
+        QMessageBox.critical(None, exc.title, str(exc))
+        return 1
     except (MembankError, ValueError) as exc:
         title = getattr(exc, "title", "membank cannot start")
         QMessageBox.critical(None, title, str(exc))
@@ -36,10 +51,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging(runtime.paths.log_dir)
     install_excepthook()
     window = MainWindow(runtime)
+    server = InstanceServer(runtime.paths.data_dir, window.handle_request)
+    window.install_tray()
     window.show()
+    if args.capture:
+        window.quick_capture()
     try:
         return app.exec()
     finally:
+        server.close()
         runtime.close()
 
 

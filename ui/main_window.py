@@ -8,6 +8,7 @@ from typing import Any
 from PySide6.QtCore import QThread, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QHBoxLayout,
     QInputDialog,
     QLabel,
@@ -32,7 +33,9 @@ from ui.chat_worker import ChatWorker
 from ui.errors import show_error
 from ui.persona_dialog import PersonaDialog
 from ui.privacy_dialogs import AuditDialog, ForgetAboutDialog
+from ui.quick_capture import QuickCaptureDialog
 from ui.tasks import TaskRunner
+from ui.tray import TrayIcon, tray_available
 
 log = logging.getLogger(__name__)
 ROLE_ID = 0x0100  # Qt.UserRole
@@ -52,6 +55,9 @@ class MainWindow(QMainWindow):
         self.resize(1100, 720)
         self.tasks = TaskRunner(self)
         self.archive = ArchiveActions(self, runtime, self.tasks)
+        self.tray: TrayIcon | None = None
+        self.capture_dialog: QuickCaptureDialog | None = None
+        self._quitting = False
         self.conversation_id = 0  # 0: a new conversation starts with the next message
         self.messages: list[Message] = []
         self.streaming: str | None = None
@@ -132,9 +138,10 @@ class MainWindow(QMainWindow):
         for text, shortcut, slot in (
             ("&New conversation", QKeySequence.StandardKey.New, self.new_conversation),
             ("&Remember…", QKeySequence("Ctrl+Shift+M"), self.remember_dialog),
+            ("&Quick capture…", QKeySequence("Ctrl+Shift+Space"), self.quick_capture),
             ("&Export memory…", QKeySequence("Ctrl+E"), lambda: self.archive.export()),
             ("&Import…", QKeySequence("Ctrl+I"), lambda: self.archive.import_()),
-            ("&Quit", QKeySequence.StandardKey.Quit, self.close),
+            ("&Quit", QKeySequence.StandardKey.Quit, self.quit),
         ):
             action = QAction(text, self)
             action.setShortcut(shortcut)
@@ -369,6 +376,50 @@ class MainWindow(QMainWindow):
         self.persona_dialog = PersonaDialog(overview, days, self)
         self.persona_dialog.open()
 
+    # --- tray, quick capture, hand-over from a second launch ---------------------------------
+
+    def quick_capture(self) -> None:
+        if self.capture_dialog is None:
+            self.capture_dialog = QuickCaptureDialog(self.runtime, self.tasks)
+            self.capture_dialog.stored.connect(
+                lambda m: self.status_label.setText(f"Remembered: {m.text[:60]}")
+            )
+        self.capture_dialog.show()
+
+    def show_and_raise(self) -> None:
+        self.showNormal()
+        self.raise_()
+        self.activateWindow()
+
+    def handle_request(self, request: str) -> None:
+        """A second `membank` (or `membank --capture`) asked this instance for something."""
+        if request == "capture":
+            self.quick_capture()
+        else:
+            self.show_and_raise()
+
+    def install_tray(self) -> bool:
+        """A tray icon where the desktop has a tray; without one everything works from here."""
+        if not tray_available():
+            return False
+        self.tray = TrayIcon(
+            self.windowIcon(),
+            open_window=self.show_and_raise,
+            capture=self.quick_capture,
+            consolidate=self.consolidate_now,
+            quit_app=self.quit,
+            parent=self,
+        )
+        self.tray.show()
+        QApplication.setQuitOnLastWindowClosed(False)  # the tray keeps membank alive
+        return True
+
+    def quit(self) -> None:
+        self._quitting = True
+        self.close()
+        if self.tray is not None:
+            QApplication.quit()  # with a tray, closing windows alone does not end the app
+
     # --- status and lifecycle --------------------------------------------------------------
 
     def _on_status(self, text: str) -> None:
@@ -388,6 +439,15 @@ class MainWindow(QMainWindow):
         show_error(self, error)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        if self.tray is not None and self.runtime.config.ui.close_to_tray and not self._quitting:
+            event.ignore()  # keep running in the tray: quick capture and jobs go on
+            self.hide()
+            self.tray.showMessage("membank", "Still running here. Quit from this menu.")
+            return
+        if self.tray is not None:
+            self.tray.hide()
+        if self.capture_dialog is not None:
+            self.capture_dialog.close()
         self.worker.cancel()
         self.worker_thread.quit()
         self.worker_thread.wait()

@@ -1,0 +1,68 @@
+"""Quick capture: a small always-on-top box; Enter stores a note at once, Esc cancels."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QDialog, QLabel, QLineEdit, QVBoxLayout, QWidget
+
+from app.bootstrap import Runtime
+from ui.tasks import TaskRunner
+
+
+class QuickCaptureDialog(QDialog):
+    stored = Signal(object)  # the Memory, once committed
+
+    def __init__(self, runtime: Runtime, tasks: TaskRunner, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.runtime = runtime
+        self.tasks = tasks
+        self.setObjectName("quickCapture")
+        self.setWindowTitle("Remember this")
+        self.setWindowFlags(
+            Qt.WindowType.Tool | Qt.WindowType.WindowStaysOnTopHint | Qt.WindowType.Dialog
+        )
+        self.setMinimumWidth(460)
+        self.edit = QLineEdit()
+        self.edit.setPlaceholderText("Remember this…  (Enter stores it, Esc cancels)")
+        self.edit.returnPressed.connect(self.store)
+        self.status = QLabel(" ")
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.edit)
+        layout.addWidget(self.status)
+
+    def showEvent(self, event: object) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)  # type: ignore[arg-type]
+        self.edit.setFocus()
+        self.raise_()
+        self.activateWindow()
+
+    def store(self) -> None:
+        text = self.edit.text().strip()
+        if not text:
+            return
+        self.edit.setEnabled(False)
+        service = self.runtime.service
+        self.tasks.run(lambda: service.capture(text), self._stored, self._failed)
+
+    def _stored(self, memory: object) -> None:
+        self.status.setText("Remembered ✓")
+        self.stored.emit(memory)
+        QTimer.singleShot(700, self._reset_and_hide)
+
+    def _failed(self, error: BaseException) -> None:
+        self.edit.setEnabled(True)
+        self.status.setText(f"Not stored: {error}")
+
+    def _reset_and_hide(self) -> None:
+        self.edit.clear()
+        self.edit.setEnabled(True)
+        self.status.setText(" ")
+        self.hide()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
+        if event.key() == Qt.Key.Key_Escape:
+            self.edit.clear()
+            self.hide()
+            return
+        super().keyPressEvent(event)

@@ -1,0 +1,57 @@
+"""One membank per data folder: a second launch hands its request ("show", "capture") over a
+QLocalServer to the running one instead of failing."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QObject
+from PySide6.QtNetwork import QLocalServer, QLocalSocket
+
+REQUESTS = ("show", "capture")
+
+
+def server_name(data_dir: Path) -> str:
+    digest = hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest()[:16]
+    return f"membank-{digest}"
+
+
+def send_to_running(data_dir: Path, request: str, timeout_ms: int = 2000) -> bool:
+    """Deliver `request` to the instance that owns `data_dir`; False if none answers."""
+    socket = QLocalSocket()
+    socket.connectToServer(server_name(data_dir))
+    if not socket.waitForConnected(timeout_ms):
+        return False
+    socket.write(request.encode() + b"\n")
+    delivered = socket.waitForBytesWritten(timeout_ms)
+    socket.disconnectFromServer()
+    return delivered
+
+
+class InstanceServer(QObject):
+    def __init__(self, data_dir: Path, handle: Callable[[str], None]) -> None:
+        super().__init__()
+        self._handle = handle
+        self._server = QLocalServer(self)
+        name = server_name(data_dir)
+        QLocalServer.removeServer(name)  # a stale socket from a crashed instance (we hold the lock)
+        self._server.newConnection.connect(self._on_connection)
+        self.listening = self._server.listen(name)
+
+    def _on_connection(self) -> None:
+        while self._server.hasPendingConnections():
+            socket = self._server.nextPendingConnection()
+            socket.readyRead.connect(lambda s=socket: self._read(s))
+            if socket.bytesAvailable():
+                self._read(socket)
+
+    def _read(self, socket: QLocalSocket) -> None:
+        while socket.canReadLine():
+            request = bytes(socket.readLine().data()).decode(errors="replace").strip()
+            if request in REQUESTS:
+                self._handle(request)
+
+    def close(self) -> None:
+        self._server.close()
