@@ -64,3 +64,36 @@ def test_main_window_renders_under_xvfb(xvfb_display: str, tmp_path: Path) -> No
     assert _distinct_colours(image) > 10  # a real drawn window, not a blank rectangle
     screen = QImage(str(out.with_name("main_window-screen.png")))
     assert _distinct_colours(screen) > 10
+
+
+def test_tray_icon_and_close_to_tray_under_a_real_tray_host(
+    xvfb_display: str, tmp_path: Path
+) -> None:
+    if shutil.which("trayer") is None:
+        pytest.skip("trayer (a tray host for Xvfb) is not installed; .ci/run installs it")
+    env = {**os.environ, "DISPLAY": xvfb_display, "QT_QPA_PLATFORM": "xcb"}
+    tray = subprocess.Popen(
+        ["trayer", "--edge", "top", "--align", "right", "--widthtype", "request"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        time.sleep(1.0)  # let the tray host claim the selection before the app looks for it
+        ARTIFACTS.mkdir(exist_ok=True)
+        out = ARTIFACTS / "tray.png"
+        result = subprocess.run(
+            [sys.executable, "-m", "tests.ui.tray_app", str(out), str(tmp_path / "data")],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr[-3000:]
+        assert (
+            "'installed': True" in result.stdout and "'hidden_but_running': True" in result.stdout
+        )
+        assert _distinct_colours(QImage(str(out))) > 3
+    finally:
+        tray.terminate()
+        tray.wait(timeout=10)

@@ -1,0 +1,49 @@
+"""Run under Xvfb with a tray host (trayer): install the tray icon, save a screenshot (argv[1])."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication
+
+from app.bootstrap import open_runtime
+from ui.main_window import MainWindow
+from ui.resources import app_icon
+from ui.tray import tray_available
+
+
+def main() -> int:
+    out, data = Path(sys.argv[1]), sys.argv[2]
+    app = QApplication(sys.argv[:1])
+    app.setWindowIcon(QIcon(app_icon()))
+    runtime = open_runtime(data, None)
+    window = MainWindow(runtime)
+    installed = window.install_tray()
+    window.show()
+    result = {"available": tray_available(), "installed": installed}
+
+    def check() -> None:
+        result["visible"] = bool(window.tray and window.tray.isVisible())
+        window.close()  # close-to-tray: hides, keeps running
+        result["hidden_but_running"] = not window.isVisible()
+        window.quick_capture()  # from the tray menu's action, with the main window hidden
+        app.processEvents()
+        result["capture_visible"] = bool(
+            window.capture_dialog and window.capture_dialog.isVisible()
+        )
+        app.primaryScreen().grabWindow(0).save(str(out))
+        print(result, flush=True)
+        window.quit()
+
+    QTimer.singleShot(1500, check)
+    QTimer.singleShot(60_000, app.quit)
+    code = app.exec()
+    runtime.close()
+    return code if all(result.values()) else 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())
