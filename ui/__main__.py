@@ -6,19 +6,26 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from app.bootstrap import open_runtime
+from app.bootstrap import Runtime, open_runtime
 from app.cli import add_common_options, now_override
 from app.config import resolve_paths
 from app.instance import AlreadyRunningError
 from app.logs import setup_logging
 from models.errors import MembankError
 from ui.errors import install_excepthook
+from ui.first_run import WelcomeDialog
 from ui.main_window import MainWindow
 from ui.resources import app_icon
 from ui.single_instance import InstanceServer, send_to_running
+
+
+def is_first_run(runtime: Runtime) -> bool:
+    """A data folder with nothing in it yet (the page shows until the first memory exists)."""
+    return runtime.store.count_memories() == 0 and not runtime.store.conversations()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -53,7 +60,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     window = MainWindow(runtime)
     server = InstanceServer(runtime.paths.data_dir, window.handle_request)
     window.install_tray()
+    settings = QSettings()  # window geometry only (STYLE: everything else is config.toml)
+    geometry = settings.value("main_window/geometry")
+    if isinstance(geometry, QByteArray):
+        window.restoreGeometry(geometry)
+    app.aboutToQuit.connect(
+        lambda: settings.setValue("main_window/geometry", window.saveGeometry())
+    )
     window.show()
+    if is_first_run(runtime):
+        config = runtime.config
+        welcome = WelcomeDialog(
+            runtime.paths,
+            config.llm.model_path or "SmolLM2-135M-Instruct, bundled",
+            config.embedder.model_path or "all-MiniLM-L6-v2, bundled",
+            window,
+        )
+        welcome.open()
     if args.capture:
         window.quick_capture()
     try:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable, Iterator
 
 from PySide6.QtCore import QObject, Signal, Slot
 
 from app.bootstrap import Runtime, load_models
-from app.service import RecallEvent, ReplyEvent, TokenEvent
+from app.service import ChatEvent, RecallEvent, ReplyEvent, TokenEvent
+from memory.records import Message
 from models.errors import MembankError
 
 log = logging.getLogger(__name__)
@@ -56,14 +58,28 @@ class ChatWorker(QObject):
 
     @Slot(int, str)
     def send(self, conversation_id: int, text: str) -> None:
-        self._cancel.clear()
         service = self.runtime.service
-        try:
-            if conversation_id <= 0:
+
+        def events() -> Iterator[ChatEvent]:
+            cid = conversation_id
+            if cid <= 0:
                 conversation = service.new_conversation()
-                conversation_id = conversation.id
+                cid = conversation.id
                 self.conversation_created.emit(conversation)
-            for event in service.send(conversation_id, text, cancel=self._cancel):
+            yield from service.send(cid, text, cancel=self._cancel)
+
+        self._relay(events)
+
+    @Slot(object, str)
+    def send_paused(self, history: list[Message], text: str) -> None:
+        """Memory paused: the reply uses memories, but nothing of this chat is stored."""
+        service = self.runtime.service
+        self._relay(lambda: service.send_paused(history, text, cancel=self._cancel))
+
+    def _relay(self, events: Callable[[], Iterator[ChatEvent]]) -> None:
+        self._cancel.clear()
+        try:
+            for event in events():
                 if isinstance(event, TokenEvent):
                     self.token_received.emit(event.text)
                 elif isinstance(event, RecallEvent):

@@ -1,0 +1,34 @@
+"""The first-run page says what is stored, where, and that nothing leaves the machine."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from app.bootstrap import open_runtime
+from memory.records import Kind
+from ui.__main__ import is_first_run
+from ui.first_run import WelcomeDialog
+
+pytestmark = pytest.mark.gui
+
+
+def test_welcome_page_names_the_data_folder_and_promises_no_network(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    runtime = open_runtime(str(tmp_path / "data"))
+    try:
+        assert is_first_run(runtime)
+        dialog = WelcomeDialog(runtime.paths, "SmolLM2", "MiniLM")
+        qtbot.addWidget(dialog)
+        dialog.show()
+        text = dialog.browser.toPlainText()
+        assert str(runtime.paths.data_dir) in text
+        assert "Nothing leaves this machine" in text and "no network connections" in text
+        runtime.store.add_memory(Kind.NOTE, "first note", datetime.now(UTC))
+        assert not is_first_run(runtime)  # shown only until the first memory exists
+    finally:
+        runtime.close()
