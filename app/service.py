@@ -266,6 +266,17 @@ class AssistantService:
         restore(self.store, memory.id, self.clock.now())
         return self.store.memory(memory.id)
 
+    def edit_memory(self, memory_id: str, text: str) -> Memory:
+        """A user edit: new text, locked against consolidation, re-embedded and re-indexed."""
+        text = text.strip()
+        if not text:
+            raise MembankError("Nothing to save: the text is empty.")
+        memory = self.store.memory(memory_id)
+        HierarchyStore(self.store).edit_text(memory.id, text, self.clock.now())
+        if self.bank is not None:
+            self.bank.reconcile()  # else the next start-up reconcile re-embeds it
+        return self.store.memory(memory.id)
+
     def search(self, query: str, k: int = 10) -> list[Recalled]:
         bank, _, _ = self._models()
         return self._recall(bank, query, self.clock.now(), k)

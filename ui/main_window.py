@@ -31,6 +31,7 @@ from ui.archive_actions import ArchiveActions
 from ui.chat_input import ChatInput
 from ui.chat_worker import ChatWorker
 from ui.errors import show_error
+from ui.memory_browser import MemoryBrowser
 from ui.persona_dialog import PersonaDialog
 from ui.privacy_dialogs import AuditDialog, ForgetAboutDialog
 from ui.quick_capture import QuickCaptureDialog
@@ -56,6 +57,7 @@ class MainWindow(QMainWindow):
         self.tasks = TaskRunner(self)
         self.archive = ArchiveActions(self, runtime, self.tasks)
         self.tray: TrayIcon | None = None
+        self.browser_window: MemoryBrowser | None = None
         self.capture_dialog: QuickCaptureDialog | None = None
         self._quitting = False
         self.conversation_id = 0  # 0: a new conversation starts with the next message
@@ -151,6 +153,7 @@ class MainWindow(QMainWindow):
     def _build_memory_menu(self) -> None:
         menu = self.menuBar().addMenu("&Memory")
         for text, shortcut, slot in (
+            ("&Browse memories…", QKeySequence("Ctrl+B"), self.show_memory_browser),
             ("&Consolidate now", QKeySequence("Ctrl+Shift+K"), self.consolidate_now),
             ("&Persona and summaries…", QKeySequence("Ctrl+P"), self.show_persona),
             ("&Forget everything about…", QKeySequence("Ctrl+Shift+F"), self.show_forget_about),
@@ -350,6 +353,14 @@ class MainWindow(QMainWindow):
             return
         scheduler.run_now("daily")
         self.status_label.setText("Consolidating in the background…")
+
+    def show_memory_browser(self) -> None:
+        if self.browser_window is None:
+            self.browser_window = MemoryBrowser(self.runtime, self.tasks, self)
+        self.browser_window.show()
+        self.browser_window.raise_()
+        self.browser_window.activateWindow()
+        self.browser_window.refresh()
 
     def show_persona(self) -> None:
         service = self.runtime.service

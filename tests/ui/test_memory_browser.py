@@ -1,0 +1,190 @@
+"""The memory browser driven like a user would, with the real embedder (offscreen)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QInputDialog, QMessageBox
+from pytestqt.qtbot import QtBot
+
+from app.bootstrap import Runtime
+from memory.errors import NotFoundError
+from memory.records import Kind
+from tests.realmodels import ready_runtime
+from ui.main_window import MainWindow
+from ui.memory_browser import MemoryBrowser
+from ui.memory_model import COL_RETENTION, COL_STRENGTH, ROLE_MEMORY
+from ui.tasks import TaskRunner
+
+pytestmark = [pytest.mark.gui, pytest.mark.model]
+
+NOTES = (
+    "My cat is called Miso",
+    "The dentist appointment is on Friday at nine",
+    "I prefer green tea over coffee",
+)
+
+
+@pytest.fixture
+def runtime(tmp_path: Path) -> Iterator[Runtime]:
+    with ready_runtime(tmp_path / "data") as rt:
+        yield rt
+
+
+@pytest.fixture
+def browser(qtbot: QtBot, runtime: Runtime) -> Iterator[MemoryBrowser]:
+    for text in NOTES:
+        runtime.service.remember(text)
+    tasks = TaskRunner()
+    b = MemoryBrowser(runtime, tasks)
+    qtbot.addWidget(b)
+    b.show()
+    with qtbot.waitSignal(b.loaded, timeout=10_000):
+        b.refresh()
+    yield b
+    b.close()
+    tasks.shutdown()
+
+
+def _row_of(browser: MemoryBrowser, needle: str) -> int:
+    for r, text in enumerate(browser.visible_texts()):
+        if needle in text:
+            return r
+    raise AssertionError(f"{needle!r} not listed: {browser.visible_texts()}")
+
+
+def _select(qtbot: QtBot, browser: MemoryBrowser, needle: str) -> str:
+    row = _row_of(browser, needle)
+    with qtbot.waitSignal(browser.detail_shown, timeout=10_000):
+        browser.table.selectRow(row)
+    return str(browser.selected_ids()[0])
+
+
+def test_lists_remembered_notes_with_retention(browser: MemoryBrowser) -> None:
+    texts = browser.visible_texts()
+    assert all(any(note == t for t in texts) for note in NOTES), texts
+    index = browser.proxy.index(_row_of(browser, "Miso"), COL_RETENTION)
+    assert index.data().endswith("%")
+    assert 0.0 < index.data(ROLE_MEMORY).retention <= 1.0
+
+
+def test_sort_by_strength(browser: MemoryBrowser) -> None:
+    browser.table.sortByColumn(COL_STRENGTH, Qt.SortOrder.AscendingOrder)
+    strengths = [
+        browser.proxy.index(r, 0).data(ROLE_MEMORY).memory.strength
+        for r in range(browser.proxy.rowCount())
+    ]
+    assert strengths == sorted(strengths)
+    browser.table.sortByColumn(COL_STRENGTH, Qt.SortOrder.DescendingOrder)
+    strengths = [
+        browser.proxy.index(r, 0).data(ROLE_MEMORY).memory.strength
+        for r in range(browser.proxy.rowCount())
+    ]
+    assert strengths == sorted(strengths, reverse=True)
+
+
+def test_kind_filter_and_text_filter(browser: MemoryBrowser) -> None:
+    browser.kind_combo.setCurrentIndex(browser.kind_combo.findData(Kind.NOTE.value))
+    assert sorted(browser.visible_texts()) == sorted(NOTES)
+    browser.kind_combo.setCurrentIndex(browser.kind_combo.findData(Kind.FACT.value))
+    assert browser.visible_texts() == []
+    browser.kind_combo.setCurrentIndex(0)
+    browser.search_box.setText("green tea")
+    assert browser.visible_texts() == ["I prefer green tea over coffee"]
+
+
+def test_recall_search_finds_a_note(qtbot: QtBot, browser: MemoryBrowser) -> None:
+    qtbot.keyClicks(browser.search_box, "what is my pet's name")
+    with qtbot.waitSignal(browser.recalled, timeout=10_000):
+        qtbot.keyClick(browser.search_box, Qt.Key.Key_Return)
+    texts = browser.visible_texts()
+    assert "My cat is called Miso" in texts
+
+
+def test_pin_sets_pinned_in_the_store(
+    qtbot: QtBot, runtime: Runtime, browser: MemoryBrowser
+) -> None:
+    memory_id = _select(qtbot, browser, "Miso")
+    assert browser.pin_button.text() == "Pin"
+    with qtbot.waitSignal(browser.loaded, timeout=10_000):
+        qtbot.mouseClick(browser.pin_button, Qt.MouseButton.LeftButton)
+    assert runtime.service.memory(memory_id).pinned
+    assert browser.selected_ids() == [memory_id]  # the selection survives the refresh
+    assert browser.pin_button.text() == "Unpin"
+    browser.state_combo.setCurrentIndex(browser.state_combo.findData("pinned"))
+    assert browser.visible_texts() == ["My cat is called Miso"]
+
+
+def test_bulk_pin(qtbot: QtBot, runtime: Runtime, browser: MemoryBrowser) -> None:
+    ids = [m.id for m in runtime.service.memories()]
+    browser.select_ids(ids)
+    assert sorted(browser.selected_ids()) == sorted(ids)
+    with qtbot.waitSignal(browser.loaded, timeout=10_000):
+        browser.toggle_pin_selected()
+    assert all(runtime.service.memory(i).pinned for i in ids)
+
+
+def test_edit_changes_text_and_search_finds_the_new_text(
+    qtbot: QtBot, runtime: Runtime, browser: MemoryBrowser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    memory_id = _select(qtbot, browser, "dentist")
+    new_text = "The piano lesson is on Friday at nine"
+    monkeypatch.setattr(
+        QInputDialog, "getMultiLineText", staticmethod(lambda *a, **k: (new_text, True))
+    )
+    with qtbot.waitSignal(browser.loaded, timeout=30_000):
+        qtbot.mouseClick(browser.edit_button, Qt.MouseButton.LeftButton)
+    memory = runtime.service.memory(memory_id)
+    assert memory.text == new_text and memory.locked
+    found = runtime.service.search("piano lesson", 3)
+    assert found and found[0].memory.id == memory_id
+    assert new_text in browser.visible_texts()
+
+
+def test_forget_removes_from_store_and_index(
+    qtbot: QtBot, runtime: Runtime, browser: MemoryBrowser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    memory_id = _select(qtbot, browser, "green tea")
+    monkeypatch.setattr(
+        QMessageBox, "question", staticmethod(lambda *a, **k: QMessageBox.StandardButton.Yes)
+    )
+    with qtbot.waitSignal(browser.loaded, timeout=30_000):
+        qtbot.mouseClick(browser.forget_button, Qt.MouseButton.LeftButton)
+    with pytest.raises(NotFoundError):
+        runtime.service.memory(memory_id)
+    assert runtime.service.bank is not None
+    assert memory_id not in runtime.service.bank.index.ids()
+    assert all(r.memory.id != memory_id for r in runtime.service.search("green tea", 5))
+    assert "I prefer green tea over coffee" not in browser.visible_texts()
+
+
+def test_forget_declined_keeps_it(
+    qtbot: QtBot, runtime: Runtime, browser: MemoryBrowser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    memory_id = _select(qtbot, browser, "green tea")
+    monkeypatch.setattr(
+        QMessageBox, "question", staticmethod(lambda *a, **k: QMessageBox.StandardButton.No)
+    )
+    browser.confirm_and_forget()
+    assert runtime.service.memory(memory_id).text == "I prefer green tea over coffee"
+
+
+def test_menu_action_opens_the_browser(qtbot: QtBot, runtime: Runtime) -> None:
+    runtime.service.remember("My cat is called Miso")
+    window = MainWindow(runtime)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window.models_ready, timeout=10_000)
+    try:
+        memory_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Memory")
+        action = next(a for a in memory_menu.actions() if a.text() == "&Browse memories…")
+        assert action.shortcut().toString() == "Ctrl+B"
+        action.trigger()
+        browser = window.browser_window
+        assert browser is not None and browser.isVisible()
+        qtbot.waitUntil(lambda: "My cat is called Miso" in browser.visible_texts(), timeout=10_000)
+    finally:
+        window.close()

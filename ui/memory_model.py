@@ -1,0 +1,185 @@
+"""Qt item models for the memory browser: the table of memories, its filter, the retention bar."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+)
+from PySide6.QtGui import QPainter
+from PySide6.QtWidgets import (
+    QApplication,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionProgressBar,
+    QStyleOptionViewItem,
+)
+
+from memory.records import Memory
+
+ROLE_SORT = Qt.ItemDataRole.UserRole + 1
+ROLE_ID = Qt.ItemDataRole.UserRole + 2
+ROLE_MEMORY = Qt.ItemDataRole.UserRole + 3
+
+COLUMNS = ("Text", "Kind", "Created", "Last recalled", "Strength", "Retention")
+COL_TEXT, COL_KIND, COL_CREATED, COL_RECALLED, COL_STRENGTH, COL_RETENTION = range(6)
+STATES = ("any", "active", "faded", "superseded", "pinned")
+
+AnyIndex = QModelIndex | QPersistentModelIndex
+
+
+@dataclass(frozen=True)
+class MemoryRow:
+    memory: Memory
+    retention: float | None  # None while the models are still loading
+
+
+def _when(value: datetime | None) -> str:
+    return "" if value is None else f"{value.astimezone():%Y-%m-%d %H:%M}"
+
+
+class MemoryTableModel(QAbstractTableModel):
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.rows: list[MemoryRow] = []
+
+    def set_rows(self, rows: Sequence[MemoryRow]) -> None:
+        self.beginResetModel()
+        self.rows = list(rows)
+        self.endResetModel()
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(  # noqa: N802 - Qt override
+        self, section: int, orientation: Qt.Orientation, role: int = 0
+    ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: AnyIndex, role: int = 0) -> Any:
+        if not index.isValid():
+            return None
+        row = self.rows[index.row()]
+        m = row.memory
+        col = index.column()
+        if role == ROLE_ID:
+            return m.id
+        if role == ROLE_MEMORY:
+            return row
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(row, col)
+        if role == ROLE_SORT:
+            return self._sort_key(row, col)
+        if role == Qt.ItemDataRole.ToolTipRole and col == COL_TEXT:
+            return m.text
+        return None
+
+    @staticmethod
+    def _display(row: MemoryRow, col: int) -> str:
+        m = row.memory
+        if col == COL_TEXT:
+            text = m.text.replace("\n", " ")
+            return ("📌 " if m.pinned else "") + (text[:200] + "…" if len(text) > 200 else text)
+        if col == COL_KIND:
+            return str(m.kind) if m.state == "active" else f"{m.kind} ({m.state})"
+        if col == COL_CREATED:
+            return _when(m.created_at)
+        if col == COL_RECALLED:
+            return _when(m.last_recalled_at)
+        if col == COL_STRENGTH:
+            return f"{m.strength:.2f}"
+        return "" if row.retention is None else f"{row.retention:.0%}"
+
+    @staticmethod
+    def _sort_key(row: MemoryRow, col: int) -> Any:
+        m = row.memory
+        if col == COL_TEXT:
+            return m.text.lower()
+        if col == COL_KIND:
+            return str(m.kind)
+        if col == COL_CREATED:
+            return m.created_at.timestamp()
+        if col == COL_RECALLED:
+            return m.last_recalled_at.timestamp() if m.last_recalled_at else 0.0
+        if col == COL_STRENGTH:
+            return m.strength
+        return -1.0 if row.retention is None else row.retention
+
+
+class MemoryFilterProxy(QSortFilterProxyModel):
+    """Plain text match, kind and state filters; or, after a recall search, just its results."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.text = ""
+        self.kind = ""  # "" = any
+        self.state = "any"
+        self.recalled: set[str] | None = None
+        self.setSortRole(ROLE_SORT)
+
+    def set_filters(
+        self,
+        *,
+        text: str | None = None,
+        kind: str | None = None,
+        state: str | None = None,
+        recalled: set[str] | None | bool = False,
+    ) -> None:
+        self.beginFilterChange()
+        if text is not None:
+            self.text = text.strip().lower()
+        if kind is not None:
+            self.kind = kind
+        if state is not None:
+            self.state = state
+        if recalled is not False:
+            self.recalled = recalled if isinstance(recalled, set) else None
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def filterAcceptsRow(self, source_row: int, source_parent: AnyIndex) -> bool:  # noqa: N802
+        model = self.sourceModel()
+        if not isinstance(model, MemoryTableModel):
+            return True
+        m = model.rows[source_row].memory
+        if self.kind and m.kind != self.kind:
+            return False
+        if self.state == "pinned" and not m.pinned:
+            return False
+        if self.state not in ("any", "pinned") and m.state != self.state:
+            return False
+        if self.recalled is not None:
+            return m.id in self.recalled
+        return not self.text or self.text in m.text.lower()
+
+
+class RetentionDelegate(QStyledItemDelegate):
+    """Draws retention as a progress bar with the percentage on it."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: AnyIndex) -> None:
+        row = index.data(ROLE_MEMORY)
+        if not isinstance(row, MemoryRow) or row.retention is None:
+            super().paint(painter, option, index)
+            return
+        bar = QStyleOptionProgressBar()
+        bar.rect = option.rect.adjusted(2, 3, -2, -3)
+        bar.minimum = 0
+        bar.maximum = 100
+        bar.progress = round(row.retention * 100)
+        bar.text = f"{row.retention:.0%}"
+        bar.textVisible = True
+        bar.state = QStyle.StateFlag.State_Enabled | QStyle.StateFlag.State_Horizontal
+        QApplication.style().drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter)
