@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
@@ -29,6 +30,7 @@ from ui.errors import show_error
 from ui.memory_model import (
     COL_RETENTION,
     COL_TEXT,
+    PERIODS,
     ROLE_MEMORY,
     STATES,
     MemoryFilterProxy,
@@ -79,10 +81,15 @@ class MemoryBrowser(QWidget):
         self.state_combo.currentIndexChanged.connect(
             lambda _: self.proxy.set_filters(state=self.state_combo.currentData())
         )
+        self.period_combo = QComboBox()
+        for label, days in PERIODS:
+            self.period_combo.addItem(label, days)
+        self.period_combo.currentIndexChanged.connect(self._on_period)
         top = QHBoxLayout()
         top.addWidget(self.search_box, 1)
         top.addWidget(self.kind_combo)
         top.addWidget(self.state_combo)
+        top.addWidget(self.period_combo)
 
         self.table = QTableView()
         self.table.setObjectName("memoryTable")
@@ -128,6 +135,15 @@ class MemoryBrowser(QWidget):
         layout.addWidget(splitter, 1)
         layout.addLayout(actions)
         self._update_buttons()
+
+    def _on_period(self, _: int) -> None:
+        days = self.period_combo.currentData()
+        if days is None:
+            self.proxy.set_filters(since=None)
+            return
+        now = self.runtime.service.clock.now().astimezone()
+        start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        self.proxy.set_filters(since=start - timedelta(days=days - 1))
 
     # --- loading and searching ------------------------------------------------------------
 

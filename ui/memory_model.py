@@ -33,6 +33,13 @@ ROLE_MEMORY = Qt.ItemDataRole.UserRole + 3
 COLUMNS = ("Text", "Kind", "Created", "Last recalled", "Strength", "Retention")
 COL_TEXT, COL_KIND, COL_CREATED, COL_RECALLED, COL_STRENGTH, COL_RETENTION = range(6)
 STATES = ("any", "active", "faded", "superseded", "pinned")
+PERIODS = (
+    ("Any time", None),
+    ("Today", 1),
+    ("Last 7 days", 7),
+    ("Last 30 days", 30),
+    ("Last year", 365),
+)
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
@@ -129,6 +136,7 @@ class MemoryFilterProxy(QSortFilterProxyModel):
         self.kind = ""  # "" = any
         self.state = "any"
         self.recalled: set[str] | None = None
+        self.since: datetime | None = None  # event_time on or after
         self.setSortRole(ROLE_SORT)
 
     def set_filters(
@@ -138,6 +146,7 @@ class MemoryFilterProxy(QSortFilterProxyModel):
         kind: str | None = None,
         state: str | None = None,
         recalled: set[str] | None | bool = False,
+        since: datetime | None | bool = False,
     ) -> None:
         self.beginFilterChange()
         if text is not None:
@@ -146,6 +155,8 @@ class MemoryFilterProxy(QSortFilterProxyModel):
             self.kind = kind
         if state is not None:
             self.state = state
+        if since is not False:
+            self.since = since if isinstance(since, datetime) else None
         if recalled is not False:
             self.recalled = recalled if isinstance(recalled, set) else None
         self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
@@ -156,6 +167,8 @@ class MemoryFilterProxy(QSortFilterProxyModel):
             return True
         m = model.rows[source_row].memory
         if self.kind and m.kind != self.kind:
+            return False
+        if self.since is not None and m.event_time < self.since:
             return False
         if self.state == "pinned" and not m.pinned:
             return False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,8 @@ from pytestqt.qtbot import QtBot
 
 from app.bootstrap import Runtime
 from memory.errors import NotFoundError
-from memory.records import Kind
+from memory.hierarchy import HierarchyStore
+from memory.records import Kind, State
 from tests.realmodels import ready_runtime
 from ui.main_window import MainWindow
 from ui.memory_browser import MemoryBrowser
@@ -188,3 +190,30 @@ def test_menu_action_opens_the_browser(qtbot: QtBot, runtime: Runtime) -> None:
         qtbot.waitUntil(lambda: "My cat is called Miso" in browser.visible_texts(), timeout=10_000)
     finally:
         window.close()
+
+
+def test_date_filter(qtbot: QtBot, runtime: Runtime, browser: MemoryBrowser) -> None:
+    old = runtime.service.clock.now() - timedelta(days=60)
+    runtime.service.store.add_memory(Kind.NOTE, "The trip to Rome", old, strength=1.0)
+    with qtbot.waitSignal(browser.loaded, timeout=10_000):
+        browser.refresh()
+    assert "The trip to Rome" in browser.visible_texts()
+    browser.period_combo.setCurrentIndex(browser.period_combo.findText("Last 7 days"))
+    assert sorted(browser.visible_texts()) == sorted(NOTES)
+    browser.period_combo.setCurrentIndex(browser.period_combo.findText("Last year"))
+    assert "The trip to Rome" in browser.visible_texts()
+
+
+def test_restore_a_faded_memory(qtbot: QtBot, runtime: Runtime, browser: MemoryBrowser) -> None:
+    miso = next(m for m in runtime.service.memories() if "Miso" in m.text)
+    HierarchyStore(runtime.service.store).fade([miso.id], runtime.service.clock.now())
+    with qtbot.waitSignal(browser.loaded, timeout=10_000):
+        browser.refresh()
+    browser.state_combo.setCurrentIndex(browser.state_combo.findData("faded"))
+    assert browser.visible_texts() == ["My cat is called Miso"]
+    _select(qtbot, browser, "Miso")
+    assert browser.restore_button.isEnabled()
+    with qtbot.waitSignal(browser.loaded, timeout=10_000):
+        qtbot.mouseClick(browser.restore_button, Qt.MouseButton.LeftButton)
+    assert runtime.service.memory(miso.id).state == State.ACTIVE
+    assert browser.visible_texts() == []  # no longer faded
