@@ -101,7 +101,10 @@ class MemoryBrowser(QWidget):
         self.table.setItemDelegateForColumn(COL_RETENTION, RetentionDelegate(self.table))
         self.table.verticalHeader().hide()
         header = self.table.horizontalHeader()
+        for col in range(self.model.columnCount()):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(COL_TEXT, QHeaderView.ResizeMode.Stretch)
+        header.setMinimumSectionSize(70)
         self.table.selectionModel().selectionChanged.connect(self._on_selection)
         self.table.doubleClicked.connect(lambda _: self.edit_selected())
 

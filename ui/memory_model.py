@@ -100,9 +100,12 @@ class MemoryTableModel(QAbstractTableModel):
         m = row.memory
         if col == COL_TEXT:
             text = m.text.replace("\n", " ")
-            return ("📌 " if m.pinned else "") + (text[:200] + "…" if len(text) > 200 else text)
+            return text[:200] + "…" if len(text) > 200 else text
         if col == COL_KIND:
-            return str(m.kind) if m.state == "active" else f"{m.kind} ({m.state})"
+            marks = ([] if m.state == "active" else [str(m.state)]) + (
+                ["pinned"] if m.pinned else []
+            )
+            return f"{m.kind} ({', '.join(marks)})" if marks else str(m.kind)
         if col == COL_CREATED:
             return _when(m.created_at)
         if col == COL_RECALLED:

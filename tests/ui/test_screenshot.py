@@ -97,3 +97,20 @@ def test_tray_icon_and_close_to_tray_under_a_real_tray_host(
     finally:
         tray.terminate()
         tray.wait(timeout=10)
+
+
+def test_memory_browser_renders_under_xvfb(xvfb_display: str, tmp_path: Path) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    out = ARTIFACTS / "memory_browser.png"
+    env = {**os.environ, "DISPLAY": xvfb_display, "QT_QPA_PLATFORM": "xcb"}
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.ui.browser_screenshot_app", str(out), str(tmp_path / "data")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    image = QImage(str(out))
+    assert image.width() >= 800 and image.height() >= 500
+    assert _distinct_colours(image) > 10

@@ -1,0 +1,56 @@
+"""Run under a real X server: open the memory browser on a few notes, select one, save a PNG."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from app.bootstrap import load_models, open_runtime
+from ui.memory_browser import MemoryBrowser
+from ui.tasks import TaskRunner
+
+NOTES = (
+    "My cat is called Miso",
+    "My sister Ana lives in Lisbon",
+    "The dentist appointment is on Friday at nine",
+    "I prefer green tea over coffee",
+    "The wifi password at the cabin is on the fridge",
+)
+
+
+def main() -> int:
+    out, data = Path(sys.argv[1]), sys.argv[2]
+    app = QApplication(sys.argv[:1])
+    runtime = open_runtime(data, None)
+    load_models(runtime)
+    for text in NOTES:
+        runtime.service.remember(text)
+    miso = next(m for m in runtime.service.memories() if "Miso" in m.text)
+    runtime.service.set_pinned(miso.id, True)
+    runtime.service.search("Where does my sister live?", 3)
+    tasks = TaskRunner()
+    browser = MemoryBrowser(runtime, tasks)
+    browser.resize(1100, 620)
+    browser.show()
+
+    def shoot() -> None:
+        app.processEvents()
+        browser.grab().save(str(out))
+        browser.close()
+        app.quit()
+
+    browser.detail_shown.connect(lambda _: QTimer.singleShot(300, shoot))
+    browser.loaded.connect(lambda _: browser.select_ids([miso.id]))
+    browser.refresh()
+    QTimer.singleShot(120_000, app.quit)  # never hang a test run
+    code = app.exec()
+    tasks.shutdown()
+    runtime.close()
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
