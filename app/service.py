@@ -320,6 +320,16 @@ class AssistantService:
         bank, _, _ = self._models()
         return bank.index_report()
 
+    def forgetting_curve(
+        self, memory_id: str
+    ) -> tuple[list[tuple[datetime, float]], list[datetime]]:
+        """This memory's retention over time (sampled) and the times it was recalled."""
+        memory = self.store.memory(memory_id)
+        recalls = self.store.recall_events(memory.id)
+        decay = self.bank.decay if self.bank is not None else DecayPolicy()
+        points = decay.curve(memory, recalls, self.clock.now())
+        return points, [at for at, _ in recalls]
+
     def used_by(self, memory_id: str) -> list[int]:
         """Ids of the assistant messages whose prompt used this memory."""
         return self.store.replies_using(self.store.memory(memory_id).id)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from memory.records import Kind, Memory
 
@@ -50,6 +51,32 @@ class DecayPolicy:
         since = memory.last_recalled_at or memory.created_at
         days = max(0.0, (now - since).total_seconds() / SECONDS_PER_DAY)
         return math.exp(-days / max(memory.strength, 1e-6))
+
+    def curve(
+        self,
+        memory: Memory,
+        recalls: Sequence[tuple[datetime, float]],
+        now: datetime,
+        samples: int = 24,
+    ) -> list[tuple[datetime, float]]:
+        """The forgetting curve from creation, through `now`, projected 3·S days ahead: retention
+        sampled along each stretch between recalls (a recall resets t and sets S to its strength
+        after the recall)."""
+        if memory.pinned or memory.kind in NEVER_FADE:
+            return [(memory.created_at, 1.0), (now, 1.0)]
+        first = recalls[0][1] - self.recall_boost if recalls else memory.strength
+        starts = [(memory.created_at, max(first, 1e-6))]
+        starts += [(at, max(s, 1e-6)) for at, s in recalls]
+        points: list[tuple[datetime, float]] = []
+        for i, (start, strength) in enumerate(starts):
+            end = starts[i + 1][0] if i + 1 < len(starts) else now + timedelta(days=3 * strength)
+            span = max(0.0, (end - start).total_seconds())
+            for j in range(samples + 1):
+                t = span * j / samples
+                points.append(
+                    (start + timedelta(seconds=t), math.exp(-t / SECONDS_PER_DAY / strength))
+                )
+        return points
 
     def ranking_factor(self, retention: float) -> float:
         return (1.0 - self.ranking_weight) + self.ranking_weight * retention

@@ -460,6 +460,14 @@ class SQLiteStore:
             used.setdefault(r["used_by"], []).append(memory_from_row(r))
         return used
 
+    def recall_events(self, memory_id: str) -> list[tuple[datetime, float]]:
+        """When this memory was recalled, oldest first, with its strength after each recall."""
+        rows = self.rows(
+            "SELECT at, strength_after FROM recall_events WHERE memory_id = ? ORDER BY at",
+            [memory_id],
+        )
+        return [(from_db(r["at"]), float(r["strength_after"])) for r in rows]
+
     def replies_using(self, memory_id: str) -> list[int]:
         rows = self.rows(
             "SELECT message_id FROM reply_memories WHERE memory_id = ? ORDER BY message_id",

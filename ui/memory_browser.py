@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from app.bootstrap import Runtime
 from memory.records import Kind, Link, State
 from ui.errors import show_error
+from ui.forgetting_chart import ForgettingChart
 from ui.memory_model import (
     COL_RETENTION,
     COL_TEXT,
@@ -110,9 +111,15 @@ class MemoryBrowser(QWidget):
 
         self.detail = QTextBrowser()
         self.detail.setObjectName("memoryDetail")
+        self.chart = ForgettingChart()
+        bottom = QSplitter(Qt.Orientation.Horizontal)
+        bottom.addWidget(self.detail)
+        bottom.addWidget(self.chart)
+        bottom.setStretchFactor(0, 3)
+        bottom.setStretchFactor(1, 2)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.table)
-        splitter.addWidget(self.detail)
+        splitter.addWidget(bottom)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 1)
 
@@ -222,14 +229,25 @@ class MemoryBrowser(QWidget):
         service = self.runtime.service
         memory_id = row.memory.id
         self.tasks.run(
-            lambda: (service.links(memory_id), service.used_by(memory_id)),
+            lambda: (
+                service.links(memory_id),
+                service.used_by(memory_id),
+                service.forgetting_curve(memory_id),
+            ),
             lambda result: self._show_detail(row, *result),
             self._error,
         )
 
-    def _show_detail(self, row: MemoryRow, links: list[Link], used_by: list[int]) -> None:
+    def _show_detail(
+        self,
+        row: MemoryRow,
+        links: list[Link],
+        used_by: list[int],
+        curve: tuple[list[tuple[datetime, float]], list[datetime]],
+    ) -> None:
         if self.selected_ids() != [row.memory.id]:
             return  # the selection moved on meanwhile
+        self.chart.show_curve(*curve)
         m = row.memory
         retention = "—" if row.retention is None else f"{row.retention:.0%}"
         lines = [

@@ -30,7 +30,10 @@ def main() -> int:
         runtime.service.remember(text)
     miso = next(m for m in runtime.service.memories() if "Miso" in m.text)
     runtime.service.set_pinned(miso.id, True)
-    runtime.service.search("Where does my sister live?", 3)
+    found = runtime.service.search("Where does my sister live?", 3)
+    ana = next(r for r in found if "Ana" in r.memory.text)
+    assert runtime.service.bank is not None
+    runtime.service.bank.strengthen([ana], runtime.service.clock.now(), None)
     tasks = TaskRunner()
     browser = MemoryBrowser(runtime, tasks)
     browser.resize(1100, 620)
@@ -43,7 +46,7 @@ def main() -> int:
         app.quit()
 
     browser.detail_shown.connect(lambda _: QTimer.singleShot(300, shoot))
-    browser.loaded.connect(lambda _: browser.select_ids([miso.id]))
+    browser.loaded.connect(lambda _: browser.select_ids([ana.memory.id]))
     browser.refresh()
     QTimer.singleShot(120_000, app.quit)  # never hang a test run
     code = app.exec()

@@ -217,3 +217,19 @@ def test_restore_a_faded_memory(qtbot: QtBot, runtime: Runtime, browser: MemoryB
         qtbot.mouseClick(browser.restore_button, Qt.MouseButton.LeftButton)
     assert runtime.service.memory(miso.id).state == State.ACTIVE
     assert browser.visible_texts() == []  # no longer faded
+
+
+def test_detail_shows_the_forgetting_curve_with_recalls(
+    qtbot: QtBot, runtime: Runtime, browser: MemoryBrowser
+) -> None:
+    bank = runtime.service.bank
+    assert bank is not None
+    found = [r for r in runtime.service.search("my cat", 3) if "Miso" in r.memory.text]
+    later = runtime.service.clock.now() + timedelta(seconds=1)
+    bank.strengthen(found[:1], later, None)
+    with qtbot.waitSignal(browser.loaded, timeout=10_000):
+        browser.refresh()
+    _select(qtbot, browser, "Miso")
+    assert browser.chart.recalls == 1
+    assert browser.chart.points > 2
+    assert "Recalled: 1×" in browser.detail.toPlainText()
