@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 
@@ -124,3 +125,27 @@ def test_ranking_factor_blends_retention_by_weight() -> None:
     assert policy.ranking_factor(0.0) == pytest.approx(0.7)
     assert policy.ranking_factor(0.5) == pytest.approx(0.85)
     assert DecayPolicy(ranking_weight=0.0).ranking_factor(0.0) == pytest.approx(1.0)
+
+
+def test_curve_resets_at_each_recall_and_projects_ahead() -> None:
+    clock = ManualClock(T0)
+    policy = DecayPolicy(recall_boost=1.0)
+    memory = make_memory(clock, strength=1.0)
+    first_recall = T0 + timedelta(days=2)
+    memory = replace(memory, strength=2.0, last_recalled_at=first_recall)
+    now = T0 + timedelta(days=3)
+    points = policy.curve(memory, [(first_recall, 2.0)], now, samples=4)
+    # Before the recall: S = 1 (2.0 - boost); at the recall retention is back to 1, then S = 2.
+    before = [r for at, r in points if at < first_recall]
+    assert before[0] == 1.0 and math.isclose(before[-1], math.exp(-1.5), rel_tol=1e-9)
+    assert (first_recall, 1.0) in points
+    assert points[-1][0] == now + timedelta(days=6)  # projected 3·S days past now
+    assert math.isclose(points[-1][1], math.exp(-7 / 2))  # 7 days after the recall
+    assert all(a[0] <= b[0] for a, b in zip(points, points[1:], strict=False))
+
+
+def test_curve_of_a_pinned_memory_is_flat() -> None:
+    clock = ManualClock(T0)
+    memory = make_memory(clock, pinned=True)
+    points = DecayPolicy().curve(memory, [], T0 + timedelta(days=5))
+    assert {r for _, r in points} == {1.0}
