@@ -40,6 +40,7 @@ from ui.memory_model import (
     RetentionDelegate,
 )
 from ui.tasks import TaskRunner
+from ui.timeline_chart import TimelineChart
 
 LOAD_LIMIT = 5000
 
@@ -57,7 +58,7 @@ class MemoryBrowser(QWidget):
         self.runtime = runtime
         self.tasks = tasks
         self.setWindowTitle("Memories")
-        self.resize(1000, 640)
+        self.resize(1100, 780)
         self.model = MemoryTableModel(self)
         self.proxy = MemoryFilterProxy(self)
         self.proxy.setSourceModel(self.model)
@@ -117,11 +118,14 @@ class MemoryBrowser(QWidget):
         bottom.addWidget(self.chart)
         bottom.setStretchFactor(0, 3)
         bottom.setStretchFactor(1, 2)
+        self.timeline = TimelineChart()
         splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.timeline)
         splitter.addWidget(self.table)
         splitter.addWidget(bottom)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 1)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 3)
+        splitter.setStretchFactor(2, 2)
 
         self.pin_button = QPushButton("Pin")
         self.pin_button.clicked.connect(self.toggle_pin_selected)
@@ -170,6 +174,7 @@ class MemoryBrowser(QWidget):
     def _show_rows(self, rows: list[MemoryRow]) -> None:
         selected = set(self.selected_ids())
         self.model.set_rows(rows)
+        self.timeline.show_rows(rows)
         self.detail.clear()
         self._reselect(selected)
         self.status.setText(f"{len(rows)} memories.")

@@ -36,7 +36,6 @@ def main() -> int:
     runtime.service.bank.strengthen([ana], runtime.service.clock.now(), None)
     tasks = TaskRunner()
     browser = MemoryBrowser(runtime, tasks)
-    browser.resize(1100, 620)
     browser.show()
 
     def shoot() -> None:

@@ -233,3 +233,8 @@ def test_detail_shows_the_forgetting_curve_with_recalls(
     assert browser.chart.recalls == 1
     assert browser.chart.points > 2
     assert "Recalled: 1×" in browser.detail.toPlainText()
+
+
+def test_timeline_counts_memories_per_day(browser: MemoryBrowser) -> None:
+    assert sum(sum(bands) for bands in browser.timeline.counts.values()) == len(NOTES)
+    assert all(bands[3] == 0 for bands in browser.timeline.counts.values())  # none faded
