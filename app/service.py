@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -24,7 +24,7 @@ from memory.errors import NotFoundError
 from memory.forget import ForgetReport, forget
 from memory.forgetting import restore
 from memory.hierarchy import HierarchyStore
-from memory.prompt import PromptBudget, PromptBuilder
+from memory.prompt import Prompt, PromptBudget, PromptBuilder
 from memory.records import Conversation, Kind, Link, Memory, Message, Recalled, State
 from memory.store import SQLiteStore
 from models.errors import MembankError
@@ -148,23 +148,13 @@ class AssistantService:
         user_message = self.store.add_message(conversation_id, "user", text, now)
         if conversation.title == DEFAULT_TITLE and not history:
             self.store.rename_conversation(conversation_id, _title_from(text))
-        # The overviews go in the system prompt whole; recall brings the specific memories.
-        recalled = self._recall(bank, text, now)
-        overview = self.overview()
+        prompt = self._prompt(bank, builder, text, now, history)  # recall before remembering
         bank.remember(
             Kind.TURN,
             text,
             now,
             conversation_id=conversation_id,
             source_message_ids=[user_message.id],
-        )
-        prompt = builder.build(
-            text,
-            now,
-            recalled,
-            history,
-            persona=overview.persona.text if overview.persona else "",
-            summary=overview.summary.text if overview.summary else "",
         )
         used = tuple(prompt.used)
         yield RecallEvent(user_message, used, tuple(prompt.messages))
@@ -182,6 +172,55 @@ class AssistantService:
             reply.role,
             reply.text,
             reply.created_at,
+            tuple(r.memory for r in used),
+        )
+        yield ReplyEvent(reply, used, stopped)
+
+    def _prompt(
+        self,
+        bank: MemoryBank,
+        builder: PromptBuilder,
+        text: str,
+        now: datetime,
+        history: Sequence[Message],
+    ) -> Prompt:
+        # The overviews go in the system prompt whole; recall brings the specific memories.
+        overview = self.overview()
+        return builder.build(
+            text,
+            now,
+            self._recall(bank, text, now),
+            history,
+            persona=overview.persona.text if overview.persona else "",
+            summary=overview.summary.text if overview.summary else "",
+        )
+
+    def send_paused(
+        self, history: Sequence[Message], text: str, *, cancel: CancelToken | None = None
+    ) -> Iterator[ChatEvent]:
+        """Memory paused (incognito): memories are read, nothing is written — no messages, no
+        turn memory, no strengthening. The caller keeps the conversation (ids are negative)."""
+        bank, llm, builder = self._models()
+        text = text.strip()
+        if not text:
+            return
+        now = self.clock.now()
+        prompt = self._prompt(bank, builder, text, now, history)
+        user_message = Message(-(2 * len(history) + 1), 0, "user", text, now)
+        used = tuple(prompt.used)
+        yield RecallEvent(user_message, used, tuple(prompt.messages))
+        pieces: list[str] = []
+        for piece in llm.stream_chat(prompt.messages, cancel=cancel):
+            pieces.append(piece)
+            yield TokenEvent(piece)
+        stopped = bool(cancel is not None and cancel.is_set())
+        reply_text = "".join(pieces).strip() or ("(stopped)" if stopped else "(no answer)")
+        reply = Message(
+            -(2 * len(history) + 2),
+            0,
+            "assistant",
+            reply_text,
+            self.clock.now(),
             tuple(r.memory for r in used),
         )
         yield ReplyEvent(reply, used, stopped)

@@ -44,6 +44,7 @@ ROLE_ID = 0x0100  # Qt.UserRole
 
 class MainWindow(QMainWindow):
     send_requested = Signal(int, str)  # to the worker thread
+    send_paused_requested = Signal(object, str)
     load_requested = Signal()
     token_shown = Signal(str)  # GUI-thread echoes of the worker's signals
     reply_shown = Signal(object)  # ReplyEvent, once the reply is on screen
@@ -56,6 +57,7 @@ class MainWindow(QMainWindow):
         self.resize(1100, 720)
         self.tasks = TaskRunner(self)
         self.archive = ArchiveActions(self, runtime, self.tasks)
+        self.paused = False
         self.tray: TrayIcon | None = None
         self.browser_window: MemoryBrowser | None = None
         self.capture_dialog: QuickCaptureDialog | None = None
@@ -134,6 +136,13 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(splitter)
         self.status_label = QLabel("Starting…")
         self.statusBar().addWidget(self.status_label, 1)
+        self.paused_label = QLabel("  Memory paused: nothing from this chat is stored  ")
+        self.paused_label.setObjectName("pausedBadge")
+        self.paused_label.setStyleSheet(
+            "background: #b02a37; color: white; border-radius: 4px; font-weight: bold;"
+        )
+        self.paused_label.setVisible(False)
+        self.statusBar().addPermanentWidget(self.paused_label)
 
     def _build_menu(self) -> None:
         menu = self.menuBar().addMenu("&File")
@@ -150,8 +159,23 @@ class MainWindow(QMainWindow):
             action.triggered.connect(slot)
             menu.addAction(action)
 
+    def set_paused(self, paused: bool) -> None:
+        """Memory paused (incognito): chat goes on, nothing from it is stored."""
+        if self.streaming is not None:
+            self.pause_action.setChecked(self.paused)
+            return
+        self.paused = paused
+        self.pause_action.setChecked(paused)
+        self.new_conversation()
+        self.conversation_list.setEnabled(not paused)
+        self.paused_label.setVisible(paused)
+
     def _build_memory_menu(self) -> None:
         menu = self.menuBar().addMenu("&Memory")
+        self.pause_action = QAction("&Pause memory (incognito)", self, checkable=True)
+        self.pause_action.setShortcut(QKeySequence("Ctrl+Shift+P"))
+        self.pause_action.toggled.connect(self.set_paused)
+        menu.addAction(self.pause_action)
         for text, shortcut, slot in (
             ("&Browse memories…", QKeySequence("Ctrl+B"), self.show_memory_browser),
             ("&Consolidate now", QKeySequence("Ctrl+Shift+K"), self.consolidate_now),
@@ -170,6 +194,7 @@ class MainWindow(QMainWindow):
         self.worker = ChatWorker(self.runtime)
         self.worker.moveToThread(self.worker_thread)
         self.send_requested.connect(self.worker.send)
+        self.send_paused_requested.connect(self.worker.send_paused)
         self.load_requested.connect(self.worker.load_models)
         self.worker.status_changed.connect(self._on_status)
         self.worker.models_ready.connect(self._on_models_ready)
@@ -267,7 +292,10 @@ class MainWindow(QMainWindow):
         self.send_button.setEnabled(False)
         self.stop_button.setEnabled(True)
         self.status_label.setText("Recalling memories…")
-        self.send_requested.emit(self.conversation_id, text)
+        if self.paused:
+            self.send_paused_requested.emit(list(self.messages), text)
+        else:
+            self.send_requested.emit(self.conversation_id, text)
 
     def stop(self) -> None:
         if self.streaming is not None:
@@ -298,7 +326,8 @@ class MainWindow(QMainWindow):
         self._render()
         self._show_used(event.message.used_memories)
         self._ready_for_input("Stopped." if event.stopped else "Ready")
-        self.refresh_conversations()
+        if not self.paused:
+            self.refresh_conversations()
         self.reply_shown.emit(event)
 
     def _on_reply_failed(self, title: str, message: str) -> None:
@@ -421,6 +450,8 @@ class MainWindow(QMainWindow):
             quit_app=self.quit,
             parent=self,
         )
+        menu = self.tray.contextMenu()
+        menu.insertAction(self.tray.actions_by_name["quit"], self.pause_action)  # shared, checkable
         self.tray.show()
         QApplication.setQuitOnLastWindowClosed(False)  # the tray keeps membank alive
         return True

@@ -274,3 +274,27 @@ def test_forget_everything_about_a_topic_then_see_it_in_the_audit_log(
     assert ("forgotten", secret.id[:8]) in events
     assert all("Elm" not in table.item(r, 4).text() for r in range(table.rowCount()))
     window.audit_dialog.close()
+
+
+def test_memory_paused_chat_uses_memories_but_stores_nothing(
+    qtbot: QtBot, runtime: Runtime, window: MainWindow
+) -> None:
+    runtime.service.remember("My cat is called Miso")
+    before = (runtime.store.count_memories(), len(runtime.service.conversations()))
+    window.pause_action.trigger()
+    assert window.paused and window.paused_label.isVisible()
+    assert not window.conversation_list.isEnabled()
+    with qtbot.waitSignal(window.reply_shown, timeout=180_000) as shown:
+        window.send("What is my cat called?")
+    event = shown.args[0]
+    assert any("Miso" in m.text for m in event.message.used_memories)  # memories are read
+    assert "What is my cat called?" in window.transcript.toPlainText()
+    assert (runtime.store.count_memories(), len(runtime.service.conversations())) == before
+    assert runtime.store.memory(event.used[0].memory.id).recall_count == 0  # not strengthened
+
+    window.pause_action.trigger()  # back to normal: a fresh, stored conversation
+    assert not window.paused and not window.paused_label.isVisible()
+    assert window.transcript.toPlainText() == ""
+    with qtbot.waitSignal(window.reply_shown, timeout=180_000):
+        window.send("I am learning the cello.")
+    assert len(runtime.service.conversations()) == before[1] + 1
