@@ -140,6 +140,14 @@ class ArchiveActions:
 
         self.tasks.run(run, finished, failed)
 
+    def import_notes_folder(self, folder: str | None = None) -> None:
+        """Each .txt/.md file in a folder becomes a note (the file dialog cannot pick folders)."""
+        if folder is None:
+            folder = QFileDialog.getExistingDirectory(self.window, "Import a folder of notes")
+            if not folder:
+                return
+        self.import_(folder, mode="merge")
+
     def _failed(self, error: BaseException) -> None:
         self._done()
         show_error(self.window, error)

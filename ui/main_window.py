@@ -152,6 +152,7 @@ class MainWindow(QMainWindow):
             ("&Quick capture…", QKeySequence("Ctrl+Shift+Space"), self.quick_capture),
             ("&Export memory…", QKeySequence("Ctrl+E"), lambda: self.archive.export()),
             ("&Import…", QKeySequence("Ctrl+I"), lambda: self.archive.import_()),
+            ("Import a &folder of notes…", QKeySequence(), self.archive.import_notes_folder),
             ("&Quit", QKeySequence.StandardKey.Quit, self.quit),
         ):
             action = QAction(text, self)

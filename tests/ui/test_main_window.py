@@ -298,3 +298,17 @@ def test_memory_paused_chat_uses_memories_but_stores_nothing(
     with qtbot.waitSignal(window.reply_shown, timeout=180_000):
         window.send("I am learning the cello.")
     assert len(runtime.service.conversations()) == before[1] + 1
+
+
+def test_import_a_folder_of_notes_from_the_window(
+    qtbot: QtBot, runtime: Runtime, window: MainWindow, tmp_path: Path
+) -> None:
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "garden.md").write_text("Plant the tulip bulbs before December.\n")
+    (notes / "wifi.txt").write_text("The cabin wifi password is on the fridge.\n")
+    window.archive.import_notes_folder(str(notes))
+    qtbot.waitUntil(lambda: window.status_label.text().startswith("Imported"), timeout=60_000)
+    found = runtime.service.search("when to plant tulips")
+    assert found and "tulip" in found[0].memory.text
+    assert sum(m.kind == "note" for m in runtime.service.memories()) == 2
