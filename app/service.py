@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -158,12 +158,7 @@ class AssistantService:
         )
         used = tuple(prompt.used)
         yield RecallEvent(user_message, used, tuple(prompt.messages))
-        pieces: list[str] = []
-        for piece in llm.stream_chat(prompt.messages, cancel=cancel):
-            pieces.append(piece)
-            yield TokenEvent(piece)
-        stopped = bool(cancel is not None and cancel.is_set())
-        reply_text = "".join(pieces).strip() or ("(stopped)" if stopped else "(no answer)")
+        reply_text, stopped = yield from _stream(llm, prompt, cancel)
         reply = self.store.add_message(conversation_id, "assistant", reply_text, self.clock.now())
         bank.strengthen(used, now, reply.id)
         reply = Message(
@@ -209,12 +204,7 @@ class AssistantService:
         user_message = Message(-(2 * len(history) + 1), 0, "user", text, now)
         used = tuple(prompt.used)
         yield RecallEvent(user_message, used, tuple(prompt.messages))
-        pieces: list[str] = []
-        for piece in llm.stream_chat(prompt.messages, cancel=cancel):
-            pieces.append(piece)
-            yield TokenEvent(piece)
-        stopped = bool(cancel is not None and cancel.is_set())
-        reply_text = "".join(pieces).strip() or ("(stopped)" if stopped else "(no answer)")
+        reply_text, stopped = yield from _stream(llm, prompt, cancel)
         reply = Message(
             -(2 * len(history) + 2),
             0,
@@ -431,6 +421,18 @@ class AssistantService:
         """Import a ChatGPT export, a folder of notes or LoCoMo JSON (`fmt` guessed if None)."""
         path = Path(path)
         return import_file(self._bank(), path, fmt or detect_format(path), self.clock.now())
+
+
+def _stream(
+    llm: LLM, prompt: Prompt, cancel: CancelToken | None
+) -> Generator[TokenEvent, None, tuple[str, bool]]:
+    """Yield the reply's tokens; return its text and whether Stop ended it."""
+    pieces: list[str] = []
+    for piece in llm.stream_chat(prompt.messages, cancel=cancel):
+        pieces.append(piece)
+        yield TokenEvent(piece)
+    stopped = bool(cancel is not None and cancel.is_set())
+    return "".join(pieces).strip() or ("(stopped)" if stopped else "(no answer)"), stopped
 
 
 def _title_from(text: str) -> str:

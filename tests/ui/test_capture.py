@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,27 +10,10 @@ from pytestqt.qtbot import QtBot
 
 from app.bootstrap import Runtime, open_runtime
 from memory.records import Kind
-from tests.realmodels import ready_runtime
 from ui.main_window import MainWindow
 from ui.single_instance import InstanceServer, send_to_running
 
 pytestmark = [pytest.mark.gui, pytest.mark.model]
-
-
-@pytest.fixture
-def runtime(tmp_path: Path) -> Iterator[Runtime]:
-    with ready_runtime(tmp_path / "data") as rt:
-        yield rt
-
-
-@pytest.fixture
-def window(qtbot: QtBot, runtime: Runtime) -> Iterator[MainWindow]:
-    w = MainWindow(runtime)
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitUntil(lambda: w.models_ready, timeout=10_000)
-    yield w
-    w.close()
 
 
 def test_enter_stores_a_note_at_once_and_esc_cancels(

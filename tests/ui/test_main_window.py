@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,22 +14,6 @@ from tests.realmodels import ready_runtime
 from ui.main_window import MainWindow
 
 pytestmark = [pytest.mark.gui, pytest.mark.model]
-
-
-@pytest.fixture
-def runtime(tmp_path: Path) -> Iterator[Runtime]:
-    with ready_runtime(tmp_path / "data") as rt:
-        yield rt
-
-
-@pytest.fixture
-def window(qtbot: QtBot, runtime: Runtime) -> Iterator[MainWindow]:
-    w = MainWindow(runtime)
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitUntil(lambda: w.models_ready, timeout=10_000)
-    yield w
-    w.close()  # stops the worker thread before the runtime closes the store
 
 
 def test_enter_sends_tokens_stream_and_used_memories_fill(

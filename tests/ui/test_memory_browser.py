@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
@@ -15,7 +14,6 @@ from app.bootstrap import Runtime
 from memory.errors import NotFoundError
 from memory.hierarchy import HierarchyStore
 from memory.records import Kind, State
-from tests.realmodels import ready_runtime
 from ui.main_window import MainWindow
 from ui.memory_browser import MemoryBrowser
 from ui.memory_model import COL_RETENTION, COL_STRENGTH, ROLE_MEMORY
@@ -28,12 +26,6 @@ NOTES = (
     "The dentist appointment is on Friday at nine",
     "I prefer green tea over coffee",
 )
-
-
-@pytest.fixture
-def runtime(tmp_path: Path) -> Iterator[Runtime]:
-    with ready_runtime(tmp_path / "data") as rt:
-        yield rt
 
 
 @pytest.fixture
