@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +19,14 @@ from ui.main_window import MainWindow
 def _close_models() -> Iterator[None]:
     yield
     realmodels.close_shared()
+
+
+@pytest.fixture(autouse=True)
+def _collect_garbage_after_each_test() -> Iterator[None]:
+    """Free the last test's Qt and torch objects while no worker thread runs: a collection that
+    fell inside the next test, while a worker thread built a torch model, crashed CI once."""
+    yield
+    gc.collect()
 
 
 @pytest.fixture
