@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import platformdirs
+import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from models.errors import MembankError
@@ -120,3 +121,29 @@ def load_config(path: Path) -> Config:
             f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
         )
         raise ConfigError(f"The settings file {path} has invalid values: {problems}.") from exc
+
+
+def save_config(path: Path, config: Config) -> None:
+    """Write `config` to `path` atomically (temp file + rename): old or new, never half.
+
+    Only values that differ from the defaults are written, so the file stays short and readable
+    and new defaults reach users who never changed a setting.
+    """
+    data = config.model_dump(exclude_defaults=True)
+    text = "# membank settings (written by the app; edit freely, see README: Configuration)\n"
+    text += tomli_w.dumps(data)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        with tmp.open("w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        if tmp.is_file():
+            tmp.unlink()
+        raise ConfigError(
+            f"The settings could not be saved to {path}: {exc.strerror or exc}. "
+            "Free some disk space or check the folder's permissions, then try again."
+        ) from exc

@@ -158,3 +158,26 @@ def test_env_argument_is_used_instead_of_os_environ(
     monkeypatch.setenv("MEMBANK_HOME", str(tmp_path / "from-os-environ"))
     assert resolve_paths(None, env={}).data_dir == platform_dirs / "data" / "membank"
     assert resolve_paths(None).data_dir == (tmp_path / "from-os-environ").resolve()
+
+
+def test_save_config_round_trips_and_writes_only_changes(tmp_path: Path) -> None:
+    from app.config import save_config
+
+    path = tmp_path / "sub" / "config.toml"
+    config = Config(llm=LLMConfig(n_ctx=2048, model_path="/models/x.gguf"))
+    save_config(path, config)
+    assert load_config(path) == config
+    text = path.read_text(encoding="utf-8")
+    assert "n_ctx = 2048" in text and "temperature" not in text
+    assert not path.with_name("config.toml.tmp").exists()
+
+
+def test_save_config_failure_is_a_config_error_and_keeps_the_old_file(tmp_path: Path) -> None:
+    from app.config import save_config
+
+    path = tmp_path / "config.toml"
+    save_config(path, Config(llm=LLMConfig(n_ctx=1024)))
+    tmp_path.joinpath("config.toml.tmp").mkdir()  # the temp name is taken: writing fails
+    with pytest.raises(ConfigError, match="could not be saved"):
+        save_config(path, Config(llm=LLMConfig(n_ctx=2048)))
+    assert load_config(path).llm.n_ctx == 1024
