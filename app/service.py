@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Generator, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -25,7 +25,7 @@ from memory.forget import ForgetReport, forget
 from memory.forgetting import restore
 from memory.hierarchy import HierarchyStore
 from memory.prompt import Prompt, PromptBudget, PromptBuilder
-from memory.records import Conversation, Kind, Link, Memory, Message, Recalled, State
+from memory.records import Conversation, Kind, Link, Memory, Message, MessageHit, Recalled, State
 from memory.store import SQLiteStore
 from models.errors import MembankError
 from models.protocols import LLM, CancelToken, ChatMessage
@@ -178,13 +178,17 @@ class AssistantService:
         text: str,
         now: datetime,
         history: Sequence[Message],
+        skip_message: int | None = None,
     ) -> Prompt:
         # The overviews go in the system prompt whole; recall brings the specific memories.
         overview = self.overview()
+        found = self._recall(bank, text, now)
+        if skip_message is not None:  # not the memory made from the message being answered
+            found = [r for r in found if skip_message not in r.memory.source_message_ids]
         return builder.build(
             text,
             now,
-            self._recall(bank, text, now),
+            found,
             history,
             persona=overview.persona.text if overview.persona else "",
             summary=overview.summary.text if overview.summary else "",
@@ -215,6 +219,31 @@ class AssistantService:
         )
         yield ReplyEvent(reply, used, stopped)
 
+    def regenerate(
+        self, conversation_id: int, *, cancel: CancelToken | None = None
+    ) -> Iterator[ChatEvent]:
+        """Answer the conversation's last user message again: the last reply is replaced.
+
+        The user's message and its turn memory stay as they are (nothing is stored twice);
+        recall runs afresh, leaving out the memory made from that very message."""
+        bank, llm, builder = self._models()
+        recent = self.store.messages(conversation_id, limit=self.config.memory.history_turns + 2)
+        if recent and recent[-1].role == "assistant":
+            self.store.delete_message(recent[-1].id)
+            recent = recent[:-1]
+        if not recent or recent[-1].role != "user":
+            raise MembankError("There is no message to answer again in this conversation.")
+        user_message = recent[-1]
+        history = recent[:-1][-self.config.memory.history_turns :]
+        now = self.clock.now()
+        prompt = self._prompt(bank, builder, user_message.text, now, history, user_message.id)
+        used = tuple(prompt.used)
+        yield RecallEvent(user_message, used, tuple(prompt.messages))
+        reply_text, stopped = yield from _stream(llm, prompt, cancel)
+        reply = self.store.add_message(conversation_id, "assistant", reply_text, self.clock.now())
+        bank.strengthen(used, now, reply.id)
+        yield ReplyEvent(replace(reply, used_memories=tuple(r.memory for r in used)), used, stopped)
+
     def ask(self, text: str, conversation_id: int | None = None) -> ReplyEvent:
         """Send one message and wait for the whole reply (CLI `ask`)."""
         if not text.strip():
@@ -238,6 +267,22 @@ class AssistantService:
         if not text:
             raise MembankError("Nothing to remember: the text is empty.")
         return bank.remember(Kind.NOTE, text, self.clock.now())
+
+    def remember_message(self, message_id: int) -> Memory:
+        """ "Remember this" on a chat message: a note with the message's words, linked to it."""
+        bank, _, _ = self._models()
+        message = self.store.message(message_id)
+        return bank.remember(
+            Kind.NOTE,
+            message.text,
+            self.clock.now(),
+            conversation_id=message.conversation_id,
+            source_message_ids=[message.id],
+        )
+
+    def search_messages(self, query: str, limit: int = 50) -> list[MessageHit]:
+        """Search every conversation's messages by keyword (works before the models load)."""
+        return self.store.search_messages(query, limit)
 
     def capture(self, text: str) -> Memory:
         """Quick capture: the note is committed at once, even while the models still load;

@@ -93,4 +93,5 @@ def scrub(bank: MemoryBank) -> None:
     """Leave no copy of deleted text in SQLite's files: FTS segments merged, WAL truncated."""
     with bank.store.transaction() as db:
         db.conn.execute("INSERT INTO memories_fts(memories_fts) VALUES ('optimize')")
+        db.conn.execute("INSERT INTO messages_fts(messages_fts) VALUES ('optimize')")
     bank.store.rows("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -92,3 +92,12 @@ class Message:
     text: str
     created_at: datetime
     used_memories: tuple[Memory, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class MessageHit:
+    """A message found by searching all conversations, with its conversation's title."""
+
+    message: Message
+    conversation_title: str
+    snippet: str  # the matching words in [brackets], with … where text was cut

@@ -110,6 +110,23 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX audit_log_by_memory ON audit_log(memory_id);
     """,
+    # 4: a keyword index over every message, so all conversations can be searched at once.
+    """
+    CREATE VIRTUAL TABLE messages_fts USING fts5(
+        text, content='messages', content_rowid='id', tokenize='porter unicode61'
+    );
+    CREATE TRIGGER messages_ai AFTER INSERT ON messages BEGIN
+        INSERT INTO messages_fts(rowid, text) VALUES (new.id, new.text);
+    END;
+    CREATE TRIGGER messages_ad AFTER DELETE ON messages BEGIN
+        INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.id, old.text);
+    END;
+    CREATE TRIGGER messages_au AFTER UPDATE OF text ON messages BEGIN
+        INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.id, old.text);
+        INSERT INTO messages_fts(rowid, text) VALUES (new.id, new.text);
+    END;
+    INSERT INTO messages_fts(messages_fts) VALUES ('rebuild');
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

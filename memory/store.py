@@ -18,7 +18,7 @@ from memory import audit
 from memory.clock import from_db, to_db
 from memory.encryption import connect, database_errors
 from memory.errors import DataDirError, NotFoundError, StoreCorruptError
-from memory.records import Conversation, Kind, Memory, Message, State
+from memory.records import Conversation, Kind, Memory, Message, MessageHit, State
 from memory.schema import migrate
 
 _WORD = re.compile(r"[\w']+", re.UNICODE)
@@ -286,6 +286,42 @@ class SQLiteStore:
                 r["text"],
                 from_db(r["created_at"]),
                 tuple(used.get(r["id"], ())),
+            )
+            for r in rows
+        ]
+
+    def message(self, message_id: int) -> Message:
+        rows = self.rows("SELECT conversation_id FROM messages WHERE id = ?", [message_id])
+        if not rows:
+            raise NotFoundError(f"There is no message {message_id}.")
+        found = [m for m in self.messages(rows[0]["conversation_id"]) if m.id == message_id]
+        return found[0]
+
+    def delete_message(self, message_id: int) -> None:
+        """Delete one message (and which memories it used); memories made from it stay."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM messages WHERE id = ?", [message_id])
+
+    def search_messages(self, text: str, limit: int = 50) -> list[MessageHit]:
+        """Messages of every conversation that match `text`'s words, best first."""
+        query = keyword_query(text)
+        if not query:
+            return []
+        rows = self.rows(
+            "SELECT m.id, m.conversation_id, m.role, m.text, m.created_at, c.title, "
+            "snippet(messages_fts, 0, '[', ']', '…', 12) AS snippet "
+            "FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid "
+            "JOIN conversations c ON c.id = m.conversation_id "
+            "WHERE messages_fts MATCH ? ORDER BY rank LIMIT ?",
+            [query, limit],
+        )
+        return [
+            MessageHit(
+                Message(
+                    r["id"], r["conversation_id"], r["role"], r["text"], from_db(r["created_at"])
+                ),
+                r["title"],
+                r["snippet"],
             )
             for r in rows
         ]

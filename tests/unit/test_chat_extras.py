@@ -1,0 +1,120 @@
+"""Regenerate, "remember this" on a message, and search across all conversations."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from app.config import Config
+from app.service import AssistantService, ChatEvent, RecallEvent, ReplyEvent
+from memory.clock import ManualClock
+from memory.records import Kind
+from memory.store import SQLiteStore
+from models.errors import MembankError
+from tests.unit.fakes import T0, ScriptedLLM, make_bank
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> Iterator[AssistantService]:
+    store = SQLiteStore(tmp_path / "membank.sqlite3")
+    bank = make_bank(tmp_path, store=store)
+    service = AssistantService(Config(), store, ManualClock(T0))
+    service.attach(bank, ScriptedLLM(("First", " answer")))
+    yield service
+    bank.close()
+    store.close()
+
+
+def run(events: Iterator[ChatEvent]) -> list[ChatEvent]:
+    return list(events)
+
+
+def test_regenerate_replaces_the_last_reply_and_stores_nothing_twice(
+    service: AssistantService,
+) -> None:
+    conversation = service.new_conversation()
+    run(service.send(conversation.id, "My sister Alice lives in Lisbon", cancel=threading.Event()))
+    turns_before = [m.id for m in service.memories() if m.kind is Kind.TURN]
+    old_reply = service.messages(conversation.id)[-1]
+    assert service.llm is not None
+    service.llm.pieces = ["Second", " answer"]  # type: ignore[attr-defined]
+
+    events = run(service.regenerate(conversation.id, cancel=threading.Event()))
+
+    recall, reply = events[0], events[-1]
+    assert isinstance(recall, RecallEvent) and isinstance(reply, ReplyEvent)
+    # The message being answered does not recall its own turn memory.
+    assert recall.memories == ()
+    assert recall.user_message.text == "My sister Alice lives in Lisbon"
+    messages = service.messages(conversation.id)
+    assert [(m.role, m.text) for m in messages] == [
+        ("user", "My sister Alice lives in Lisbon"),
+        ("assistant", "Second answer"),
+    ]
+    assert old_reply.text not in [m.text for m in messages]
+    assert [m.id for m in service.memories() if m.kind is Kind.TURN] == turns_before
+
+
+def test_regenerate_after_an_earlier_exchange_keeps_the_history(service: AssistantService) -> None:
+    conversation = service.new_conversation()
+    run(service.send(conversation.id, "I am planning a trip", cancel=threading.Event()))
+    run(service.send(conversation.id, "Any tips?", cancel=threading.Event()))
+    events = run(service.regenerate(conversation.id))
+    prompt = events[0].prompt  # type: ignore[union-attr]
+    assert [(m["role"], m["content"]) for m in prompt[1:]] == [
+        ("user", "I am planning a trip"),
+        ("assistant", "First answer"),
+        ("user", "Any tips?"),
+    ]
+    assert len(service.messages(conversation.id)) == 4
+
+
+def test_regenerate_in_an_empty_conversation_is_a_clear_error(service: AssistantService) -> None:
+    conversation = service.new_conversation()
+    with pytest.raises(MembankError, match="no message to answer again"):
+        run(service.regenerate(conversation.id))
+
+
+def test_remember_message_makes_a_linked_note(service: AssistantService) -> None:
+    conversation = service.new_conversation()
+    run(service.send(conversation.id, "hello", cancel=threading.Event()))
+    reply = service.messages(conversation.id)[-1]
+    note = service.remember_message(reply.id)
+    assert note.kind is Kind.NOTE
+    assert note.text == "First answer"
+    assert note.source_message_ids == (reply.id,)
+    assert note.conversation_id == conversation.id
+    assert [r.memory.id for r in service.search("First answer")][0] == note.id
+
+
+def test_search_messages_finds_both_sides_in_every_conversation(service: AssistantService) -> None:
+    a = service.new_conversation()
+    run(service.send(a.id, "We adopted a kitten named Miso", cancel=threading.Event()))
+    b = service.new_conversation()
+    run(service.send(b.id, "The kitten knocked over a plant", cancel=threading.Event()))
+    hits = service.search_messages("kittens")  # stemmed: kittens matches kitten
+    assert sorted(h.message.conversation_id for h in hits) == sorted([a.id, b.id])
+    assert all("[kitten]" in h.snippet for h in hits)
+    assert {h.conversation_title for h in hits} == {
+        "We adopted a kitten named Miso",
+        "The kitten knocked over a plant",
+    }
+    assert [h.message.role for h in service.search_messages("answer")] == ["assistant"] * 2
+    assert service.search_messages("the a of") == []
+
+
+def test_deleting_a_conversation_removes_its_messages_from_search(
+    service: AssistantService,
+) -> None:
+    a = service.new_conversation()
+    run(service.send(a.id, "zebra crossing", cancel=threading.Event()))
+    assert service.search_messages("zebra")
+    service.delete_conversation(a.id)
+    assert service.search_messages("zebra") == []
+    rows = service.store.rows(
+        "SELECT count(*) AS n FROM messages_fts WHERE messages_fts MATCH 'zebra'"
+    )
+    assert rows[0]["n"] == 0
