@@ -70,6 +70,12 @@ class ChatWorker(QObject):
 
         self._relay(events)
 
+    @Slot(int)
+    def regenerate(self, conversation_id: int) -> None:
+        """Answer the conversation's last message again (the last reply is replaced)."""
+        service = self.runtime.service
+        self._relay(lambda: service.regenerate(conversation_id, cancel=self._cancel))
+
     @Slot(object, str)
     def send_paused(self, history: list[Message], text: str) -> None:
         """Memory paused: the reply uses memories, but nothing of this chat is stored."""

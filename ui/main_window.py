@@ -35,6 +35,7 @@ from ui.memory_browser import MemoryBrowser
 from ui.persona_dialog import PersonaDialog
 from ui.privacy_dialogs import AuditDialog, ForgetAboutDialog
 from ui.quick_capture import QuickCaptureDialog
+from ui.search_dialog import SearchDialog
 from ui.tasks import TaskRunner
 from ui.tray import TrayIcon, tray_available
 
@@ -45,10 +46,12 @@ ROLE_ID = 0x0100  # Qt.UserRole
 class MainWindow(QMainWindow):
     send_requested = Signal(int, str)  # to the worker thread
     send_paused_requested = Signal(object, str)
+    regenerate_requested = Signal(int)
     load_requested = Signal()
     token_shown = Signal(str)  # GUI-thread echoes of the worker's signals
     reply_shown = Signal(object)  # ReplyEvent, once the reply is on screen
     models_loaded = Signal()
+    memory_remembered = Signal(object)  # Memory, once "Remember this" has stored it
 
     def __init__(self, runtime: Runtime) -> None:
         super().__init__()
@@ -61,6 +64,7 @@ class MainWindow(QMainWindow):
         self.tray: TrayIcon | None = None
         self.browser_window: MemoryBrowser | None = None
         self.capture_dialog: QuickCaptureDialog | None = None
+        self.search_dialog: SearchDialog | None = None
         self._quitting = False
         self.conversation_id = 0  # 0: a new conversation starts with the next message
         self.messages: list[Message] = []
@@ -123,6 +127,9 @@ class MainWindow(QMainWindow):
         self.memory_panel = QListWidget()
         self.memory_panel.setObjectName("memoryPanel")
         self.memory_panel.setWordWrap(True)
+        self.memory_panel.itemActivated.connect(
+            lambda item: self.show_memory_browser(select=str(item.data(ROLE_ID)))
+        )
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.addWidget(self.memory_title)
@@ -150,6 +157,8 @@ class MainWindow(QMainWindow):
             ("&New conversation", QKeySequence.StandardKey.New, self.new_conversation),
             ("&Remember…", QKeySequence("Ctrl+Shift+M"), self.remember_dialog),
             ("&Quick capture…", QKeySequence("Ctrl+Shift+Space"), self.quick_capture),
+            ("&Search conversations…", QKeySequence.StandardKey.Find, self.show_search),
+            ("Re&generate last reply", QKeySequence("Ctrl+R"), self.regenerate),
             ("&Export memory…", QKeySequence("Ctrl+E"), lambda: self.archive.export()),
             ("&Import…", QKeySequence("Ctrl+I"), lambda: self.archive.import_()),
             ("Import a &folder of notes…", QKeySequence(), self.archive.import_notes_folder),
@@ -178,7 +187,7 @@ class MainWindow(QMainWindow):
         self.pause_action.toggled.connect(self.set_paused)
         menu.addAction(self.pause_action)
         for text, shortcut, slot in (
-            ("&Browse memories…", QKeySequence("Ctrl+B"), self.show_memory_browser),
+            ("&Browse memories…", QKeySequence("Ctrl+B"), lambda: self.show_memory_browser()),
             ("&Consolidate now", QKeySequence("Ctrl+Shift+K"), self.consolidate_now),
             ("&Persona and summaries…", QKeySequence("Ctrl+P"), self.show_persona),
             ("&Forget everything about…", QKeySequence("Ctrl+Shift+F"), self.show_forget_about),
@@ -196,6 +205,7 @@ class MainWindow(QMainWindow):
         self.worker.moveToThread(self.worker_thread)
         self.send_requested.connect(self.worker.send)
         self.send_paused_requested.connect(self.worker.send_paused)
+        self.regenerate_requested.connect(self.worker.regenerate)
         self.load_requested.connect(self.worker.load_models)
         self.worker.status_changed.connect(self._on_status)
         self.worker.models_ready.connect(self._on_models_ready)
@@ -307,7 +317,8 @@ class MainWindow(QMainWindow):
         self.conversation_id = conversation.id
 
     def _on_recalled(self, event: RecallEvent) -> None:
-        self.messages.append(event.user_message)
+        if not self.messages or self.messages[-1].id != event.user_message.id:
+            self.messages.append(event.user_message)  # (regenerate answers one already shown)
         self._show_used(tuple(r.memory for r in event.memories))
         self.status_label.setText("Writing…")
         self._render()
@@ -343,7 +354,9 @@ class MainWindow(QMainWindow):
         self.status_label.setText(status)
 
     def _render(self) -> None:
-        self.transcript.setMarkdown(transcript.render(self.messages, self.streaming))
+        self.transcript.setMarkdown(
+            transcript.render(self.messages, self.streaming, can_regenerate=not self.paused)
+        )
         bar = self.transcript.verticalScrollBar()
         bar.setValue(bar.maximum())
 
@@ -354,13 +367,73 @@ class MainWindow(QMainWindow):
             for m in self.messages:
                 if m.id == reply_id:
                     self._show_used(m.used_memories)
+            return
+        parsed = transcript.parse_action(text)
+        if parsed is None:
+            return
+        action, ident = parsed
+        if action == transcript.MEMORY:
+            self.show_memory_browser(select=ident)
+            return
+        message = next((m for m in self.messages if str(m.id) == ident), None)
+        if message is None:
+            return
+        if action == transcript.COPY:
+            QApplication.clipboard().setText(message.text)
+            self.status_label.setText("Copied to the clipboard.")
+        elif action == transcript.REMEMBER:
+            self.remember_message(message)
+        elif action == transcript.REGENERATE:
+            self.regenerate()
+
+    def remember_message(self, message: Message) -> None:
+        """ "Remember this" on a message: stored as a note (in paused mode too: the user asked)."""
+        if not self.models_ready:
+            self.status_label.setText("Memory is available once the models are loaded.")
+            return
+        service = self.runtime.service
+        if message.id > 0:
+            work = lambda: service.remember_message(message.id)  # noqa: E731
+        else:  # memory paused: the message itself is not stored, only this note
+            work = lambda: service.remember(message.text)  # noqa: E731
+        self.tasks.run(
+            work,
+            lambda m: (
+                self.status_label.setText(f"Remembered: {m.text[:60]}"),
+                self.memory_remembered.emit(m),
+            ),
+            self._show_error,
+        )
+
+    def regenerate(self) -> None:
+        """Answer the last message again; the last reply is replaced."""
+        if (
+            self.paused
+            or not self.models_ready
+            or self.streaming is not None
+            or self.conversation_id <= 0
+            or not self.messages
+        ):
+            return
+        if self.messages[-1].role == "assistant":
+            self.messages.pop()
+        self.streaming = ""
+        self.send_button.setEnabled(False)
+        self.stop_button.setEnabled(True)
+        self.status_label.setText("Recalling memories…")
+        self._render()
+        self.regenerate_requested.emit(self.conversation_id)
 
     def _show_used(self, memories: tuple[Memory, ...] | list[Memory]) -> None:
         self.memory_panel.clear()
         now = self.runtime.clock.now()
         for memory in memories:
             item = QListWidgetItem(transcript.memory_label(memory, now))
-            item.setToolTip(f"{memory.kind} · strength {memory.strength:.1f} · id {memory.id[:8]}")
+            item.setToolTip(
+                f"{memory.kind} · strength {memory.strength:.1f} · id {memory.id[:8]}\n"
+                "Double-click to open it in the memory browser."
+            )
+            item.setData(ROLE_ID, memory.id)
             self.memory_panel.addItem(item)
         self.memory_title.setText(f"<b>Memories used</b> ({len(memories)})")
 
@@ -384,13 +457,34 @@ class MainWindow(QMainWindow):
         scheduler.run_now("daily")
         self.status_label.setText("Consolidating in the background…")
 
-    def show_memory_browser(self) -> None:
+    def show_memory_browser(self, select: str | None = None) -> None:
         if self.browser_window is None:
             self.browser_window = MemoryBrowser(self.runtime, self.tasks, self)
         self.browser_window.show()
         self.browser_window.raise_()
         self.browser_window.activateWindow()
-        self.browser_window.refresh()
+        self.browser_window.refresh(select=select)
+
+    def show_search(self) -> None:
+        if self.search_dialog is None:
+            self.search_dialog = SearchDialog(self.runtime, self.tasks, self)
+            self.search_dialog.open_requested.connect(self.open_conversation)
+        self.search_dialog.show()
+        self.search_dialog.raise_()
+        self.search_dialog.query.setFocus()
+        self.search_dialog.query.selectAll()
+
+    def open_conversation(self, conversation_id: int, _message_id: int = 0) -> None:
+        """Show a conversation (from search); leaves memory-paused mode if it was on."""
+        if self.streaming is not None:
+            return
+        if self.paused:
+            self.pause_action.setChecked(False)
+        for row in range(self.conversation_list.count()):
+            item = self.conversation_list.item(row)
+            if int(item.data(ROLE_ID)) == conversation_id:
+                self.conversation_list.setCurrentItem(item)  # loads its messages
+                return
 
     def show_persona(self) -> None:
         service = self.runtime.service

@@ -161,7 +161,9 @@ class MemoryBrowser(QWidget):
 
     # --- loading and searching ------------------------------------------------------------
 
-    def refresh(self) -> None:
+    def refresh(self, select: str | None = None) -> None:
+        """Reload the list; `select` picks (and scrolls to) one memory once it is listed."""
+        self._pending_select = select
         service = self.runtime.service
 
         def load() -> list[MemoryRow]:
@@ -173,6 +175,10 @@ class MemoryBrowser(QWidget):
 
     def _show_rows(self, rows: list[MemoryRow]) -> None:
         selected = set(self.selected_ids())
+        pending = getattr(self, "_pending_select", None)
+        if pending is not None:
+            selected = {pending}
+            self._pending_select = None
         self.model.set_rows(rows)
         self.timeline.show_rows(rows)
         self.detail.clear()
@@ -223,6 +229,7 @@ class MemoryBrowser(QWidget):
             index = self.proxy.index(r, 0)
             if index.data(ROLE_MEMORY).memory.id in ids:
                 self.table.selectionModel().select(index, flags)
+                self.table.scrollTo(index)
 
     def _on_selection(self, *_: Any) -> None:
         self._update_buttons()
