@@ -334,6 +334,13 @@ class AssistantService:
             restore(self.store, memory.id, self.clock.now())
         return self.store.memory(memory.id)
 
+    def set_locked(self, memory_id: str, locked: bool) -> Memory:
+        """A locked entry (persona, summary, …) is left alone by consolidation; unlock to let
+        the next run rewrite it."""
+        memory = self.store.memory(memory_id)
+        HierarchyStore(self.store).set_flag(memory.id, "locked", locked)
+        return self.store.memory(memory.id)
+
     def restore(self, memory_id: str) -> Memory:
         """A faded memory comes back into recall, its forgetting clock restarted."""
         memory = self.store.memory(memory_id)

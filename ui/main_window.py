@@ -65,6 +65,7 @@ class MainWindow(QMainWindow):
         self.browser_window: MemoryBrowser | None = None
         self.capture_dialog: QuickCaptureDialog | None = None
         self.search_dialog: SearchDialog | None = None
+        self.persona_dialog: PersonaDialog | None = None
         self._quitting = False
         self.conversation_id = 0  # 0: a new conversation starts with the next message
         self.messages: list[Message] = []
@@ -487,12 +488,12 @@ class MainWindow(QMainWindow):
                 return
 
     def show_persona(self) -> None:
-        service = self.runtime.service
-        self.tasks.run(
-            lambda: (service.overview(), service.days()),
-            lambda result: self._open_persona(*result),
-            self._show_error,
-        )
+        if getattr(self, "persona_dialog", None) is None:
+            self.persona_dialog = PersonaDialog(self.runtime, self.tasks, self)
+        else:
+            self.persona_dialog.reload()
+        self.persona_dialog.show()
+        self.persona_dialog.raise_()
 
     def show_forget_about(self) -> None:
         self.forget_dialog = ForgetAboutDialog(self.runtime, self.tasks, self)
@@ -506,10 +507,6 @@ class MainWindow(QMainWindow):
             self.audit_dialog.open()
 
         self.tasks.run(service.audit, opened, self._show_error)
-
-    def _open_persona(self, overview: Any, days: Any) -> None:
-        self.persona_dialog = PersonaDialog(overview, days, self)
-        self.persona_dialog.open()
 
     # --- tray, quick capture, hand-over from a second launch ---------------------------------
 

@@ -111,13 +111,35 @@ def test_consolidate_now_then_the_persona_view_shows_what_was_distilled(
         lambda: sum(r.status == "ok" for r in runs.job_runs("daily")) >= 2, timeout=120_000
     )
     window.show_persona()
-    qtbot.waitUntil(lambda: getattr(window, "persona_dialog", None) is not None)
     dialog = window.persona_dialog
+    assert dialog is not None
+    qtbot.waitUntil(lambda: dialog.tree.topLevelItemCount() > 0, timeout=10_000)
     assert dialog.isVisible()
-    shown = dialog.browser.toPlainText()
+    shown = dialog.editor.toPlainText()  # "Everything" is selected first
     summary = runtime.service.overview().summary
     assert summary is not None and summary.text[:30] in shown
     assert "Facts" in shown and "Days" in shown
+
+    # Edit the overall summary: saved, and locked against the next consolidation.
+    assert dialog.select(summary.id)
+    assert dialog.editor.toPlainText() == summary.text
+    assert not dialog.save_button.isEnabled()
+    dialog.editor.setPlainText("Works as a nurse in Paris; likes quiet evenings.")
+    assert dialog.save_button.isEnabled()
+    with qtbot.waitSignal(dialog.saved, timeout=10_000):
+        qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    stored = runtime.service.memory(summary.id)
+    assert stored.text == "Works as a nurse in Paris; likes quiet evenings." and stored.locked
+    qtbot.waitUntil(lambda: dialog.lock_button.text() == "Unlock", timeout=10_000)
+    window.consolidate_now()  # a locked entry survives consolidation unchanged
+    qtbot.waitUntil(
+        lambda: sum(r.status == "ok" for r in runs.job_runs("daily")) >= 3, timeout=120_000
+    )
+    assert runtime.service.memory(summary.id).text == stored.text
+    # Unlock hands it back to consolidation.
+    with qtbot.waitSignal(dialog.lock_changed, timeout=10_000) as changed:
+        qtbot.mouseClick(dialog.lock_button, Qt.MouseButton.LeftButton)
+    assert not changed.args[0].locked and not runtime.service.memory(summary.id).locked
     dialog.close()
 
 
