@@ -54,8 +54,9 @@ class UIConfig(_Section):
 
 class SchedulerConfig(_Section):
     enabled: bool = True
-    idle_minutes: int = Field(30, ge=1)
-    daily_at: str = "03:00"
+    idle_minutes: int = Field(30, ge=1)  # a chat quiet this long is consolidated
+    daily_at: str = Field("03:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")  # HH:MM, local time
+    reflection: bool = True  # the daily run also reflects (insights, contradictions)
 
 
 class Config(_Section):

@@ -64,7 +64,8 @@ class MemoryJobs:
         report = Report()
         if job == "daily":
             report = consolidator.run(now, include_active=True)
-            for key, n in Reflector(bank, llm).run(now).counts.items():
-                report.add(key, n)
+            if service.config.scheduler.reflection:
+                for key, n in Reflector(bank, llm).run(now).counts.items():
+                    report.add(key, n)
         report.add("faded", sweep(service.store, bank.decay, now))
         return report

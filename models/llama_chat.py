@@ -79,7 +79,16 @@ class LlamaChat:
         """Layers asked to run on the GPU (0 on a CPU-only build)."""
         return self.settings.n_gpu_layers if gpu_offload_supported() else 0
 
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ModelLoadError(
+                str(self.settings.model_path),
+                "this chat model was closed (the settings switched to another one)",
+                "Try again: the new model answers from now on.",
+            )
+
     def count_tokens(self, text: str) -> int:
+        self._check_open()
         return len(self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
     def stream_chat(
@@ -91,6 +100,7 @@ class LlamaChat:
     ) -> Iterator[str]:
         """Yield the reply piece by piece; stops between tokens once `cancel` is set."""
         with self._lock:
+            self._check_open()
             stream = self._llama.create_chat_completion(
                 messages=list(messages),
                 stream=True,
@@ -113,6 +123,7 @@ class LlamaChat:
         Raises ModelOutputError (never anything else) when the output does not validate.
         """
         with self._lock:
+            self._check_open()
             result = self._llama.create_chat_completion(
                 messages=list(messages),
                 response_format={"type": "json_object", "schema": schema.model_json_schema()},
@@ -128,6 +139,9 @@ class LlamaChat:
             ) from exc
 
     def close(self) -> None:
-        if not self._closed:
-            self._closed = True
-            self._llama.close()
+        """Free the model; waits for a reply or step in progress on another thread to end, and
+        later calls raise ModelLoadError instead of touching freed memory."""
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._llama.close()
