@@ -53,9 +53,12 @@ def apply_settings(runtime: Runtime, new: Config, *, reload_model: bool = True) 
     first (raising ModelLoadError and saving nothing when it fails)."""
     old = runtime.config
     applied = Applied()
-    if reload_model and new.llm != old.llm and runtime.service.ready:
-        applied.reloaded_model = reload_chat_model(runtime, new)
-        applied.now.append(f"chat model: {applied.reloaded_model}")
+    if reload_model and new.llm != old.llm:
+        if runtime.service.ready:
+            applied.reloaded_model = reload_chat_model(runtime, new)
+            applied.now.append(f"chat model: {applied.reloaded_model}")
+        else:
+            applied.at_next_start.append("chat model (the models are still loading)")
     save_config(runtime.paths.config_file, new)
     runtime.config = new
     runtime.service.config = new

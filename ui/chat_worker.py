@@ -9,7 +9,9 @@ from collections.abc import Callable, Iterator
 from PySide6.QtCore import QObject, Signal, Slot
 
 from app.bootstrap import Runtime, load_models
+from app.config import Config
 from app.service import ChatEvent, RecallEvent, ReplyEvent, TokenEvent
+from app.settings_apply import apply_settings
 from memory.records import Message
 from models.errors import MembankError
 
@@ -27,6 +29,8 @@ class ChatWorker(QObject):
     token_received = Signal(str)
     reply_finished = Signal(object)  # ReplyEvent
     reply_failed = Signal(str, str)
+    settings_applied = Signal(object)  # app.settings_apply.Applied
+    settings_failed = Signal(str, str)  # title, message
 
     def __init__(self, runtime: Runtime) -> None:
         super().__init__()
@@ -69,6 +73,22 @@ class ChatWorker(QObject):
             yield from service.send(cid, text, cancel=self._cancel)
 
         self._relay(events)
+
+    @Slot(object)
+    def apply_settings(self, config: Config) -> None:
+        """Save and apply settings here, where the chat model lives (a reload waits for no
+        reply: this thread is not streaming while it runs this)."""
+        try:
+            applied = apply_settings(self.runtime, config)
+        except MembankError as exc:
+            log.error("settings not applied: %s", exc)
+            self.settings_failed.emit(exc.title, str(exc))
+            return
+        except Exception as exc:  # noqa: BLE001 - report, never kill the worker thread
+            log.exception("applying settings crashed")
+            self.settings_failed.emit("Settings not applied", f"{type(exc).__name__}: {exc}")
+            return
+        self.settings_applied.emit(applied)
 
     @Slot(int)
     def regenerate(self, conversation_id: int) -> None:

@@ -36,6 +36,7 @@ from ui.persona_dialog import PersonaDialog
 from ui.privacy_dialogs import AuditDialog, ForgetAboutDialog
 from ui.quick_capture import QuickCaptureDialog
 from ui.search_dialog import SearchDialog
+from ui.settings_dialog import SettingsDialog
 from ui.tasks import TaskRunner
 from ui.tray import TrayIcon, tray_available
 
@@ -47,6 +48,7 @@ class MainWindow(QMainWindow):
     send_requested = Signal(int, str)  # to the worker thread
     send_paused_requested = Signal(object, str)
     regenerate_requested = Signal(int)
+    settings_requested = Signal(object)  # Config, applied on the worker thread
     load_requested = Signal()
     token_shown = Signal(str)  # GUI-thread echoes of the worker's signals
     reply_shown = Signal(object)  # ReplyEvent, once the reply is on screen
@@ -66,6 +68,7 @@ class MainWindow(QMainWindow):
         self.capture_dialog: QuickCaptureDialog | None = None
         self.search_dialog: SearchDialog | None = None
         self.persona_dialog: PersonaDialog | None = None
+        self.settings_dialog: SettingsDialog | None = None
         self._quitting = False
         self.conversation_id = 0  # 0: a new conversation starts with the next message
         self.messages: list[Message] = []
@@ -163,6 +166,7 @@ class MainWindow(QMainWindow):
             ("&Export memory…", QKeySequence("Ctrl+E"), lambda: self.archive.export()),
             ("&Import…", QKeySequence("Ctrl+I"), lambda: self.archive.import_()),
             ("Import a &folder of notes…", QKeySequence(), self.archive.import_notes_folder),
+            ("S&ettings…", QKeySequence("Ctrl+,"), self.show_settings),
             ("&Quit", QKeySequence.StandardKey.Quit, self.quit),
         ):
             action = QAction(text, self)
@@ -207,6 +211,9 @@ class MainWindow(QMainWindow):
         self.send_requested.connect(self.worker.send)
         self.send_paused_requested.connect(self.worker.send_paused)
         self.regenerate_requested.connect(self.worker.regenerate)
+        self.settings_requested.connect(self.worker.apply_settings)
+        self.worker.settings_applied.connect(self._on_settings_applied)
+        self.worker.settings_failed.connect(self._on_settings_failed)
         self.load_requested.connect(self.worker.load_models)
         self.worker.status_changed.connect(self._on_status)
         self.worker.models_ready.connect(self._on_models_ready)
@@ -465,6 +472,28 @@ class MainWindow(QMainWindow):
         self.browser_window.raise_()
         self.browser_window.activateWindow()
         self.browser_window.refresh(select=select)
+
+    def show_settings(self) -> None:
+        from models.llama_chat import gpu_offload_supported
+
+        if self.settings_dialog is not None:
+            self.settings_dialog.close()
+        dialog = SettingsDialog(self.runtime, gpu_offload_supported(), self)
+        dialog.apply_requested.connect(self.settings_requested)
+        self.settings_dialog = dialog
+        dialog.show()
+
+    def _on_settings_applied(self, applied: Any) -> None:
+        if applied.reloaded_model:
+            self.status_label.setText(f"Ready · {applied.reloaded_model}")
+        if self.settings_dialog is not None:
+            self.settings_dialog.on_applied(applied)
+
+    def _on_settings_failed(self, title: str, message: str) -> None:
+        if self.settings_dialog is not None:
+            self.settings_dialog.on_failed(title, message)
+        else:
+            show_error(self, (title, message))
 
     def show_search(self) -> None:
         if self.search_dialog is None:
