@@ -9,6 +9,8 @@ from PySide6.QtWidgets import QDialog, QLabel, QLineEdit, QVBoxLayout, QWidget
 from app.bootstrap import Runtime
 from ui.tasks import TaskRunner
 
+HINT = "Enter stores it · Esc cancels"
+
 
 class QuickCaptureDialog(QDialog):
     stored = Signal(object)  # the Memory, once committed
@@ -24,10 +26,12 @@ class QuickCaptureDialog(QDialog):
         )
         self.setMinimumWidth(460)
         self.edit = QLineEdit()
-        self.edit.setPlaceholderText("Remember this…  (Enter stores it, Esc cancels)")
+        self.edit.setPlaceholderText("A thought, a fact, a to-do…")
         self.edit.returnPressed.connect(self.store)
-        self.status = QLabel(" ")
+        self.status = QLabel(HINT)
+        self.status.setStyleSheet("color: palette(placeholder-text);")
         layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("<b>Remember this</b> — stored as a note in your memory at once"))
         layout.addWidget(self.edit)
         layout.addWidget(self.status)
 
@@ -57,7 +61,7 @@ class QuickCaptureDialog(QDialog):
     def _reset_and_hide(self) -> None:
         self.edit.clear()
         self.edit.setEnabled(True)
-        self.status.setText(" ")
+        self.status.setText(HINT)
         self.hide()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override

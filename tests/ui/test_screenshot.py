@@ -93,7 +93,11 @@ def test_tray_icon_and_close_to_tray_under_a_real_tray_host(
         assert (
             "'installed': True" in result.stdout and "'hidden_but_running': True" in result.stdout
         )
+        assert "'menu_visible': True" in result.stdout
+        for entry in ("Open", "Quick capture", "Consolidate now", "Pause memory", "Quit"):
+            assert entry in result.stdout, result.stdout
         assert _distinct_colours(QImage(str(out))) > 3
+        assert _distinct_colours(QImage(str(out.with_name("tray-menu.png")))) > 3
     finally:
         tray.terminate()
         tray.wait(timeout=10)
@@ -114,3 +118,24 @@ def test_memory_browser_renders_under_xvfb(xvfb_display: str, tmp_path: Path) ->
     image = QImage(str(out))
     assert image.width() >= 800 and image.height() >= 500
     assert _distinct_colours(image) > 10
+
+
+def test_persona_settings_and_quick_capture_render_under_xvfb(
+    xvfb_display: str, tmp_path: Path
+) -> None:
+    """A day really consolidated by the bundled model, then each dialog saved as a PNG."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    env = {**os.environ, "DISPLAY": xvfb_display, "QT_QPA_PLATFORM": "xcb"}
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.ui.dialogs_screenshot_app", str(ARTIFACTS), str(tmp_path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=400,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr[-3000:]
+    assert "'global_summary': 1" in result.stdout  # the persona view shows real output
+    for name, width in (("persona", 700), ("settings", 500), ("quick-capture", 400)):
+        image = QImage(str(ARTIFACTS / f"{name}.png"))
+        assert image.width() >= width, name
+        assert _distinct_colours(image) > 5, name

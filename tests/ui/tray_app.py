@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMenu
 
 from app.bootstrap import open_runtime
 from ui.main_window import MainWindow
@@ -23,7 +23,7 @@ def main() -> int:
     window = MainWindow(runtime)
     installed = window.install_tray()
     window.show()
-    result = {"available": tray_available(), "installed": installed}
+    result: dict[str, object] = {"available": tray_available(), "installed": installed}
 
     def check() -> None:
         result["visible"] = bool(window.tray and window.tray.isVisible())
@@ -35,7 +35,19 @@ def main() -> int:
             window.capture_dialog and window.capture_dialog.isVisible()
         )
         app.primaryScreen().grabWindow(0).save(str(out))
+        window.capture_dialog.hide()  # type: ignore[union-attr]
+        assert window.tray is not None
+        menu = window.tray.contextMenu()
+        area = window.tray.geometry()
+        menu.popup(area.bottomLeft() if area.isValid() else app.primaryScreen().geometry().center())
+        QTimer.singleShot(500, lambda: menu_shot(menu))
+
+    def menu_shot(menu: QMenu) -> None:
+        result["menu_visible"] = menu.isVisible()
+        result["menu"] = [a.text() for a in menu.actions() if a.text()]  # type: ignore[assignment]
+        menu.grab().save(str(out.with_name(out.stem + "-menu.png")))
         print(result, flush=True)
+        menu.hide()
         window.quit()
 
     QTimer.singleShot(1500, check)
