@@ -6,12 +6,12 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, Signal, SignalInstance, Slot
 
 from app.bootstrap import Runtime, load_models
 from app.config import Config
 from app.service import ChatEvent, RecallEvent, ReplyEvent, TokenEvent
-from app.settings_apply import apply_settings
+from app.settings_apply import Applied, apply_settings
 from memory.records import Message
 from models.errors import MembankError
 
@@ -46,19 +46,14 @@ class ChatWorker(QObject):
         if self.runtime.service.ready:
             self.models_ready.emit()
             return
-        try:
+
+        def load() -> None:
             load_models(self.runtime, self.status_changed.emit)
             if self.runtime.config.scheduler.enabled:
                 self.runtime.start_scheduler()
-        except MembankError as exc:
-            log.error("model loading failed: %s", exc)
-            self.models_failed.emit(exc.title, str(exc))
-            return
-        except Exception as exc:  # noqa: BLE001 - report, never kill the worker thread
-            log.exception("model loading crashed")
-            self.models_failed.emit("Model loading failed", f"{type(exc).__name__}: {exc}")
-            return
-        self.models_ready.emit()
+
+        if self._guarded(load, self.models_failed, "Model loading failed"):
+            self.models_ready.emit()
 
     @Slot(int, str)
     def send(self, conversation_id: int, text: str) -> None:
@@ -78,17 +73,25 @@ class ChatWorker(QObject):
     def apply_settings(self, config: Config) -> None:
         """Save and apply settings here, where the chat model lives (a reload waits for no
         reply: this thread is not streaming while it runs this)."""
+        applied: list[Applied] = []
+        work = lambda: applied.append(apply_settings(self.runtime, config))  # noqa: E731
+        if self._guarded(work, self.settings_failed, "Settings not applied"):
+            self.settings_applied.emit(applied[0])
+
+    def _guarded(self, work: Callable[[], object], failed: SignalInstance, title: str) -> bool:
+        """Run `work`; a failure is logged and emitted on `failed` (title, message), never
+        raised: an exception must not end the worker thread."""
         try:
-            applied = apply_settings(self.runtime, config)
+            work()
         except MembankError as exc:
-            log.error("settings not applied: %s", exc)
-            self.settings_failed.emit(exc.title, str(exc))
-            return
+            log.error("%s: %s", title, exc)
+            failed.emit(exc.title, str(exc))
+            return False
         except Exception as exc:  # noqa: BLE001 - report, never kill the worker thread
-            log.exception("applying settings crashed")
-            self.settings_failed.emit("Settings not applied", f"{type(exc).__name__}: {exc}")
-            return
-        self.settings_applied.emit(applied)
+            log.exception("%s (crash)", title)
+            failed.emit(title, f"{type(exc).__name__}: {exc}")
+            return False
+        return True
 
     @Slot(int)
     def regenerate(self, conversation_id: int) -> None:

@@ -14,6 +14,17 @@ from models.errors import MembankError
 log = logging.getLogger(__name__)
 
 
+def confirm_forget(parent: QWidget, count: int) -> bool:
+    """Ask before forgetting `count` memories for good (the one wording, everywhere)."""
+    answer = QMessageBox.question(
+        parent,
+        "Forget",
+        f"Forget {count} memories for good, with the summaries and facts made from them? "
+        "This cannot be undone.",
+    )
+    return answer == QMessageBox.StandardButton.Yes
+
+
 def show_error(parent: QWidget | None, error: BaseException | tuple[str, str]) -> None:
     if isinstance(error, tuple):
         title, message = error

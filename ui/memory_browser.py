@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPushButton,
     QSplitter,
     QTableView,
@@ -26,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from app.bootstrap import Runtime
 from memory.records import Kind, Link, State
-from ui.errors import show_error
+from ui.errors import confirm_forget, show_error
 from ui.forgetting_chart import ForgettingChart
 from ui.memory_model import (
     COL_RETENTION,
@@ -341,13 +340,7 @@ class MemoryBrowser(QWidget):
         ids = self.selected_ids()
         if not ids:
             return
-        answer = QMessageBox.question(
-            self,
-            "Forget",
-            f"Forget {len(ids)} memories for good, with the summaries and facts made from them? "
-            "This cannot be undone.",
-        )
-        if answer == QMessageBox.StandardButton.Yes:
+        if confirm_forget(self, len(ids)):
             service = self.runtime.service
             self._act(lambda: service.forget(ids), "forgotten")
 

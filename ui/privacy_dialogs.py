@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
-    QMessageBox,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -25,7 +24,7 @@ from PySide6.QtWidgets import (
 from app.bootstrap import Runtime
 from memory.audit import AuditEntry
 from memory.records import Recalled
-from ui.errors import show_error
+from ui.errors import confirm_forget, show_error
 from ui.tasks import TaskRunner
 
 ROLE_ID = 0x0100
@@ -95,13 +94,7 @@ class ForgetAboutDialog(QDialog):
         ids = self.checked_ids()
         if not ids:
             return
-        answer = QMessageBox.question(
-            self,
-            "Forget",
-            f"Forget {len(ids)} memories for good, with the summaries and facts made from them? "
-            "This cannot be undone.",
-        )
-        if answer == QMessageBox.StandardButton.Yes:
+        if confirm_forget(self, len(ids)):
             self.forget(ids)
 
     def forget(self, ids: list[str]) -> None:

@@ -47,18 +47,24 @@ def _distinct_colours(image: QImage) -> int:
     )
 
 
-def test_main_window_renders_under_xvfb(xvfb_display: str, tmp_path: Path) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    out = ARTIFACTS / "main_window.png"
-    env = {**os.environ, "DISPLAY": xvfb_display, "QT_QPA_PLATFORM": "xcb"}
+def run_app(module: str, display: str, *args: str, timeout: int = 300) -> str:
+    """Run `python -m module args…` on the X server `display`; its stdout (it must exit 0)."""
+    env = {**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb"}
     result = subprocess.run(
-        [sys.executable, "-m", "tests.ui.screenshot_app", str(out), str(tmp_path / "data")],
+        [sys.executable, "-m", module, *args],
         env=env,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=timeout,
     )
-    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.returncode == 0, result.stdout + result.stderr[-3000:]
+    return result.stdout
+
+
+def test_main_window_renders_under_xvfb(xvfb_display: str, tmp_path: Path) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    out = ARTIFACTS / "main_window.png"
+    run_app("tests.ui.screenshot_app", xvfb_display, str(out), str(tmp_path / "data"))
     image = QImage(str(out))
     assert image.width() >= 800 and image.height() >= 500
     assert _distinct_colours(image) > 10  # a real drawn window, not a blank rectangle
@@ -82,20 +88,11 @@ def test_tray_icon_and_close_to_tray_under_a_real_tray_host(
         time.sleep(1.0)  # let the tray host claim the selection before the app looks for it
         ARTIFACTS.mkdir(exist_ok=True)
         out = ARTIFACTS / "tray.png"
-        result = subprocess.run(
-            [sys.executable, "-m", "tests.ui.tray_app", str(out), str(tmp_path / "data")],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert result.returncode == 0, result.stdout + result.stderr[-3000:]
-        assert (
-            "'installed': True" in result.stdout and "'hidden_but_running': True" in result.stdout
-        )
-        assert "'menu_visible': True" in result.stdout
+        stdout = run_app("tests.ui.tray_app", xvfb_display, str(out), str(tmp_path / "data"))
+        assert "'installed': True" in stdout and "'hidden_but_running': True" in stdout
+        assert "'menu_visible': True" in stdout
         for entry in ("Open", "Quick capture", "Consolidate now", "Pause memory", "Quit"):
-            assert entry in result.stdout, result.stdout
+            assert entry in stdout, stdout
         assert _distinct_colours(QImage(str(out))) > 3
         assert _distinct_colours(QImage(str(out.with_name("tray-menu.png")))) > 3
     finally:
@@ -106,15 +103,7 @@ def test_tray_icon_and_close_to_tray_under_a_real_tray_host(
 def test_memory_browser_renders_under_xvfb(xvfb_display: str, tmp_path: Path) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     out = ARTIFACTS / "memory_browser.png"
-    env = {**os.environ, "DISPLAY": xvfb_display, "QT_QPA_PLATFORM": "xcb"}
-    result = subprocess.run(
-        [sys.executable, "-m", "tests.ui.browser_screenshot_app", str(out), str(tmp_path / "data")],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
+    run_app("tests.ui.browser_screenshot_app", xvfb_display, str(out), str(tmp_path / "data"))
     image = QImage(str(out))
     assert image.width() >= 800 and image.height() >= 500
     assert _distinct_colours(image) > 10
@@ -125,16 +114,10 @@ def test_persona_settings_and_quick_capture_render_under_xvfb(
 ) -> None:
     """A day really consolidated by the bundled model, then each dialog saved as a PNG."""
     ARTIFACTS.mkdir(exist_ok=True)
-    env = {**os.environ, "DISPLAY": xvfb_display, "QT_QPA_PLATFORM": "xcb"}
-    result = subprocess.run(
-        [sys.executable, "-m", "tests.ui.dialogs_screenshot_app", str(ARTIFACTS), str(tmp_path)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=400,
+    stdout = run_app(
+        "tests.ui.dialogs_screenshot_app", xvfb_display, str(ARTIFACTS), str(tmp_path), timeout=400
     )
-    assert result.returncode == 0, result.stdout + result.stderr[-3000:]
-    assert "'global_summary': 1" in result.stdout  # the persona view shows real output
+    assert "'global_summary': 1" in stdout  # the persona view shows real output
     for name, width in (("persona", 700), ("settings", 500), ("quick-capture", 400)):
         image = QImage(str(ARTIFACTS / f"{name}.png"))
         assert image.width() >= width, name
