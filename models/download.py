@@ -23,8 +23,16 @@ ProgressFn = Callable[[int, int], None]  # (bytes done, bytes total)
 CHUNK = 1 << 20
 DISK_MARGIN = 64 * 1024 * 1024  # keep this much free besides the model itself
 # Weight formats and exports membank does not load (sentence-transformers reads safetensors).
-SKIPPED_PARTS = ("onnx/", "openvino/", "coreml/", "tf_model.h5", "flax_model.msgpack",
-                 "rust_model.ot", "pytorch_model.bin", ".gitattributes")
+SKIPPED_PARTS = (
+    "onnx/",
+    "openvino/",
+    "coreml/",
+    "tf_model.h5",
+    "flax_model.msgpack",
+    "rust_model.ot",
+    "pytorch_model.bin",
+    ".gitattributes",
+)
 _TRUE = {"1", "on", "yes", "true"}
 
 
@@ -104,8 +112,9 @@ def describe_snapshot(repo_id: str, revision: str = "main") -> list[RemoteFile]:
 
     with _hub_session() as endpoint:
         try:
-            info = HfApi(endpoint=endpoint).model_info(repo_id, revision=revision,
-                                                       files_metadata=True)
+            info = HfApi(endpoint=endpoint).model_info(
+                repo_id, revision=revision, files_metadata=True
+            )
         except Exception as exc:  # noqa: BLE001
             raise _hub_error(repo_id, None, exc) from exc
     commit = info.sha or revision
@@ -191,7 +200,9 @@ def _fetch(
 ) -> None:
     """GET with `Range: bytes=N-` from what `part` holds; resumes after a dropped connection."""
     import httpx2
-    from huggingface_hub.utils import build_hf_headers, hf_raise_for_status, http_stream_backoff
+    from huggingface_hub import hf_raise_for_status
+    from huggingface_hub.utils._headers import build_hf_headers
+    from huggingface_hub.utils._http import http_stream_backoff
 
     part.parent.mkdir(parents=True, exist_ok=True)
     failures = 0

@@ -128,6 +128,8 @@ class LlamaChat:
             ) from exc
 
     def close(self) -> None:
-        if not self._closed:
-            self._closed = True
-            self._llama.close()
+        # Under the lock: a model switch must not free the model under a running reply.
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._llama.close()

@@ -54,7 +54,10 @@ class StandInHub:
                 data_sha.update(block)
                 git.update(block)
         hub_file = HubFile(
-            path, path.stat().st_size, data_sha.hexdigest(), git.hexdigest(),
+            path,
+            path.stat().st_size,
+            data_sha.hexdigest(),
+            git.hexdigest(),
             name.endswith(LFS_SUFFIXES),
         )
         self.repos.setdefault(repo_id, {})[name] = hub_file
@@ -118,8 +121,9 @@ class StandInHub:
                     self._headers(headers)
                     return
                 self.send_response(200)
-                self._headers(headers | {"ETag": f'"{found.git_sha1}"',
-                                         "Content-Length": str(found.size)})
+                self._headers(
+                    headers | {"ETag": f'"{found.git_sha1}"', "Content-Length": str(found.size)}
+                )
                 if body:
                     self.wfile.write(found.path.read_bytes())
 
@@ -130,21 +134,34 @@ class StandInHub:
                     return self._error(404, "RepoNotFound", "Repository not found")
                 siblings = []
                 for name, f in files.items():
-                    sibling: dict[str, object] = {"rfilename": name, "size": f.size,
-                                                  "blobId": f.git_sha1}
+                    sibling: dict[str, object] = {
+                        "rfilename": name,
+                        "size": f.size,
+                        "blobId": f.git_sha1,
+                    }
                     if f.lfs:
                         sibling["lfs"] = {"sha256": f.sha256, "size": f.size, "pointerSize": 134}
                     siblings.append(sibling)
-                data = json.dumps({"_id": repo_id, "id": repo_id, "modelId": repo_id,
-                                   "sha": COMMIT, "private": False, "siblings": siblings})
+                data = json.dumps(
+                    {
+                        "_id": repo_id,
+                        "id": repo_id,
+                        "modelId": repo_id,
+                        "sha": COMMIT,
+                        "private": False,
+                        "siblings": siblings,
+                    }
+                )
                 self.send_response(200)
-                self._headers({"Content-Type": "application/json",
-                               "Content-Length": str(len(data))})
+                self._headers(
+                    {"Content-Type": "application/json", "Content-Length": str(len(data))}
+                )
                 self.wfile.write(data.encode())
 
             def _content(self, sha: str, body: bool) -> None:
-                found = next((f for r in hub.repos.values() for f in r.values()
-                              if f.sha256 == sha), None)
+                found = next(
+                    (f for r in hub.repos.values() for f in r.values() if f.sha256 == sha), None
+                )
                 if found is None:
                     return self._error(404, "NotFound", "no such blob")
                 start = 0
@@ -153,8 +170,7 @@ class StandInHub:
                     start = int(range_header[6:].split("-")[0])
                 if start >= found.size:
                     self.send_response(416)
-                    self._headers({"Content-Range": f"bytes */{found.size}",
-                                   "Content-Length": "0"})
+                    self._headers({"Content-Range": f"bytes */{found.size}", "Content-Length": "0"})
                     return
                 length = found.size - start
                 if start:
@@ -163,8 +179,14 @@ class StandInHub:
                 else:
                     self.send_response(200)
                     extra = {}
-                self._headers(extra | {"Content-Length": str(length), "Accept-Ranges": "bytes",
-                                       "ETag": f'"{found.sha256}"'})
+                self._headers(
+                    extra
+                    | {
+                        "Content-Length": str(length),
+                        "Accept-Ranges": "bytes",
+                        "ETag": f'"{found.sha256}"',
+                    }
+                )
                 if not body:
                     return
                 with found.path.open("rb") as fh:
@@ -192,9 +214,14 @@ class StandInHub:
             def _error(self, code: int, kind: str, message: str) -> None:
                 data = json.dumps({"error": message}).encode()
                 self.send_response(code)
-                self._headers({"X-Error-Code": kind, "X-Error-Message": message,
-                               "Content-Type": "application/json",
-                               "Content-Length": str(len(data))})
+                self._headers(
+                    {
+                        "X-Error-Code": kind,
+                        "X-Error-Message": message,
+                        "Content-Type": "application/json",
+                        "Content-Length": str(len(data)),
+                    }
+                )
                 self.wfile.write(data)
 
         self.server = _QuietServer(("127.0.0.1", 0), Handler)

@@ -47,7 +47,9 @@ def test_complete_download_reports_progress_and_matches_the_hub(
     hub: StandInHub, tmp_path: Path
 ) -> None:
     seen: list[tuple[int, int]] = []
-    dest = download.download_file(REPO, FILE, tmp_path / FILE, progress=lambda d, t: seen.append((d, t)))
+    dest = download.download_file(
+        REPO, FILE, tmp_path / FILE, progress=lambda d, t: seen.append((d, t))
+    )
     expected = hub.repos[REPO][FILE]
     assert dest.stat().st_size == expected.size
     assert _sha256(dest) == expected.sha256
