@@ -205,7 +205,8 @@ class ModelManager:
         """
         path = Path(path).expanduser()
         runtime = self.runtime
-        config = _with(runtime.config, llm={"model_path": str(path)})
+        setting = "" if _same(path, bundled_chat_model_path()) else str(path)
+        config = _with(runtime.config, llm={"model_path": setting})
         try:
             check_gguf(path)
             new_llm = load_llm(config)
@@ -244,8 +245,10 @@ class ModelManager:
         runtime = self.runtime
         service = runtime.service
         old_bank = service.bank
-        config = _with(runtime.config, embedder={"model_path": str(Path(folder).expanduser())})
-        new_id = embedder_model_id(config.embedder.model_path)
+        folder = Path(folder).expanduser()
+        setting = "" if _same(folder, bundled_embedder_path()) else str(folder)
+        config = _with(runtime.config, embedder={"model_path": setting})
+        new_id = embedder_model_id(setting or None)
         if new_id == self.active_embedder_id():
             raise ModelManagerError(
                 f"The embedder {new_id!r} is already in use (models are told apart by their "

@@ -7,7 +7,7 @@ It answers the way the hub does for huggingface_hub 2.x:
   (the sha256) and X-Linked-Size; plain git files -> 200 with ETag (the git blob sha1)
 - GET  /{repo}/resolve/{rev}/{file}: the same redirect, or the bytes; the CDN honours Range.
 Knobs: `drop_after` (close the connection after N body bytes, once), `corrupt` (flip a byte of
-what is served while advertising the true sha256), `requests` (what was asked, with Range).
+what is served while advertising the true sha256), `throttle`, `requests` (what was asked, with Range).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -43,6 +44,7 @@ class StandInHub:
     repos: dict[str, dict[str, HubFile]] = field(default_factory=dict)
     drop_after: int | None = None
     corrupt: bool = False
+    throttle: float = 0.0  # seconds of sleep per 256 KiB block sent (a slow connection)
     requests: list[tuple[str, str, str | None]] = field(default_factory=list)
     server: ThreadingHTTPServer | None = None
 
@@ -205,6 +207,8 @@ class StandInHub:
                             return
                         self.wfile.write(block)
                         sent += len(block)
+                        if hub.throttle:
+                            time.sleep(hub.throttle)
 
             def _headers(self, headers: dict[str, str]) -> None:
                 for key, value in headers.items():

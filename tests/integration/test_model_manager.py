@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from app.bootstrap import Runtime, load_llm, open_bank, open_runtime
-from app.config import Config, load_config
+from app.config import load_config
 from app.model_manager import ModelManager, ModelManagerError, ModelSwitchCancelled
 from models.catalog import CatalogEntry, load_catalog
 from models.discovery import bundled_chat_model_path, bundled_embedder_path
@@ -37,10 +37,12 @@ FACTS = [
 @pytest.fixture
 def runtime(tmp_path: Path) -> Iterator[Runtime]:
     """A runtime with its OWN chat model (a switch closes it) and the shared embedder."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "config.toml").write_text("[llm]\nmax_tokens = 24\n")  # quick replies
     rt = open_runtime(str(tmp_path / "data"), NOW)
     try:
         bank = open_bank(rt, shared_embedder())
-        rt.service.attach(bank, load_llm(Config()))
+        rt.service.attach(bank, load_llm(rt.config))
         for fact in FACTS:
             rt.service.remember(fact)
         yield rt
@@ -119,7 +121,7 @@ def test_a_bad_gguf_raises_and_the_old_model_keeps_working(
         manager.use_chat_model(bad)
     assert runtime.service.llm is old
     assert runtime.config.llm.model_path == ""
-    assert not runtime.paths.config_file.exists()
+    assert load_config(runtime.paths.config_file).llm.model_path == ""
     assert runtime.service.ask("What am I allergic to?").message.text.strip()
 
 
