@@ -7,7 +7,7 @@ It answers the way the hub does for huggingface_hub 2.x:
   (the sha256) and X-Linked-Size; plain git files -> 200 with ETag (the git blob sha1)
 - GET  /{repo}/resolve/{rev}/{file}: the same redirect, or the bytes; the CDN honours Range.
 Knobs: `drop_after` (close the connection after N body bytes, once), `corrupt` (flip a byte of
-what is served while advertising the true sha256), `throttle`, `requests` (what was asked, with Range).
+what is served while advertising the true sha256), `throttle`, `requests` (with their Range).
 """
 
 from __future__ import annotations
