@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal, Slot
 
 from app.bootstrap import Runtime, load_models
+from app.model_manager import ModelManager
 from app.service import ChatEvent, RecallEvent, ReplyEvent, TokenEvent
 from memory.records import Message
 from models.errors import MembankError
@@ -27,6 +29,8 @@ class ChatWorker(QObject):
     token_received = Signal(str)
     reply_finished = Signal(object)  # ReplyEvent
     reply_failed = Signal(str, str)
+    model_switched = Signal(str)  # the new GGUF's path
+    model_switch_failed = Signal(str, str)  # title, message (the old model is still in use)
 
     def __init__(self, runtime: Runtime) -> None:
         super().__init__()
@@ -55,6 +59,21 @@ class ChatWorker(QObject):
             self.models_failed.emit("Model loading failed", f"{type(exc).__name__}: {exc}")
             return
         self.models_ready.emit()
+
+    @Slot(str)
+    def switch_chat_model(self, path: str) -> None:
+        """Load another GGUF here, on the thread that owns the model; swap only if it loads."""
+        try:
+            ModelManager(self.runtime).use_chat_model(Path(path))
+        except MembankError as exc:
+            log.warning("chat model switch failed: %s", exc)
+            self.model_switch_failed.emit(exc.title, str(exc))
+            return
+        except Exception as exc:  # noqa: BLE001 - report, never kill the worker thread
+            log.exception("chat model switch crashed")
+            self.model_switch_failed.emit("Model not changed", f"{type(exc).__name__}: {exc}")
+            return
+        self.model_switched.emit(path)
 
     @Slot(int, str)
     def send(self, conversation_id: int, text: str) -> None:

@@ -32,6 +32,7 @@ from ui.chat_input import ChatInput
 from ui.chat_worker import ChatWorker
 from ui.errors import show_error
 from ui.memory_browser import MemoryBrowser
+from ui.models_dialog import ModelsDialog
 from ui.persona_dialog import PersonaDialog
 from ui.privacy_dialogs import AuditDialog, ForgetAboutDialog
 from ui.quick_capture import QuickCaptureDialog
@@ -60,6 +61,7 @@ class MainWindow(QMainWindow):
         self.paused = False
         self.tray: TrayIcon | None = None
         self.browser_window: MemoryBrowser | None = None
+        self.models_dialog: ModelsDialog | None = None
         self.capture_dialog: QuickCaptureDialog | None = None
         self._quitting = False
         self.conversation_id = 0  # 0: a new conversation starts with the next message
@@ -153,6 +155,7 @@ class MainWindow(QMainWindow):
             ("&Export memory…", QKeySequence("Ctrl+E"), lambda: self.archive.export()),
             ("&Import…", QKeySequence("Ctrl+I"), lambda: self.archive.import_()),
             ("Import a &folder of notes…", QKeySequence(), self.archive.import_notes_folder),
+            ("&Models…", QKeySequence("Ctrl+Shift+L"), self.show_models),
             ("&Quit", QKeySequence.StandardKey.Quit, self.quit),
         ):
             action = QAction(text, self)
@@ -392,6 +395,13 @@ class MainWindow(QMainWindow):
         self.browser_window.activateWindow()
         self.browser_window.refresh()
 
+    def show_models(self) -> None:
+        if self.models_dialog is None:
+            self.models_dialog = ModelsDialog(self.runtime, self.tasks, self.worker, self)
+        self.models_dialog.show()
+        self.models_dialog.raise_()
+        self.models_dialog.refresh()
+
     def show_persona(self) -> None:
         service = self.runtime.service
         self.tasks.run(
@@ -491,6 +501,8 @@ class MainWindow(QMainWindow):
             self.tray.hide()
         if self.capture_dialog is not None:
             self.capture_dialog.close()
+        if self.models_dialog is not None:
+            self.models_dialog.shutdown()
         self.worker.cancel()
         self.worker_thread.quit()
         self.worker_thread.wait()
