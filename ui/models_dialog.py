@@ -40,7 +40,8 @@ BADGES = {
     "too_big": ("Too big", "#b02a37"),
 }
 CHAT_COLUMNS = ["Model", "Size", "Fit", "Status", "Why"]
-EMBEDDER_COLUMNS = ["Embedder", "Size", "Dim", "Languages", "Status"]
+EMBEDDER_COLUMNS = ["Embedder", "Size", "Fit", "Dim", "Languages", "Status"]
+BADGE_COLUMN = 2  # "Fit" in both tables
 
 
 @dataclass(frozen=True)
@@ -223,6 +224,7 @@ class ModelsDialog(QWidget):
         return [
             e.name,
             f"{e.size_bytes / 1e6:.0f} MB",
+            "",
             str(e.dim),
             ", ".join(e.languages),
             self._state(row.status, row.status.active),
@@ -235,13 +237,13 @@ class ModelsDialog(QWidget):
         for r, (values, status) in enumerate(zip(cells, statuses, strict=True)):
             for c, value in enumerate(values):
                 table.setItem(r, c, QTableWidgetItem(value))
-            if status is not None and table.columnCount() == len(CHAT_COLUMNS):
+            if status is not None:
                 text, colour = BADGES[status.advice.fit]
                 badge = QTableWidgetItem(text)
                 badge.setBackground(QBrush(QColor(colour)))
                 badge.setForeground(QBrush(QColor("white")))
                 badge.setToolTip(status.advice.reason)
-                table.setItem(r, 2, badge)
+                table.setItem(r, BADGE_COLUMN, badge)
         table.resizeColumnsToContents()
         if 0 <= selected < len(cells):
             table.selectRow(selected)

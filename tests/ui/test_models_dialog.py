@@ -89,7 +89,8 @@ def test_lists_fit_badges_reasons_and_the_active_embedder(setup: Setup) -> None:
     assert big.text() == "Tight" and "close other programs" in big.toolTip()
     assert {table.item(r, 3).text() for r in range(table.rowCount())} == {"Not downloaded"}
     embedders = setup.dialog.embedder_table
-    states = {embedders.item(r, 0).text(): embedders.item(r, 4).text() for r in range(3)}
+    states = {embedders.item(r, 0).text(): embedders.item(r, 5).text() for r in range(3)}
+    assert {embedders.item(r, 2).text() for r in range(3)} == {"Fits"}
     assert states["all-MiniLM-L6-v2 (bundled)"] == "● In use"
     ARTIFACTS.mkdir(exist_ok=True)
     setup.dialog.grab().save(str(ARTIFACTS / "models_dialog.png"))
