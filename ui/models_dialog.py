@@ -381,9 +381,9 @@ class ModelsDialog(QWidget):
     def _on_progress(self, done: int, total: int, what: str) -> None:
         if total > 1_000_000:  # bytes: the bar counts kB (int range)
             done, total = done // 1000, total // 1000
+        self.progress.setFormat(f"{what}: %p%")
         self.progress.setRange(0, max(total, 1))
         self.progress.setValue(done)
-        self.progress.setFormat(f"{what}: %p%")
 
     def _busy(self, busy: bool, message: str) -> None:
         for button in (

@@ -169,3 +169,28 @@ def test_main_window_opens_the_models_window(window: MainWindow, qtbot: QtBot) -
     assert window.models_dialog is not None
     qtbot.waitUntil(lambda: window.models_dialog.chat_table.rowCount() >= 7)  # type: ignore[union-attr]
     assert window.models_dialog.isVisible()
+
+
+def test_use_a_local_embedder_folder_reembeds_with_progress(
+    setup: Setup, qtbot: QtBot, tmp_path: Path
+) -> None:
+    import shutil
+
+    from models.discovery import bundled_embedder_path
+
+    for text in ("My sister Clara lives in Lisbon.", "I am allergic to peanuts."):
+        setup.runtime.service.remember(text)
+    folder = tmp_path / "minilm-local"
+    shutil.copytree(bundled_embedder_path(), folder)
+    dialog = setup.dialog
+    formats: list[str] = []
+    dialog.progress.valueChanged.connect(lambda _: formats.append(dialog.progress.format()))
+    with qtbot.waitSignal(dialog.embedder_switched, timeout=60_000):
+        dialog.use_embedder(folder)
+    bank = setup.runtime.service.bank
+    assert bank is not None and bank.embedder.model_id == "minilm-local"
+    assert bank.index.count() == 2
+    assert formats and formats[-1].startswith("memories")
+    assert [r.memory.text for r in setup.runtime.service.search("peanut allergy", 1)] == [
+        "I am allergic to peanuts."
+    ]
