@@ -122,8 +122,9 @@ class ModelManager:
         cancel: CancelToken | None = None,
     ) -> Path:
         entry = self.entry(entry_id)
-        if entry.bundled:
-            return bundled_embedder_path()
+        installed = self.installed_path(entry)
+        if installed is not None:  # verified when it was downloaded
+            return installed
         if entry.filename is None:
             return download_snapshot(
                 entry.repo_id, self.models_dir / entry.id, progress=progress, cancel=cancel

@@ -234,7 +234,13 @@ def _fetch(
                         got += len(chunk)
                         if progress is not None:
                             progress(offset + got, total)
-            if got >= remote.size:
+            if got > remote.size:
+                part.unlink()
+                raise DownloadError(
+                    f"The server sent more than the {remote.size} bytes the hub reported for "
+                    f"{remote.path}; the file was deleted. Try again later or use another mirror."
+                )
+            if got == remote.size:
                 continue  # loop once more: checks the size, reports 100 %
             raise httpx2.RemoteProtocolError(f"connection closed after {got} bytes")
         except httpx2.TransportError as exc:

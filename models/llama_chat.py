@@ -128,8 +128,13 @@ class LlamaChat:
             ) from exc
 
     def close(self) -> None:
-        # Under the lock: a model switch must not free the model under a running reply.
-        with self._lock:
+        # Wait for a running reply (a model switch must not free the model under it), but not
+        # forever: a reply generator nobody closed would hold the lock until collected.
+        locked = self._lock.acquire(timeout=30)
+        try:
             if not self._closed:
                 self._closed = True
                 self._llama.close()
+        finally:
+            if locked:
+                self._lock.release()
