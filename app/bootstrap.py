@@ -108,14 +108,17 @@ def load_llm(config: Config) -> LlamaChat:
     )
 
 
-def open_bank(runtime: Runtime, embedder: SentenceEmbedder) -> MemoryBank:
+def open_bank(
+    runtime: Runtime, embedder: SentenceEmbedder, config: Config | None = None
+) -> MemoryBank:
+    config = config or runtime.config
     index = ChromaIndex(runtime.paths.index_dir, embedder.model_id, embedder.dim)
-    m = runtime.config.memory
+    m = config.memory
     bank = MemoryBank(
         runtime.store,
         index,
         embedder,
-        decay_policy(runtime.config),
+        decay_policy(config),
         RecallSettings(k=m.recall_k, min_similarity=m.min_similarity),
     )
     return bank

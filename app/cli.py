@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from app import archive_cli, bench_cli, doctor
+from app import archive_cli, bench_cli, doctor, models_cli
 from app.bootstrap import Runtime, decay_policy, load_models, open_runtime
 from app.jobs import JOB_NAMES
 from app.logs import setup_logging
@@ -89,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     doc.add_argument("--rebuild-index", action="store_true", help="re-index every memory")
     bench_cli.add_parser(sub)
     archive_cli.add_parsers(sub, msub)
+    models_cli.add_parser(sub)
     return parser
 
 
@@ -140,6 +141,8 @@ def _dispatch(args: argparse.Namespace, runtime: Runtime) -> int:
     service = runtime.service
     if archive_cli.handles(args):
         return archive_cli.run(args, runtime)
+    if models_cli.handles(args):
+        return models_cli.run(args, runtime)
     if args.command == "memories" and args.action != "search":
         return _memories(args, runtime)  # no models needed
     if args.command in ("persona", "summaries", "jobs"):

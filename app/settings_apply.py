@@ -10,6 +10,8 @@ from dataclasses import dataclass, field, replace
 
 from app.bootstrap import Runtime, decay_policy, load_llm
 from app.config import Config, save_config
+from models.errors import MembankError, ModelLoadError
+from models.protocols import LLM
 
 log = logging.getLogger(__name__)
 
@@ -23,29 +25,32 @@ class Applied:
     at_next_start: list[str] = field(default_factory=list)
 
 
-def reload_chat_model(runtime: Runtime, config: Config) -> str:
-    """Load the chat model `config` describes and switch to it; returns its name.
+def load_chat_model(config: Config) -> LLM:
+    """Load the chat model `config` describes, off to the side: nothing running is touched.
 
-    Raises ModelLoadError (the old model untouched and still in use) when it cannot load.
-    Call it from the thread that runs chat (the GUI's LLM worker); a consolidation step that
-    is still using the old model finishes first."""
+    Any failure is a ModelLoadError naming the file."""
+    try:
+        return load_llm(config)
+    except ModelLoadError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - whatever llama.cpp raises, the old model stays
+        path = config.llm.model_path or "the bundled chat model"
+        raise ModelLoadError(path, f"{type(exc).__name__}: {exc}") from exc
+
+
+def swap_chat_model(runtime: Runtime, new: LLM) -> None:
+    """Put `new` in service and free the old model (after a reply or job step using it ends).
+
+    Call it from the thread that runs chat (the GUI's LLM worker)."""
     service = runtime.service
-    new = load_llm(config)
     old = service.llm
     if service.bank is not None:
-        service.config = replace_llm(service.config, config)
         service.attach(service.bank, new)
     else:
-        new.close()  # models not loaded yet: start-up loads the saved settings
-        return new.model_id
-    if old is not None:
+        service.llm = new
+    if old is not None and old is not new:
         old.close()
     log.info("chat model switched to %s", new.model_id)
-    return new.model_id
-
-
-def replace_llm(current: Config, new: Config) -> Config:
-    return current.model_copy(update={"llm": new.llm})
 
 
 def apply_settings(runtime: Runtime, new: Config, *, reload_model: bool = True) -> Applied:
@@ -53,13 +58,22 @@ def apply_settings(runtime: Runtime, new: Config, *, reload_model: bool = True) 
     first (raising ModelLoadError and saving nothing when it fails)."""
     old = runtime.config
     applied = Applied()
+    llm: LLM | None = None
     if reload_model and new.llm != old.llm:
         if runtime.service.ready:
-            applied.reloaded_model = reload_chat_model(runtime, new)
-            applied.now.append(f"chat model: {applied.reloaded_model}")
+            llm = load_chat_model(new)  # raises: nothing saved, the old model keeps answering
         else:
             applied.at_next_start.append("chat model (the models are still loading)")
-    save_config(runtime.paths.config_file, new)
+    try:
+        save_config(runtime.paths.config_file, new)
+    except MembankError:
+        if llm is not None:
+            llm.close()
+        raise
+    if llm is not None:
+        swap_chat_model(runtime, llm)
+        applied.reloaded_model = llm.model_id
+        applied.now.append(f"chat model: {llm.model_id}")
     runtime.config = new
     runtime.service.config = new
     bank = runtime.service.bank

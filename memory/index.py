@@ -81,6 +81,10 @@ class ChromaIndex:
         if close is not None:
             close()
 
+    def drop(self) -> None:
+        """Delete this model's collection (after a switch to another embedder)."""
+        self._client.delete_collection(self._collection.name)
+
     def count(self) -> int:
         count = int(self._collection.count())
         self._at_least = count

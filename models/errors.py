@@ -32,3 +32,22 @@ class ModelOutputError(MembankError):
     def __init__(self, message: str, raw: str = "") -> None:
         self.raw = raw
         super().__init__(message)
+
+
+class CatalogError(MembankError):
+    """The model catalog file is missing or malformed (a packaging bug, or a hand edit)."""
+
+    title = "Model catalog is damaged"
+
+
+class DownloadError(MembankError):
+    """A model download could not start or did not complete; nothing half-done is kept as a
+    model (a partial file stays only to resume the same download)."""
+
+    title = "Download failed"
+
+
+class DownloadCancelled(DownloadError):
+    """The user cancelled a download; the partial file is kept so a retry resumes it."""
+
+    title = "Download cancelled"

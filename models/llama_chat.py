@@ -139,9 +139,15 @@ class LlamaChat:
             ) from exc
 
     def close(self) -> None:
-        """Free the model; waits for a reply or step in progress on another thread to end, and
-        later calls raise ModelLoadError instead of touching freed memory."""
-        with self._lock:
+        """Free the model; waits (30 s at most) for a reply or step in progress on another
+        thread, and later calls raise ModelLoadError instead of touching freed memory."""
+        # Wait for a running reply (a model switch must not free the model under it), but not
+        # forever: a reply generator nobody closed would hold the lock until collected.
+        locked = self._lock.acquire(timeout=30)
+        try:
             if not self._closed:
                 self._closed = True
                 self._llama.close()
+        finally:
+            if locked:
+                self._lock.release()

@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal, SignalInstance, Slot
 
 from app.bootstrap import Runtime, load_models
 from app.config import Config
+from app.model_manager import ModelManager
 from app.service import ChatEvent, RecallEvent, ReplyEvent, TokenEvent
 from app.settings_apply import Applied, apply_settings
 from memory.records import Message
@@ -31,6 +33,8 @@ class ChatWorker(QObject):
     reply_failed = Signal(str, str)
     settings_applied = Signal(object)  # app.settings_apply.Applied
     settings_failed = Signal(str, str)  # title, message
+    model_switched = Signal(str)  # the new GGUF's path
+    model_switch_failed = Signal(str, str)  # title, message (the old model is still in use)
 
     def __init__(self, runtime: Runtime) -> None:
         super().__init__()
@@ -54,6 +58,13 @@ class ChatWorker(QObject):
 
         if self._guarded(load, self.models_failed, "Model loading failed"):
             self.models_ready.emit()
+
+    @Slot(str)
+    def switch_chat_model(self, path: str) -> None:
+        """Load another GGUF here, on the thread that owns the model; swap only if it loads."""
+        work = lambda: ModelManager(self.runtime).use_chat_model(Path(path))  # noqa: E731
+        if self._guarded(work, self.model_switch_failed, "Model not changed"):
+            self.model_switched.emit(path)
 
     @Slot(int, str)
     def send(self, conversation_id: int, text: str) -> None:

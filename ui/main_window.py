@@ -32,6 +32,7 @@ from ui.chat_input import ChatInput
 from ui.chat_worker import ChatWorker
 from ui.errors import show_error
 from ui.memory_browser import MemoryBrowser
+from ui.models_dialog import ModelsDialog
 from ui.persona_dialog import PersonaDialog
 from ui.privacy_dialogs import AuditDialog, ForgetAboutDialog
 from ui.quick_capture import QuickCaptureDialog
@@ -65,6 +66,7 @@ class MainWindow(QMainWindow):
         self.paused = False
         self.tray: TrayIcon | None = None
         self.browser_window: MemoryBrowser | None = None
+        self.models_dialog: ModelsDialog | None = None
         self.capture_dialog: QuickCaptureDialog | None = None
         self.search_dialog: SearchDialog | None = None
         self.persona_dialog: PersonaDialog | None = None
@@ -166,6 +168,7 @@ class MainWindow(QMainWindow):
             ("&Export memory…", QKeySequence("Ctrl+E"), lambda: self.archive.export()),
             ("&Import…", QKeySequence("Ctrl+I"), lambda: self.archive.import_()),
             ("Import a &folder of notes…", QKeySequence(), self.archive.import_notes_folder),
+            ("&Models…", QKeySequence("Ctrl+Shift+L"), self.show_models),
             ("S&ettings…", QKeySequence("Ctrl+,"), self.show_settings),
             ("&Quit", QKeySequence.StandardKey.Quit, self.quit),
         ):
@@ -516,6 +519,13 @@ class MainWindow(QMainWindow):
                 self.conversation_list.setCurrentItem(item)  # loads its messages
                 return
 
+    def show_models(self) -> None:
+        if self.models_dialog is None:
+            self.models_dialog = ModelsDialog(self.runtime, self.tasks, self.worker, self)
+        self.models_dialog.show()
+        self.models_dialog.raise_()
+        self.models_dialog.refresh()
+
     def show_persona(self) -> None:
         if getattr(self, "persona_dialog", None) is None:
             self.persona_dialog = PersonaDialog(self.runtime, self.tasks, self)
@@ -611,6 +621,8 @@ class MainWindow(QMainWindow):
             self.tray.hide()
         if self.capture_dialog is not None:
             self.capture_dialog.close()
+        if self.models_dialog is not None:
+            self.models_dialog.shutdown()
         self.worker.cancel()
         self.worker_thread.quit()
         self.worker_thread.wait()
