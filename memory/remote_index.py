@@ -91,7 +91,7 @@ def open_server_index(url: str, namespace: str, model_id: str, dim: int) -> Chro
         None,
         model_id,
         dim,
-        client=_Guarded(client, url),
+        client=_ServerClient(client, url),
         name=server_collection_name(model_id, dim, namespace),
         location=f"the Chroma server {url}",
     )
@@ -124,3 +124,15 @@ class _Guarded:
             return result
 
         return call
+
+
+class _ServerClient(_Guarded):
+    def close(self) -> None:
+        """Close the client and its HTTP connections (chromadb 1.5 stops its systems but leaves
+        the httpx sessions of the client and of its internal admin client open)."""
+        client = self._target
+        client.close()
+        for owner in (client, getattr(client, "_admin_client", None)):
+            session = getattr(getattr(owner, "_server", None), "_session", None)
+            if session is not None:
+                session.close()

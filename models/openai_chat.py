@@ -155,9 +155,7 @@ class OpenAIChat:
         """Yield the reply piece by piece; once `cancel` is set the connection is closed
         (servers stop generating for a dropped client)."""
         url = f"{self.api}/chat/completions"
-        body = self._body(
-            messages, stream=True, max_tokens=max_tokens or self.settings.max_tokens
-        )
+        body = self._body(messages, stream=True, max_tokens=max_tokens or self.settings.max_tokens)
         try:
             with self._client.stream("POST", url, json=body) as response:
                 self._raise_for_status(url, response)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from models.errors import MembankError
 
-LOCAL_HINT = "or set [llm] engine = \"local\" in the settings to chat with the bundled model"
+LOCAL_HINT = 'or set [llm] engine = "local" in the settings to chat with the bundled model'
 
 
 class RemoteChatError(MembankError):
@@ -52,8 +52,7 @@ class ChatServerAuthError(RemoteChatError):
         super().__init__(
             url,
             f"The chat server refused the request with HTTP {status} ({detail})",
-            "Set the right key in [llm] api_key or the MEMBANK_LLM_API_KEY environment "
-            "variable.",
+            "Set the right key in [llm] api_key or the MEMBANK_LLM_API_KEY environment variable.",
         )
 
 
