@@ -24,7 +24,7 @@ from typing import Any
 from app.bench import percentile
 from app.bootstrap import load_embedder, load_llm, open_bank, open_runtime
 from app.config import Config
-from app.service import RecallEvent, TokenEvent
+from app.service import AssistantService, RecallEvent, TokenEvent
 from models.llama_chat import LlamaChat
 from models.protocols import ChatMessage
 
@@ -169,6 +169,32 @@ def _raw_pieces(llama: Any, messages: Sequence[ChatMessage], config: Config) -> 
             yield piece
 
 
+def _app_run(
+    service: AssistantService, llama: Any, question: str
+) -> tuple[Run, list[ChatMessage], int]:
+    """One reply through the service in a new conversation; its run, prompt, memories used."""
+    chat = service.new_conversation()
+    prompt: list[ChatMessage] = []
+    used = 0
+
+    def pieces() -> Iterator[str]:
+        nonlocal prompt, used
+        for event in service.send(chat.id, question):
+            if isinstance(event, RecallEvent):
+                prompt, used = list(event.prompt), len(event.memories)
+            elif isinstance(event, TokenEvent):
+                yield event.text
+
+    llama.reset()  # no prompt-prefix reuse between runs
+    run = _timed(pieces(), time.perf_counter())
+    return run, prompt, used
+
+
+def _raw_run(llama: Any, messages: Sequence[ChatMessage], config: Config) -> Run:
+    llama.reset()
+    return _timed(_raw_pieces(llama, messages, config), time.perf_counter())
+
+
 def run_chat(
     reps: int = 5,
     max_tokens: int = 64,
@@ -193,38 +219,19 @@ def run_chat(
                 runtime.service.remember(fact)
             llama = llm._llama  # noqa: SLF001 - the raw engine, on purpose
             result = ChatBenchResult(reps, max_tokens, llm.model_id)
-            # One unmeasured round first: page the weights in, warm the embedder.
             for rep in range(0 if warmup else 1, reps + 1):
                 question = QUESTIONS[rep % len(QUESTIONS)]
-                chat = runtime.service.new_conversation()
-                prompt: list[ChatMessage] = []
-                used = 0
-
-                def app_pieces(q: str = question, c: int = chat.id) -> Iterator[str]:
-                    nonlocal prompt, used
-                    for event in runtime.service.send(c, q):
-                        if isinstance(event, RecallEvent):
-                            prompt, used = list(event.prompt), len(event.memories)
-                        elif isinstance(event, TokenEvent):
-                            yield event.text
-
-                def measure(pieces: Callable[[], Iterator[str]]) -> Run:
-                    llama.reset()  # no prompt-prefix reuse between runs
-                    start = time.perf_counter()
-                    return _timed(pieces(), start)
-
+                app_run, prompt, used = _app_run(runtime.service, llama, question)
                 bare: list[ChatMessage] = [{"role": "user", "content": question}]
+                # Alternate which raw run follows the app's, so neither always runs second.
                 if rep % 2 == 0:
-                    app_run = measure(app_pieces)
-                    raw_run = measure(lambda: _raw_pieces(llama, prompt, config))
-                else:  # the app needs its prompt first: same order, but bare goes in between
-                    app_run = measure(app_pieces)
-                    bare_run = measure(lambda: _raw_pieces(llama, bare, config))
-                    raw_run = measure(lambda: _raw_pieces(llama, prompt, config))
-                if rep % 2 == 0:
-                    bare_run = measure(lambda: _raw_pieces(llama, bare, config))
+                    raw_run = _raw_run(llama, prompt, config)
+                    bare_run = _raw_run(llama, bare, config)
+                else:
+                    bare_run = _raw_run(llama, bare, config)
+                    raw_run = _raw_run(llama, prompt, config)
                 if rep == 0:
-                    continue
+                    continue  # the warm-up round: weights paged in, embedder warm
                 result.app.append(app_run)
                 result.raw.append(raw_run)
                 result.bare.append(bare_run)

@@ -3,7 +3,8 @@
 Prints `membank-startup EVENT SECONDS` lines on stderr, SECONDS being time.monotonic() (one
 clock for the whole machine on Linux, so the launching process can subtract its own start).
 Events: `window_shown` (the event loop has run once after show()) and `models_ready`.
-The first-run welcome dialog is not opened while probing. With MEMBANK_STARTUP_PROBE=exit the app quits after the models are loaded.
+The first-run welcome dialog is not opened while probing. With MEMBANK_STARTUP_PROBE=exit
+the app quits after the models are loaded.
 """
 
 from __future__ import annotations
