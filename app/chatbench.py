@@ -13,6 +13,7 @@ order of app and raw alternates between repetitions.
 
 from __future__ import annotations
 
+import os
 import statistics
 import tempfile
 import time
@@ -69,6 +70,7 @@ class ChatBenchResult:
     prompt_tokens: list[int] = field(default_factory=list)
     bare_tokens: list[int] = field(default_factory=list)
     memories_used: list[int] = field(default_factory=list)
+    load: tuple[float, float] = (0.0, 0.0)  # 1-minute load average at the start and the end
 
     def throughput_ratio(self) -> float:
         raw = _median(r.tokens_per_s for r in self.raw)
@@ -99,6 +101,7 @@ class ChatBenchResult:
             "throughput_ratio": round(self.throughput_ratio(), 3),
             "added_ttft_ms": round(self.added_ttft_ms(), 1),
             "prompt_cost_ms": round(self.prompt_cost_ms(), 1),
+            "load_average": self.load,
         }
 
     def markdown(self) -> str:
@@ -111,6 +114,7 @@ class ChatBenchResult:
             f"Model {self.model}, {self.reps} repetitions, up to {self.max_tokens} tokens per "
             f"reply, {len(FACTS)} memories in the store "
             f"(median {_median(self.memories_used):.0f} recalled into each prompt).",
+            load_note(self.load),
             "",
             "| path | prompt tokens (median) | TTFT median ms | TTFT p95 ms "
             "| tokens/s median | tokens/s p95 |",
@@ -135,6 +139,20 @@ class ChatBenchResult:
             f"(raw vs raw, median of paired differences): {self.prompt_cost_ms():.1f} ms",
         ]
         return "\n".join(lines)
+
+
+def load_note(load: tuple[float, float]) -> str:
+    """The machine's load during a run: numbers measured on an oversubscribed machine say more
+    about the other work than about membank."""
+    cores = os.cpu_count() or 1
+    note = f"Load average {load[0]:.1f} at the start, {load[1]:.1f} at the end, {cores} cores."
+    if max(load) > cores:
+        note += " The machine was oversubscribed: treat absolute times as contention, not speed."
+    return note
+
+
+def load_average() -> float:
+    return round(os.getloadavg()[0], 1) if hasattr(os, "getloadavg") else 0.0
 
 
 def _median(values: Iterable[float]) -> float:
@@ -219,6 +237,7 @@ def run_chat(
                 runtime.service.remember(fact)
             llama = llm._llama  # noqa: SLF001 - the raw engine, on purpose
             result = ChatBenchResult(reps, max_tokens, llm.model_id)
+            start_load = load_average()
             for rep in range(0 if warmup else 1, reps + 1):
                 question = QUESTIONS[rep % len(QUESTIONS)]
                 app_run, prompt, used = _app_run(runtime.service, llama, question)
@@ -243,6 +262,7 @@ def run_chat(
                     f"{app_run.tokens_per_s:.1f} tok/s, raw {raw_run.ttft_ms:.0f} ms "
                     f"{raw_run.tokens_per_s:.1f} tok/s, bare {bare_run.ttft_ms:.0f} ms"
                 )
+            result.load = (start_load, load_average())
             llm.close()
             return result
         finally:

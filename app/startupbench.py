@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from app.bench import percentile
+from app.chatbench import load_average, load_note
 
 EVENTS = ("window_shown", "models_ready")
 
@@ -33,9 +34,10 @@ class StartupResult:
     reps: int
     cores: int
     times: dict[str, list[float]] = field(default_factory=lambda: {e: [] for e in EVENTS})
+    load: tuple[float, float] = (0.0, 0.0)
 
     def as_json(self) -> dict[str, Any]:
-        return {"reps": self.reps, "cores": self.cores, "ms": self.times}
+        return {"reps": self.reps, "cores": self.cores, "ms": self.times, "load_average": self.load}
 
     def markdown(self) -> str:
         names = {
@@ -45,6 +47,7 @@ class StartupResult:
         lines = [
             f"{self.reps} launches of the real GUI (offscreen Qt), each on a fresh data folder, "
             f"{self.cores} CPU cores, bundled models.",
+            load_note(self.load),
             "",
             "| measure | median ms | p95 ms | min ms | max ms |",
             "|---|---|---|---|---|",
@@ -97,6 +100,7 @@ def launch_once(timeout: float = 300.0) -> dict[str, float]:
 
 def run_startup(reps: int = 5, progress: Callable[[str], None] = lambda _: None) -> StartupResult:
     result = StartupResult(reps, os.cpu_count() or 1)
+    start_load = load_average()
     for rep in range(1, reps + 1):
         marks = launch_once()
         for event in EVENTS:
@@ -105,4 +109,5 @@ def run_startup(reps: int = 5, progress: Callable[[str], None] = lambda _: None)
             f"launch {rep}/{reps}: window {marks['window_shown']:.0f} ms, "
             f"models {marks['models_ready']:.0f} ms"
         )
+    result.load = (start_load, load_average())
     return result
