@@ -33,6 +33,15 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     scale.add_argument("--json", action="store_true")
     scale.add_argument("--no-write", action="store_true")
+    chat = bsub.add_parser("chat", help="time to first token and tokens/s: app vs raw llama.cpp")
+    chat.add_argument("--reps", type=int, default=5)
+    chat.add_argument("--max-tokens", type=int, default=64, help="16 or more")
+    chat.add_argument("--json", action="store_true")
+    chat.add_argument("--no-write", action="store_true")
+    startup = bsub.add_parser("startup", help="launch to visible window and to models ready")
+    startup.add_argument("--reps", type=int, default=5)
+    startup.add_argument("--json", action="store_true")
+    startup.add_argument("--no-write", action="store_true")
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
@@ -46,6 +55,16 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
             args.path, limit_conversations=args.limit_conversations, progress=say
         )
         data, text = report.as_json(), report.markdown()
+    elif args.bench == "chat":
+        from app import chatbench
+
+        chat = chatbench.run_chat(args.reps, args.max_tokens, progress=say)
+        data, text = chat.as_json(), chat.markdown()
+    elif args.bench == "startup":
+        from app import startupbench
+
+        started = startupbench.run_startup(args.reps, progress=say)
+        data, text = started.as_json(), started.markdown()
     else:
         from app import scalebench
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from app.config import Config, Paths, load_config, resolve_paths
+from app.config import Config, ConfigError, Paths, load_config, resolve_paths
 from app.instance import InstanceLock
 from app.jobs import MemoryJobs
 from app.scheduler import MemoryScheduler
@@ -17,11 +18,14 @@ from memory.clock import Clock, ShiftedClock, SystemClock
 from memory.decay import DecayPolicy
 from memory.encryption import passphrase_from_env
 from memory.index import ChromaIndex
+from memory.remote_index import namespace_for, open_server_index
 from memory.retrieval import RecallSettings
 from memory.store import SQLiteStore
 from models.discovery import embedder_model_id, resolve_chat_model, resolve_embedder
 from models.embedder import SentenceEmbedder
 from models.llama_chat import LlamaChat, LlamaSettings
+from models.openai_chat import OpenAIChat, RemoteSettings
+from models.protocols import LLM, Embedder
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
@@ -94,8 +98,11 @@ def load_embedder(config: Config) -> SentenceEmbedder:
     return SentenceEmbedder(resolve_embedder(configured), embedder_model_id(configured))
 
 
-def load_llm(config: Config) -> LlamaChat:
+def load_llm(config: Config) -> LLM:
+    """The chat engine the settings ask for: in-process llama.cpp or an OpenAI-compatible URL."""
     c = config.llm
+    if c.engine == "openai":
+        return load_remote_llm(config)
     return LlamaChat(
         LlamaSettings(
             model_path=resolve_chat_model(c.model_path or None),
@@ -108,11 +115,48 @@ def load_llm(config: Config) -> LlamaChat:
     )
 
 
+def load_remote_llm(config: Config, env: dict[str, str] | None = None) -> OpenAIChat:
+    c = config.llm
+    env = dict(os.environ) if env is None else env
+    if not c.base_url.strip():
+        raise ConfigError(
+            '[llm] engine = "openai" needs [llm] base_url, e.g. "http://127.0.0.1:8080/v1" '
+            'for llama-server or "http://127.0.0.1:11434/v1" for Ollama.'
+        )
+    llm = OpenAIChat(
+        RemoteSettings(
+            base_url=c.base_url,
+            model=c.api_model,
+            api_key=env.get("MEMBANK_LLM_API_KEY") or c.api_key,
+            n_ctx=c.n_ctx,
+            max_tokens=c.max_tokens,
+            temperature=c.temperature,
+            timeout_s=c.timeout_s,
+        )
+    )
+    try:
+        llm.check()  # fails now, with the URL and what to do, rather than at the first message
+    except Exception:
+        llm.close()
+        raise
+    return llm
+
+
+def open_index(runtime: Runtime, embedder: Embedder, config: Config | None = None) -> ChromaIndex:
+    """The embedded index folder, or this data dir's collection on a Chroma server."""
+    config = config or runtime.config
+    url = config.index.server_url.strip()
+    if not url:
+        return ChromaIndex(runtime.paths.index_dir, embedder.model_id, embedder.dim)
+    namespace = namespace_for(runtime.paths.data_dir, config.index.namespace)
+    return open_server_index(url, namespace, embedder.model_id, embedder.dim)
+
+
 def open_bank(
     runtime: Runtime, embedder: SentenceEmbedder, config: Config | None = None
 ) -> MemoryBank:
     config = config or runtime.config
-    index = ChromaIndex(runtime.paths.index_dir, embedder.model_id, embedder.dim)
+    index = open_index(runtime, embedder, config)
     m = config.memory
     bank = MemoryBank(
         runtime.store,

@@ -6,7 +6,7 @@ import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import platformdirs
 import tomli_w
@@ -32,6 +32,12 @@ class LLMConfig(_Section):
     n_gpu_layers: int = -1  # -1: offload every layer the build can; 0: CPU only
     max_tokens: int = Field(256, ge=16)
     temperature: float = Field(0.2, ge=0.0, le=2.0)
+    # "openai": chat through an OpenAI-compatible server (README: Remote engines).
+    engine: Literal["local", "openai"] = "local"
+    base_url: str = ""  # e.g. http://127.0.0.1:8080/v1 (llama-server), :11434/v1 (Ollama)
+    api_model: str = ""  # the model name sent; empty: the first the server lists
+    api_key: str = ""  # optional; the MEMBANK_LLM_API_KEY environment variable wins
+    timeout_s: float = Field(120.0, gt=0.0)
 
 
 class EmbedderConfig(_Section):
@@ -46,6 +52,14 @@ class MemoryConfig(_Section):
     fade_threshold: float = Field(0.05, ge=0.0, lt=1.0)
     retention_weight: float = Field(0.3, ge=0.0, le=1.0)
     history_turns: int = Field(12, ge=0)
+
+
+class IndexConfig(_Section):
+    # A Chroma server (`chroma run`) instead of the index folder in the data dir; empty: local.
+    server_url: str = ""
+    # The server-side namespace of this data dir's vectors; empty: a random id kept in the
+    # data dir (index-namespace.txt). Give two devices with the same store the same one.
+    namespace: str = ""
 
 
 class UIConfig(_Section):
@@ -66,6 +80,7 @@ class Config(_Section):
     memory: MemoryConfig = MemoryConfig()
     scheduler: SchedulerConfig = SchedulerConfig()
     ui: UIConfig = UIConfig()
+    index: IndexConfig = IndexConfig()
 
 
 @dataclass(frozen=True)

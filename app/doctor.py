@@ -12,6 +12,7 @@ from typing import Any
 
 from app.bootstrap import load_embedder, load_llm, open_bank, open_runtime
 from app.config import load_config, resolve_paths
+from app.engines import describe_engines
 from models.discovery import resolve_chat_model, resolve_embedder
 from models.errors import MembankError
 
@@ -68,6 +69,7 @@ def collect(data_dir: str | None, now: datetime | None, rebuild: bool) -> dict[s
         report["gpu_offload_available"] = None
         problems.append("llama-cpp-python is not installed: run `make run`.")
     report["n_gpu_layers"] = config.llm.n_gpu_layers if report["gpu_offload_available"] else 0
+    report.update(describe_engines(config, paths))
     try:
         runtime = open_runtime(data_dir, now)
     except MembankError as exc:
@@ -99,6 +101,7 @@ def collect(data_dir: str | None, now: datetime | None, rebuild: bool) -> dict[s
         if report.get("chat_model"):
             llm = load_llm(runtime.config)
             report["chat_model_context"] = llm.context_size
+            report["offloaded_layers"] = getattr(llm, "offloaded_layers", 0)
             llm.close()
     except MembankError as exc:
         problems.append(str(exc))

@@ -23,27 +23,44 @@ def collection_name(model_id: str, dim: int) -> str:
 
 
 class ChromaIndex:
-    """Our own vectors in an embedded Chroma (no embedding function, telemetry off)."""
+    """Our own vectors in Chroma (no embedding function, telemetry off): an embedded Chroma in
+    `folder` by default, or the collection `name` on a given `client` (a Chroma server)."""
 
-    def __init__(self, folder: Path, model_id: str, dim: int) -> None:
+    def __init__(
+        self,
+        folder: Path | None,
+        model_id: str,
+        dim: int,
+        *,
+        client: Any = None,
+        name: str = "",
+        location: str = "",
+    ) -> None:
+        self.location = location or str(folder)
         try:
-            import chromadb
-            from chromadb.config import Settings
+            if client is None:
+                if folder is None:
+                    raise ValueError("neither a folder nor a client was given")
+                import chromadb
+                from chromadb.config import Settings
 
-            folder.mkdir(parents=True, exist_ok=True)
-            self._client: Any = chromadb.PersistentClient(
-                path=str(folder),
-                settings=Settings(anonymized_telemetry=False, allow_reset=False),
-            )
+                folder.mkdir(parents=True, exist_ok=True)
+                client = chromadb.PersistentClient(
+                    path=str(folder),
+                    settings=Settings(anonymized_telemetry=False, allow_reset=False),
+                )
+            self._client: Any = client
+            self.name = name or collection_name(model_id, dim)
             self._collection: Any = self._client.get_or_create_collection(
-                collection_name(model_id, dim),
+                self.name,
                 embedding_function=None,
                 metadata={"hnsw:space": "cosine", "model_id": model_id, "dim": dim},
             )
         except Exception as exc:  # noqa: BLE001 - chroma raises many types
             raise VectorIndexError(
-                f"The memory index in {folder} could not be opened ({exc}). It holds no data of "
-                "its own: run `membank-cli doctor --rebuild-index` to rebuild it from the store."
+                f"The memory index in {self.location} could not be opened ({exc}). It holds no "
+                "data of its own: run `membank-cli doctor --rebuild-index` to rebuild it from "
+                "the store."
             ) from exc
         self.folder = folder
         self.dim = dim

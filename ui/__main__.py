@@ -16,6 +16,7 @@ from app.config import resolve_paths
 from app.instance import AlreadyRunningError
 from app.logs import setup_logging
 from models.errors import MembankError
+from ui import startup_probe
 from ui.errors import install_excepthook
 from ui.first_run import WelcomeDialog
 from ui.main_window import MainWindow
@@ -68,7 +69,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         lambda: settings.setValue("main_window/geometry", window.saveGeometry())
     )
     window.show()
-    if is_first_run(runtime):
+    probing = startup_probe.install(app, window)  # `membank-cli bench startup` only
+    if is_first_run(runtime) and not probing:
         config = runtime.config
         welcome = WelcomeDialog(
             runtime.paths,
