@@ -87,6 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
     doc = sub.add_parser("doctor", help="versions, model paths, GPU offload, index consistency")
     doc.add_argument("--json", action="store_true")
     doc.add_argument("--rebuild-index", action="store_true", help="re-index every memory")
+    doc.add_argument(
+        "--repair", action="store_true", help="heal what the consistency check finds, and say what"
+    )
     bench_cli.add_parser(sub)
     archive_cli.add_parsers(sub, msub)
     return parser
@@ -116,7 +119,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "encrypt-store":
         return _encrypt_store(args.data_dir)
     if args.command == "doctor":
-        return doctor.run(args.data_dir, now, as_json=args.json, rebuild=args.rebuild_index)
+        return doctor.run(
+            args.data_dir, now, as_json=args.json, rebuild=args.rebuild_index, repair=args.repair
+        )
     if args.command == "bench":
         return bench_cli.run(args, list(sys.argv[1:] if argv is None else argv))
     try:
@@ -145,6 +150,8 @@ def _dispatch(args: argparse.Namespace, runtime: Runtime) -> int:
     if args.command in ("persona", "summaries", "jobs"):
         return _overview(args, runtime)
     load_models(runtime)
+    for notice in runtime.notices:
+        print(f"note: {notice}", file=sys.stderr)
     if args.command == "consolidate":
         result = runtime.jobs().run(args.job)
         data = {
