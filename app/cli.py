@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from app import archive_cli, bench_cli, doctor
+from app import archive_cli, backup_cli, bench_cli, doctor
 from app.bootstrap import Runtime, decay_policy, load_models, open_runtime
 from app.jobs import JOB_NAMES
 from app.logs import setup_logging
@@ -92,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench_cli.add_parser(sub)
     archive_cli.add_parsers(sub, msub)
+    backup_cli.add_parser(sub)
     return parser
 
 
@@ -145,6 +146,8 @@ def _dispatch(args: argparse.Namespace, runtime: Runtime) -> int:
     service = runtime.service
     if archive_cli.handles(args):
         return archive_cli.run(args, runtime)
+    if args.command == "backup":
+        return backup_cli.run(args, runtime)
     if args.command == "memories" and args.action != "search":
         return _memories(args, runtime)  # no models needed
     if args.command in ("persona", "summaries", "jobs"):

@@ -58,6 +58,11 @@ class SchedulerConfig(_Section):
     daily_at: str = "03:00"
 
 
+class BackupConfig(_Section):
+    enabled: bool = True  # a rolling archive in <data_dir>/backups/ with the daily job
+    keep: int = Field(7, ge=1)
+
+
 class Config(_Section):
     data_dir: str = ""  # empty: the platform's user data folder
     llm: LLMConfig = LLMConfig()
@@ -65,6 +70,7 @@ class Config(_Section):
     memory: MemoryConfig = MemoryConfig()
     scheduler: SchedulerConfig = SchedulerConfig()
     ui: UIConfig = UIConfig()
+    backup: BackupConfig = BackupConfig()
 
 
 @dataclass(frozen=True)
