@@ -1,0 +1,193 @@
+"""`membank-cli bench crash`: kill -9 at random moments during chat ingestion, consolidation,
+archive import and forget; after each kill restart, check everything, count the failures."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import queue
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+# Seconds after the fork at which the worker is killed: a uniform random pick in this range.
+# The worker needs ~0.3-1 s to open the store, the index and the model before it does anything.
+PHASES: dict[str, tuple[float, float]] = {
+    "chat": (0.5, 4.5),
+    "consolidate": (1.0, 8.0),
+    "import": (0.3, 2.5),
+    "forget": (0.3, 2.5),
+}
+
+
+@dataclass
+class PhaseResult:
+    phase: str
+    runs: int = 0
+    killed: int = 0  # runs in which the worker was still working when SIGKILL came
+    acks: int = 0  # acknowledged calls checked after the last run
+    failures: list[str] = field(default_factory=list)
+
+
+@dataclass
+class CrashReport:
+    phases: list[PhaseResult]
+    seconds: float
+
+    @property
+    def failures(self) -> int:
+        return sum(len(p.failures) for p in self.phases)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"seconds": round(self.seconds, 1), "phases": [p.__dict__ for p in self.phases]}
+
+    def markdown(self) -> str:
+        lines = [
+            "| phase | kill window (s) | runs | killed mid-work | acknowledged calls checked "
+            "| failures |",
+            "|---|---|---:|---:|---:|---:|",
+        ]
+        for p in self.phases:
+            lo, hi = PHASES[p.phase]
+            lines.append(
+                f"| {p.phase} | {lo}–{hi} | {p.runs} | {p.killed} | {p.acks} | {len(p.failures)} |"
+            )
+        total = sum(p.runs for p in self.phases)
+        lines.append(
+            f"\n{total} kills in {self.seconds:.0f} s. After each kill: restart (open the "
+            "store, reconcile the vectors, mark cut-off jobs), full consistency check, and "
+            "every acknowledged call present exactly once (forgotten notes: absent)."
+        )
+        for p in self.phases:
+            lines += [f"- {p.phase}: {f}" for f in p.failures[:5]]
+        return "\n".join(lines)
+
+
+class Zygote:
+    """The worker process (app.crash_child), with torch and MiniLM loaded once."""
+
+    def __init__(self) -> None:
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "TOKENIZERS_PARALLELISM": "false"}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "app.crash_child"],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self._lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+        self.receive(timeout=600)  # {"ready": true}
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self._lines.put(line)
+        self._lines.put("")
+
+    def receive(self, timeout: float = 600) -> dict[str, Any]:
+        line = self._lines.get(timeout=timeout)
+        if not line:
+            raise RuntimeError("the crash worker process died")
+        return json.loads(line)  # type: ignore[no-any-return]
+
+    def send(self, **request: Any) -> int:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(json.dumps(request) + "\n")
+        self.proc.stdin.flush()
+        return int(self.receive()["pid"])
+
+    def close(self) -> None:
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        self.proc.wait(timeout=60)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+
+
+def _tail(log: Path) -> str:
+    text = log.read_text(errors="replace") if log.exists() else ""
+    return text.strip().splitlines()[-1] if text.strip() else "(no output)"
+
+
+def run_crash(
+    runs: int,
+    workdir: Path | None = None,
+    seed: int = 0,
+    phases: tuple[str, ...] = tuple(PHASES),
+    progress: Callable[[str], None] = lambda _: None,
+) -> CrashReport:
+    rng = random.Random(seed)
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="membank-crash-") as tmp:
+        root = workdir or Path(tmp)
+        results = {p: PhaseResult(p) for p in phases}
+        progress("Starting the worker (loads torch and MiniLM once)…")
+        zygote = Zygote()
+        try:
+            for phase in phases:
+                from app.crash_child import setup_data_dir
+
+                setup_data_dir(root / phase / "data")
+            if "import" in phases:
+                _wait(
+                    zygote,
+                    zygote.send(
+                        op="prepare",
+                        folder=str(root / "import" / "archives"),
+                        log=str(root / "prepare.log"),
+                    ),
+                )
+            for n in range(runs):
+                phase = phases[n % len(phases)]
+                _one_run(zygote, root / phase, phase, n, rng, results[phase])
+                if (n + 1) % 10 == 0:
+                    progress(f"{n + 1}/{runs} kills")
+        finally:
+            zygote.close()
+    return CrashReport(list(results.values()), time.monotonic() - started)
+
+
+def _wait(zygote: Zygote, pid: int) -> int:
+    reply = zygote.receive()
+    assert reply["exited"] == pid
+    return int(reply["status"])
+
+
+def _one_run(
+    zygote: Zygote, folder: Path, phase: str, n: int, rng: random.Random, result: PhaseResult
+) -> None:
+    data, acks, log = folder / "data", folder / "acks.jsonl", folder / f"run-{n}.log"
+    pid = zygote.send(op="work", phase=phase, data=str(data), acks=str(acks), seed=n, log=str(log))
+    time.sleep(rng.uniform(*PHASES[phase]))
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+    status = _wait(zygote, pid)
+    result.runs += 1
+    if status == -signal.SIGKILL:
+        result.killed += 1
+    else:
+        result.failures.append(f"run {n}: the worker stopped by itself ({_tail(log)})")
+    out = folder / f"verify-{n}.json"
+    status = _wait(
+        zygote, zygote.send(op="verify", data=str(data), acks=str(acks), out=str(out), log=str(log))
+    )
+    if status != 0 or not out.exists():
+        result.failures.append(f"run {n}: the restart failed ({_tail(log)})")
+        return
+    verdict = json.loads(out.read_text())
+    result.acks = verdict["acks"]
+    result.failures += [f"run {n}: {f}" for f in verdict["failures"]]
+    if status == 0 and verdict["clean"]:
+        log.unlink(missing_ok=True)
