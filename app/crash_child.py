@@ -109,6 +109,7 @@ class Worker:
             made.append(service.remember(note))
             self.ack(kind="note", text=note)
         victim = self.rng.choice(made)
+        self.ack(kind="forgetting", text=victim.text)  # in flight: may or may not be done
         service.forget([victim.id])
         self.ack(kind="forgot", text=victim.text)
 

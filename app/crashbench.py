@@ -43,13 +43,18 @@ class PhaseResult:
 class CrashReport:
     phases: list[PhaseResult]
     seconds: float
+    windows: dict[str, tuple[float, float]] = field(default_factory=lambda: dict(PHASES))
 
     @property
     def failures(self) -> int:
         return sum(len(p.failures) for p in self.phases)
 
     def as_json(self) -> dict[str, Any]:
-        return {"seconds": round(self.seconds, 1), "phases": [p.__dict__ for p in self.phases]}
+        return {
+            "ok": self.failures == 0,
+            "seconds": round(self.seconds, 1),
+            "phases": [p.__dict__ for p in self.phases],
+        }
 
     def markdown(self) -> str:
         lines = [
@@ -58,7 +63,7 @@ class CrashReport:
             "|---|---|---:|---:|---:|---:|",
         ]
         for p in self.phases:
-            lo, hi = PHASES[p.phase]
+            lo, hi = self.windows[p.phase]
             lines.append(
                 f"| {p.phase} | {lo}–{hi} | {p.runs} | {p.killed} | {p.acks} | {len(p.failures)} |"
             )
@@ -126,9 +131,11 @@ def run_crash(
     workdir: Path | None = None,
     seed: int = 0,
     phases: tuple[str, ...] = tuple(PHASES),
+    windows: dict[str, tuple[float, float]] | None = None,
     progress: Callable[[str], None] = lambda _: None,
 ) -> CrashReport:
     rng = random.Random(seed)
+    windows = windows or PHASES
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="membank-crash-") as tmp:
         root = workdir or Path(tmp)
@@ -151,12 +158,13 @@ def run_crash(
                 )
             for n in range(runs):
                 phase = phases[n % len(phases)]
-                _one_run(zygote, root / phase, phase, n, rng, results[phase])
+                window = windows[phase]
+                _one_run(zygote, root / phase, phase, n, rng.uniform(*window), results[phase])
                 if (n + 1) % 10 == 0:
                     progress(f"{n + 1}/{runs} kills")
         finally:
             zygote.close()
-    return CrashReport(list(results.values()), time.monotonic() - started)
+    return CrashReport(list(results.values()), time.monotonic() - started, dict(windows))
 
 
 def _wait(zygote: Zygote, pid: int) -> int:
@@ -166,11 +174,11 @@ def _wait(zygote: Zygote, pid: int) -> int:
 
 
 def _one_run(
-    zygote: Zygote, folder: Path, phase: str, n: int, rng: random.Random, result: PhaseResult
+    zygote: Zygote, folder: Path, phase: str, n: int, delay: float, result: PhaseResult
 ) -> None:
     data, acks, log = folder / "data", folder / "acks.jsonl", folder / f"run-{n}.log"
     pid = zygote.send(op="work", phase=phase, data=str(data), acks=str(acks), seed=n, log=str(log))
-    time.sleep(rng.uniform(*PHASES[phase]))
+    time.sleep(delay)
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
     status = _wait(zygote, pid)

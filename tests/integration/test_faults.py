@@ -153,7 +153,9 @@ def test_a_chat_model_deleted_while_running_gives_a_clear_message_on_the_next_lo
         model.unlink()
         # The loaded model is mapped in memory: this reply still works, or fails clearly.
         try:
-            reply = "".join(llm.stream_chat([ChatMessage(role="user", content="Say hi")], cancel=None))
+            reply = "".join(
+                llm.stream_chat([ChatMessage(role="user", content="Say hi")], cancel=None)
+            )
             assert isinstance(reply, str)
         except MembankError as exc:  # pragma: no cover - depends on the platform's mmap
             assert exc.title
