@@ -177,8 +177,8 @@ class SQLiteStore:
             if "not a database" in str(exc) or "malformed" in str(exc):
                 raise StoreCorruptError(
                     f"The memory store {path} cannot be read ({exc}): it is damaged, or it is "
-                    "encrypted and MEMBANK_DB_PASSPHRASE is not set. Set the passphrase, or move the "
-                    "file away (membank never overwrites it) and restore a backup archive: "
+                    "encrypted and MEMBANK_DB_PASSPHRASE is not set. Set the passphrase, or move "
+                    "the file away (membank never overwrites it) and restore a backup archive: "
                     "`membank-cli backup list`, then `membank-cli backup restore FILE`."
                 ) from exc
             raise DataDirError(str(path.parent), str(exc)) from exc

@@ -57,23 +57,22 @@ def _fill(folder: Path) -> Path:
 def test_a_full_disk_refuses_the_write_clearly_and_keeps_what_was_saved(
     tmp_path: Path, expected_warnings: list[str]
 ) -> None:
-    with tmpfs(tmp_path / "small", "12m") as data:
-        with ready_runtime(data) as runtime:
-            service = runtime.service
-            kept = [service.remember(f"Saved note {i} about the garden").id for i in range(5)]
-            filler = _fill(data)
-            with pytest.raises(StorageFullError) as info:
-                for i in range(200):  # SQLite may still have a free page or two
-                    service.remember(f"Note {i} written on a full disk " + "x" * 2000)
-            error = info.value
-            assert error.title == "Disk full" and str(data) in str(error)
-            assert "Free some disk space" in str(error)
-            filler.unlink()
-            assert set(kept) <= runtime.store.all_memory_ids()
-            service.remember("A note after space was freed")
-            assert runtime.service.bank is not None
-            runtime.service.bank.reconcile()
-            assert check(runtime.store, runtime.service.bank.index).clean
+    with tmpfs(tmp_path / "small", "12m") as data, ready_runtime(data) as runtime:
+        service = runtime.service
+        kept = [service.remember(f"Saved note {i} about the garden").id for i in range(5)]
+        filler = _fill(data)
+        with pytest.raises(StorageFullError) as info:
+            for i in range(200):  # SQLite may still have a free page or two
+                service.remember(f"Note {i} written on a full disk " + "x" * 2000)
+        error = info.value
+        assert error.title == "Disk full" and str(data) in str(error)
+        assert "Free some disk space" in str(error)
+        filler.unlink()
+        assert set(kept) <= runtime.store.all_memory_ids()
+        service.remember("A note after space was freed")
+        assert runtime.service.bank is not None
+        runtime.service.bank.reconcile()
+        assert check(runtime.store, runtime.service.bank.index).clean
 
 
 def test_a_data_folder_that_became_read_only_is_reported_and_its_data_kept(
