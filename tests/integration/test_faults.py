@@ -184,3 +184,30 @@ def test_the_embedder_is_needed_only_at_load(tmp_path: Path) -> None:
         open_bank(runtime, embedder).close()
     finally:
         runtime.close()
+
+
+def test_doctor_reports_damage_then_repair_heals_it_and_says_what_it_did(tmp_path: Path) -> None:
+    import sqlite3
+
+    from app.doctor import collect
+
+    data = tmp_path / "data"
+    with ready_runtime(data) as runtime:
+        for text in ("I keep bees", "My bike is green", "The wifi password is on the fridge"):
+            runtime.service.remember(text)
+    raw = sqlite3.connect(data / "membank.sqlite3", isolation_level=None)
+    raw.execute("INSERT INTO memories_fts(memories_fts) VALUES('delete-all')")  # keyword index gone
+    raw.close()
+    (data / "chroma" / "chroma.sqlite3").write_bytes(b"\x00garbage" * 512)
+
+    found = collect(str(data), None, rebuild=False)
+    assert found["consistency"]["clean"] is False
+    assert any("doctor --repair" in p and "keyword index" in p for p in found["problems"])
+    assert any("vector index cannot be read" in p for p in found["problems"])
+
+    healed = collect(str(data), None, rebuild=False, repair=True)
+    assert healed["problems"] == [], healed["problems"]
+    assert any("Rebuilt the keyword index" in r for r in healed["repairs"])
+    assert any("Rebuilt the vector index" in r for r in healed["repairs"])
+    assert healed["after_repair"]["clean"] is True
+    assert collect(str(data), None, rebuild=False)["consistency"]["clean"] is True
