@@ -70,7 +70,7 @@ class Worker:
             service.attach(self.bank, load_llm(self.runtime.config))
         else:
             service.attach(self.bank, _NoLLM())  # type: ignore[arg-type] # remember/import/forget never call the model
-        self.ack(kind="ready", t=round(time.monotonic() - self.started, 2))
+        self.ack(kind="ready", run=self.seed)  # the parent starts its kill timer now
         while True:
             getattr(self, f"_{self.phase}")()
 

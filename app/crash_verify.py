@@ -59,7 +59,7 @@ def check_restart(runtime: Runtime, bank: MemoryBank, acks_path: Path) -> dict[s
     return {
         "clean": not failures,
         "failures": failures[:10],
-        "acks": len(acks),
+        "acks": sum(1 for a in acks if a["kind"] != "ready"),
         "memories": len(ids),
         "findings": [f.check for f in report.findings],
     }

@@ -13,7 +13,7 @@ from app.soakbench import run_soak
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
 
-# Shorter kill windows than the benchmark's, so 52 kills take about 3 minutes.
+# Seconds after the worker is ready; shorter than the benchmark's, so 52 kills take ~3 minutes.
 WINDOWS = {
     "chat": (0.6, 3.5),
     "consolidate": (1.0, 5.0),
