@@ -83,8 +83,13 @@ def open_runtime(data_dir: str | None = None, now: datetime | None = None) -> Ru
     except Exception:
         lock.release()
         raise
-    if interrupted := mark_interrupted_jobs(store):
-        log.info("%d background job runs were cut off last time: marked interrupted", interrupted)
+    try:
+        if interrupted := mark_interrupted_jobs(store):
+            log.info("%d background job runs were cut off: marked interrupted", interrupted)
+    except Exception:
+        store.close()
+        lock.release()
+        raise
     clock = make_clock(now)
     return Runtime(config, paths, clock, lock, store, AssistantService(config, store, clock))
 
