@@ -78,8 +78,8 @@ class SoakResult:
             ("errors", str(len(self.errors))),
             (
                 "job runs ok / failed",
-                f"{self.jobs_ok} / {self.jobs_failed} (every "
-                f"{self.job_interval:g} s: consolidate, reflect, decay)",
+                f"{self.jobs_ok} / {self.jobs_failed} (consolidate, reflect, decay; each "
+                f"cycle {self.job_interval:g} s after the last ended)",
             ),
             ("skipped consolidation steps (bad model output, input kept)", str(self.failed_steps)),
             ("turns/s", f"{self.turns / self.seconds:.2f}" if self.seconds else "-"),
