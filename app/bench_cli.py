@@ -42,12 +42,19 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     startup.add_argument("--reps", type=int, default=5)
     startup.add_argument("--json", action="store_true")
     startup.add_argument("--no-write", action="store_true")
+    from app import hardening_cli
+
+    hardening_cli.add_parsers(bsub)
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
     command = "membank-cli " + " ".join(shlex.quote(a) for a in argv)
     say = (lambda _: None) if args.json else (lambda text: print(text, file=sys.stderr))
-    if args.bench == "recall":
+    if args.bench in ("crash", "soak"):
+        from app import hardening_cli
+
+        data, text = hardening_cli.run(args, say)
+    elif args.bench == "recall":
         if not args.path.exists():
             print(f"error: {args.path} does not exist", file=sys.stderr)
             return 1
@@ -78,4 +85,4 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         print(text)
     if not args.no_write:
         bench.write_section(DOC, args.bench, command, text)
-    return 0
+    return 0 if data.get("ok", True) else 1

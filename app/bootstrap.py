@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from app.config import Config, ConfigError, Paths, load_config, resolve_paths
@@ -17,8 +17,10 @@ from memory.bank import MemoryBank
 from memory.clock import Clock, ShiftedClock, SystemClock
 from memory.decay import DecayPolicy
 from memory.encryption import passphrase_from_env
-from memory.index import ChromaIndex
+from memory.errors import VectorIndexError
+from memory.index import ChromaIndex, drop_index_folder
 from memory.remote_index import namespace_for, open_server_index
+from memory.repair import mark_interrupted_jobs
 from memory.retrieval import RecallSettings
 from memory.store import SQLiteStore
 from models.discovery import embedder_model_id, resolve_chat_model, resolve_embedder
@@ -42,6 +44,7 @@ class Runtime:
     store: SQLiteStore
     service: AssistantService
     scheduler: MemoryScheduler | None = None
+    notices: list[str] = field(default_factory=list)  # things start-up healed, to tell the user
 
     def jobs(self) -> MemoryJobs:
         return MemoryJobs(self.service, timedelta(minutes=self.config.scheduler.idle_minutes))
@@ -82,6 +85,13 @@ def open_runtime(data_dir: str | None = None, now: datetime | None = None) -> Ru
     try:
         store = SQLiteStore(paths.database, passphrase_from_env())
     except Exception:
+        lock.release()
+        raise
+    try:
+        if interrupted := mark_interrupted_jobs(store):
+            log.info("%d background job runs were cut off: marked interrupted", interrupted)
+    except Exception:
+        store.close()
         lock.release()
         raise
     clock = make_clock(now)
@@ -173,7 +183,15 @@ def load_models(runtime: Runtime, progress: Progress = lambda _: None) -> None:
     progress("Loading the embedding model…")
     embedder = load_embedder(runtime.config)
     progress("Opening the memory index…")
-    bank = open_bank(runtime, embedder)
+    try:
+        bank = open_bank(runtime, embedder)
+    except VectorIndexError as exc:  # derived data: rebuild it from the store, and say so
+        notice = "The memory index was damaged; it is being rebuilt from the store."
+        log.warning("%s (%s)", notice, exc.__cause__ or exc)
+        runtime.notices.append(notice)
+        progress(notice)
+        drop_index_folder(runtime.paths.index_dir)
+        bank = open_bank(runtime, embedder)
     report = bank.reconcile()
     if report.missing or report.orphans:
         log.info("index healed: %d re-indexed, %d orphans removed", report.missing, report.orphans)

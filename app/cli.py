@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from app import archive_cli, bench_cli, doctor, models_cli
+from app import archive_cli, backup_cli, bench_cli, doctor, models_cli
 from app.bootstrap import Runtime, decay_policy, load_models, open_runtime
 from app.jobs import JOB_NAMES
 from app.logs import setup_logging
@@ -87,9 +87,13 @@ def build_parser() -> argparse.ArgumentParser:
     doc = sub.add_parser("doctor", help="versions, model paths, GPU offload, index consistency")
     doc.add_argument("--json", action="store_true")
     doc.add_argument("--rebuild-index", action="store_true", help="re-index every memory")
+    doc.add_argument(
+        "--repair", action="store_true", help="heal what the consistency check finds, and say what"
+    )
     bench_cli.add_parser(sub)
     archive_cli.add_parsers(sub, msub)
     models_cli.add_parser(sub)
+    backup_cli.add_parser(sub)
     return parser
 
 
@@ -117,7 +121,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "encrypt-store":
         return _encrypt_store(args.data_dir)
     if args.command == "doctor":
-        return doctor.run(args.data_dir, now, as_json=args.json, rebuild=args.rebuild_index)
+        return doctor.run(
+            args.data_dir, now, as_json=args.json, rebuild=args.rebuild_index, repair=args.repair
+        )
     if args.command == "bench":
         return bench_cli.run(args, list(sys.argv[1:] if argv is None else argv))
     try:
@@ -143,11 +149,15 @@ def _dispatch(args: argparse.Namespace, runtime: Runtime) -> int:
         return archive_cli.run(args, runtime)
     if models_cli.handles(args):
         return models_cli.run(args, runtime)
+    if args.command == "backup":
+        return backup_cli.run(args, runtime)
     if args.command == "memories" and args.action != "search":
         return _memories(args, runtime)  # no models needed
     if args.command in ("persona", "summaries", "jobs"):
         return _overview(args, runtime)
     load_models(runtime)
+    for notice in runtime.notices:
+        print(f"note: {notice}", file=sys.stderr)
     if args.command == "consolidate":
         result = runtime.jobs().run(args.job)
         data = {

@@ -73,6 +73,11 @@ class SchedulerConfig(_Section):
     reflection: bool = True  # the daily run also reflects (insights, contradictions)
 
 
+class BackupConfig(_Section):
+    enabled: bool = True  # a rolling archive in <data_dir>/backups/ with the daily job
+    keep: int = Field(7, ge=1)
+
+
 class Config(_Section):
     data_dir: str = ""  # empty: the platform's user data folder
     llm: LLMConfig = LLMConfig()
@@ -81,6 +86,7 @@ class Config(_Section):
     scheduler: SchedulerConfig = SchedulerConfig()
     ui: UIConfig = UIConfig()
     index: IndexConfig = IndexConfig()
+    backup: BackupConfig = BackupConfig()
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import importlib.metadata
 import json
 import platform
@@ -10,8 +9,9 @@ import sys
 from datetime import datetime
 from typing import Any
 
-from app.bootstrap import load_embedder, load_llm, open_bank, open_runtime
+from app.bootstrap import load_llm, open_runtime
 from app.config import load_config, resolve_paths
+from app.doctor_checks import check_data
 from app.engines import describe_engines
 from models.discovery import resolve_chat_model, resolve_embedder
 from models.errors import MembankError
@@ -36,7 +36,9 @@ def _version(dist: str) -> str | None:
         return None
 
 
-def collect(data_dir: str | None, now: datetime | None, rebuild: bool) -> dict[str, Any]:
+def collect(
+    data_dir: str | None, now: datetime | None, rebuild: bool, repair: bool = False
+) -> dict[str, Any]:
     report: dict[str, Any] = {
         "python": sys.version.split()[0],
         "platform": platform.platform(),
@@ -82,22 +84,9 @@ def collect(data_dir: str | None, now: datetime | None, rebuild: bool) -> dict[s
         report["sqlite_integrity"] = integrity
         if integrity != "ok":
             problems.append(f"SQLite integrity check: {integrity}")
-        with contextlib.closing(open_bank(runtime, load_embedder(runtime.config))) as bank:
-            before = bank.index_report()
-            report["index"] = {
-                "indexed": before.indexed,
-                "missing": before.missing,
-                "orphans": before.orphans,
-                "consistent": before.consistent,
-            }
-            if rebuild or not before.consistent:
-                if rebuild:
-                    runtime.store.set_indexed(sorted(runtime.store.all_memory_ids()), indexed=False)
-                fixed = bank.reconcile()
-                report["index"]["repaired"] = {
-                    "reindexed": fixed.missing,
-                    "orphans_removed": fixed.orphans,
-                }
+        data = check_data(runtime, repair=repair, rebuild=rebuild)
+        problems += data.pop("problems")
+        report.update(data)
         if report.get("chat_model"):
             llm = load_llm(runtime.config)
             report["chat_model_context"] = llm.context_size
@@ -110,8 +99,15 @@ def collect(data_dir: str | None, now: datetime | None, rebuild: bool) -> dict[s
     return report
 
 
-def run(data_dir: str | None, now: datetime | None, *, as_json: bool, rebuild: bool) -> int:
-    report = collect(data_dir, now, rebuild)
+def run(
+    data_dir: str | None,
+    now: datetime | None,
+    *,
+    as_json: bool,
+    rebuild: bool,
+    repair: bool = False,
+) -> int:
+    report = collect(data_dir, now, rebuild, repair)
     if as_json:
         json.dump(report, sys.stdout, indent=2)
         print()
@@ -123,6 +119,11 @@ def run(data_dir: str | None, now: datetime | None, *, as_json: bool, rebuild: b
             elif key == "problems":
                 for problem in value:
                     print(f"PROBLEM: {problem}")
+            elif key == "repairs":
+                for done in value:
+                    print(f"REPAIRED: {done}")
+            elif key in ("consistency", "after_repair"):
+                print(f"{key:>24}: {'clean' if value['clean'] else 'problems found'}")
             else:
                 print(f"{key:>24}: {value}")
         if not report["problems"]:

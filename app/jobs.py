@@ -7,14 +7,16 @@ import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from app.backups import backup_now
 from app.service import AssistantService
 from memory.consolidation import ConsolidationSettings, Consolidator, Report
 from memory.forgetting import sweep
 from memory.hierarchy import HierarchyStore
 from memory.reflection import Reflector
+from models.errors import MembankError
 
 log = logging.getLogger(__name__)
-JOB_NAMES = ("consolidate", "daily", "reflect", "decay")
+JOB_NAMES = ("consolidate", "daily", "reflect", "decay", "backup")
 
 
 @dataclass(frozen=True)
@@ -56,14 +58,30 @@ class MemoryJobs:
         if bank is None or llm is None:
             raise RuntimeError("the models are not loaded yet")
         now = service.clock.now()
+        report = Report()
+        if job == "backup":
+            backup_now(service, service.config.backup.keep)
+            report.add("backups", 1)
+            return report
+        if job == "daily" and service.config.backup.enabled:
+            # First, so a consolidation failure never costs the day's backup, and a failed
+            # backup (a full disk) is recorded without stopping the consolidation.
+            try:
+                backup_now(service, service.config.backup.keep)
+                report.add("backups", 1)
+            except MembankError as exc:
+                log.warning("the daily backup failed: %s", exc)
+                report.failures.append(f"backup: {exc}")
         consolidator = Consolidator(bank, llm, ConsolidationSettings(idle=self.idle))
         if job == "consolidate":
             return consolidator.run(now)
         if job == "reflect":
             return Reflector(bank, llm).run(now)
-        report = Report()
         if job == "daily":
-            report = consolidator.run(now, include_active=True)
+            consolidated = consolidator.run(now, include_active=True)
+            report.failures.extend(consolidated.failures)
+            for key, n in consolidated.counts.items():
+                report.add(key, n)
             if service.config.scheduler.reflection:
                 for key, n in Reflector(bank, llm).run(now).counts.items():
                     report.add(key, n)

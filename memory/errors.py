@@ -51,3 +51,17 @@ class ArchiveError(MembankError):
     """An archive could not be written, or was refused on import (nothing was changed)."""
 
     title = "Archive problem"
+
+
+class StorageFullError(DataDirError):
+    """A write failed because the disk is full; the transaction was rolled back."""
+
+    title = "Disk full"
+
+    def __init__(self, path: str, reason: str = "the disk is full") -> None:
+        self.path = path
+        MembankError.__init__(
+            self,
+            f"membank could not save to {path}: {reason}. This change was not saved; everything "
+            "saved before is intact. Free some disk space and try again.",
+        )

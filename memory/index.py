@@ -119,3 +119,14 @@ class ChromaIndex:
     def ids(self) -> set[str]:
         result = self._collection.get(include=[])
         return set(result["ids"])
+
+
+def drop_index_folder(folder: Path) -> None:
+    """Delete an index folder (e.g. a damaged one) so the next ChromaIndex starts empty.
+    Chroma caches one client per path in the process, a broken one too: forget those first."""
+    import shutil
+
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    SharedSystemClient.clear_system_cache()
+    shutil.rmtree(folder, ignore_errors=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 import threading
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
@@ -17,7 +18,7 @@ import sqlite_utils
 from memory import audit
 from memory.clock import from_db, to_db
 from memory.encryption import connect, database_errors
-from memory.errors import DataDirError, NotFoundError, StoreCorruptError
+from memory.errors import DataDirError, NotFoundError, StorageFullError, StoreCorruptError
 from memory.records import Conversation, Kind, Memory, Message, MessageHit, State
 from memory.schema import migrate
 
@@ -176,8 +177,9 @@ class SQLiteStore:
             if "not a database" in str(exc) or "malformed" in str(exc):
                 raise StoreCorruptError(
                     f"The memory store {path} cannot be read ({exc}): it is damaged, or it is "
-                    "encrypted and MEMBANK_DB_PASSPHRASE is not set. Set the passphrase, restore "
-                    "from a backup archive, or move the file away to start a new one."
+                    "encrypted and MEMBANK_DB_PASSPHRASE is not set. Set the passphrase, or move "
+                    "the file away (membank never overwrites it) and restore a backup archive: "
+                    "`membank-cli backup list`, then `membank-cli backup restore FILE`."
                 ) from exc
             raise DataDirError(str(path.parent), str(exc)) from exc
         self.db = sqlite_utils.Database(conn)
@@ -207,6 +209,11 @@ class SQLiteStore:
                     if atomic and not self.db.conn.in_transaction:
                         self.db.conn.execute("BEGIN")
                     yield self.db
+            except sqlite3.OperationalError as exc:  # rolled back: say why, in plain words
+                mapped = _write_error(self.path, exc)
+                if mapped is exc:
+                    raise
+                raise mapped from exc
             finally:
                 self._depth = 0
 
@@ -510,6 +517,15 @@ class SQLiteStore:
             [memory_id],
         )
         return [int(r["message_id"]) for r in rows]
+
+
+def _write_error(path: Path, exc: sqlite3.OperationalError) -> Exception:
+    text = str(exc)
+    if "disk is full" in text or "disk I/O error" in text:
+        return StorageFullError(str(path.parent), f"the disk is full ({text})")
+    if "readonly" in text or "read-only" in text:
+        return DataDirError(str(path.parent), f"it is read-only ({text})")
+    return exc
 
 
 def _conversation(r: dict[str, Any]) -> Conversation:

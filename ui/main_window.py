@@ -28,6 +28,7 @@ from app.service import RecallEvent, ReplyEvent
 from memory.records import Conversation, Memory, Message
 from ui import transcript
 from ui.archive_actions import ArchiveActions
+from ui.backup_dialog import BackupActions
 from ui.chat_input import ChatInput
 from ui.chat_worker import ChatWorker
 from ui.errors import show_error
@@ -63,6 +64,7 @@ class MainWindow(QMainWindow):
         self.resize(1100, 720)
         self.tasks = TaskRunner(self)
         self.archive = ArchiveActions(self, runtime, self.tasks)
+        self.backups = BackupActions(self)
         self.paused = False
         self.tray: TrayIcon | None = None
         self.browser_window: MemoryBrowser | None = None
@@ -168,6 +170,7 @@ class MainWindow(QMainWindow):
             ("&Export memory…", QKeySequence("Ctrl+E"), lambda: self.archive.export()),
             ("&Import…", QKeySequence("Ctrl+I"), lambda: self.archive.import_()),
             ("Import a &folder of notes…", QKeySequence(), self.archive.import_notes_folder),
+            ("Restore from &backup…", QKeySequence(), self.backups.open_dialog),
             ("&Models…", QKeySequence("Ctrl+Shift+L"), self.show_models),
             ("S&ettings…", QKeySequence("Ctrl+,"), self.show_settings),
             ("&Quit", QKeySequence.StandardKey.Quit, self.quit),

@@ -70,6 +70,7 @@ def test_daily_consolidates_everything_and_records_the_run(world: World) -> None
     # Insights that only restate one memory are dropped, so the count depends on the input.
     assert result.counts["reflections"] >= 1
     assert result.counts["faded"] == 0
+    assert result.counts["backups"] == 1  # the rolling backup goes first
     (run,) = world.hierarchy.job_runs("daily")
     assert (run.job, run.status, run.error) == ("daily", "ok", None)
     assert run.counts == result.counts
@@ -141,7 +142,7 @@ def test_an_unknown_job_is_refused(world: World) -> None:
     with pytest.raises(ValueError, match="unknown job 'tidy'"):
         world.jobs.run("tidy")
     assert world.hierarchy.job_runs() == []
-    assert set(JOB_NAMES) == {"consolidate", "daily", "reflect", "decay"}
+    assert set(JOB_NAMES) == {"consolidate", "daily", "reflect", "decay", "backup"}
 
 
 # --- scheduler ---------------------------------------------------------------------------------

@@ -1,0 +1,44 @@
+"""kill -9 at random moments (52 kills over chat, consolidation, import and forget; real SQLite,
+Chroma, MiniLM and SmolLM2), and a short soak with the background jobs running throughout.
+The big runs are `membank-cli bench crash` and `bench soak` (docs/benchmarks.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.crashbench import run_crash
+from app.soakbench import run_soak
+
+pytestmark = [pytest.mark.model, pytest.mark.slow]
+
+# Seconds after the worker is ready; shorter than the benchmark's, so 52 kills take ~3 minutes.
+WINDOWS = {
+    "chat": (0.6, 3.5),
+    "consolidate": (1.0, 5.0),
+    "import": (0.3, 1.6),
+    "forget": (0.3, 1.6),
+}
+
+
+def test_52_random_kills_lose_nothing_acknowledged_and_leave_a_consistent_store(
+    tmp_path: Path,
+) -> None:
+    report = run_crash(52, tmp_path, seed=7, windows=WINDOWS)
+    failures = [f for p in report.phases for f in p.failures]
+    assert failures == []
+    assert sum(p.runs for p in report.phases) == 52
+    assert all(p.killed == p.runs == 13 for p in report.phases)  # each worker died mid-work
+    acks = {p.phase: p.acks for p in report.phases}
+    # Enough work was acknowledged before the kills for the checks to mean something.
+    assert acks["import"] > 0 and acks["forget"] > 0 and acks["chat"] > 0, acks
+
+
+def test_a_short_soak_has_no_errors_and_runs_the_jobs() -> None:
+    result = run_soak(20, job_interval=6.0, turns_per_conversation=5)
+    assert result.errors == []
+    assert result.jobs_ok >= 3 and result.jobs_failed == 0
+    assert result.consistent
+    assert result.memories >= 20  # a turn memory per turn, plus what consolidation made
+    assert result.peak_rss_mb > 0 and result.store_mb > 0
