@@ -146,7 +146,7 @@ def run_crash(
     progress: Callable[[str], None] = lambda _: None,
 ) -> CrashReport:
     rng = random.Random(seed)
-    windows = windows or PHASES
+    windows = {**PHASES, **(windows or {})}
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="membank-crash-") as tmp:
         root = workdir or Path(tmp)
