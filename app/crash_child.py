@@ -21,6 +21,7 @@ from typing import Any
 
 from app.bootstrap import Runtime, load_embedder, load_llm, open_bank, open_runtime
 from app.config import BackupConfig, Config, LLMConfig, save_config
+from memory.records import Kind
 from models.embedder import SentenceEmbedder
 
 WORDS = (
@@ -68,6 +69,8 @@ class Worker:
         service = self.runtime.service
         if self.phase in ("chat", "consolidate"):
             service.attach(self.bank, load_llm(self.runtime.config))
+        elif self.phase == "ingest":
+            service.attach(self.bank, _InstantReply())  # type: ignore[arg-type]
         else:
             service.attach(self.bank, _NoLLM())  # type: ignore[arg-type] # remember/import/forget never call the model
         self.ack(kind="ready", run=self.seed)  # the parent starts its kill timer now
@@ -85,8 +88,25 @@ class Worker:
             service.remember(note)
             self.ack(kind="note", text=note)
 
+    def _ingest(self) -> None:
+        self._chat()  # the same send()/remember() path, with a reply that costs nothing
+
     def _consolidate(self) -> None:
-        self._chat(turns=1)
+        # Turns written as send() writes them (no reply: a 135M reply on a busy machine takes
+        # longer than most kill windows), then the daily job with the real model.
+        store, now = self.runtime.store, self.runtime.clock.now()
+        conversation = self.runtime.service.new_conversation()
+        for _ in range(2):
+            text = self.text("turn")
+            message = store.add_message(conversation.id, "user", text, now)
+            self.bank.remember(
+                Kind.TURN,
+                text,
+                now,
+                conversation_id=conversation.id,
+                source_message_ids=[message.id],
+            )
+            self.ack(kind="turn", text=text)
         result = self.runtime.jobs().run("daily")  # daily: a backup, consolidation, reflection
         if result.error:
             raise RuntimeError(result.error)
@@ -112,6 +132,19 @@ class Worker:
         self.ack(kind="forgetting", text=victim.text)  # in flight: may or may not be done
         service.forget([victim.id])
         self.ack(kind="forgot", text=victim.text)
+
+
+class _InstantReply:
+    context_size = 2048
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
+    def stream_chat(self, *_: Any, **__: Any) -> Any:
+        yield from ("Noted", ", thank", " you.")
+
+    def close(self) -> None:
+        pass
 
 
 class _NoLLM:

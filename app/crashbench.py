@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # start-up (which writes too: reconcile), at a random moment in its first second.
 PHASES: dict[str, tuple[float, float]] = {
     "chat": (0.0, 8.0),
+    "ingest": (0.0, 3.0),
     "consolidate": (0.0, 15.0),
     "import": (0.0, 2.0),
     "forget": (0.0, 2.0),
@@ -145,7 +146,7 @@ def run_crash(
     progress: Callable[[str], None] = lambda _: None,
 ) -> CrashReport:
     rng = random.Random(seed)
-    windows = windows or PHASES
+    windows = {**PHASES, **(windows or {})}
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="membank-crash-") as tmp:
         root = workdir or Path(tmp)
@@ -202,7 +203,7 @@ def _one_run(
 ) -> None:
     data, acks, log = folder / "data", folder / "acks.jsonl", folder / f"run-{n}.log"
     pid = zygote.send(op="work", phase=phase, data=str(data), acks=str(acks), seed=n, log=str(log))
-    if n % STARTUP_EVERY == STARTUP_EVERY - 1:
+    if (n // len(PHASES)) % STARTUP_EVERY == STARTUP_EVERY - 1:
         time.sleep(delay / max(PHASES[phase][1], 1.0))  # somewhere in the first second
         result.startup_kills += 1
     else:
