@@ -41,7 +41,9 @@ def bundle_env(home: Path) -> dict[str, str]:
     return env
 
 
-def run_cli(bundle: Path, env: dict[str, str], *args: str, timeout: float = 300) -> tuple[str, float]:
+def run_cli(
+    bundle: Path, env: dict[str, str], *args: str, timeout: float = 300
+) -> tuple[str, float]:
     start = time.monotonic()
     proc = subprocess.run(
         [str(bundle / "membank-cli"), *args],
@@ -103,7 +105,9 @@ def check_gui(bundle: Path, env: dict[str, str], data: Path) -> tuple[float, flo
         loaded = None
         while time.monotonic() - start < GUI_TIMEOUT_S:
             if proc.poll() is not None:
-                raise SmokeFailure(f"the GUI exited early ({proc.returncode}):\n{proc.stdout.read()}")
+                raise SmokeFailure(
+                    f"the GUI exited early ({proc.returncode}):\n{proc.stdout.read()}"
+                )
             if log.exists() and "models loaded" in log.read_text("utf-8", errors="replace"):
                 loaded = time.monotonic() - start
                 break
@@ -161,10 +165,18 @@ def main() -> int:
         (root / "home").mkdir()
         steps = [
             ("doctor --json", lambda: f"{check_doctor(bundle, env, root / 'cli'):.1f} s"),
-            ("remember + ask", lambda: "{:.1f} s + {:.1f} s, reply: {!r}".format(
-                *check_round_trip(bundle, env, root / "cli"))),
-            ("GUI offscreen", lambda: "models loaded after {:.1f} s, quit on SIGTERM in {:.1f} s"
-             .format(*check_gui(bundle, env, root / "gui"))),
+            (
+                "remember + ask",
+                lambda: "{:.1f} s + {:.1f} s, reply: {!r}".format(
+                    *check_round_trip(bundle, env, root / "cli")
+                ),
+            ),
+            (
+                "GUI offscreen",
+                lambda: "models loaded after {:.1f} s, quit on SIGTERM in {:.1f} s".format(
+                    *check_gui(bundle, env, root / "gui")
+                ),
+            ),
         ]
         for name, step in steps:
             try:
@@ -175,7 +187,9 @@ def main() -> int:
     extensions = cpu_extensions(bundle)
     rows.append(("llama.cpp CPU code", extensions))
     if args.expect_portable and "AVX-512" in extensions:
-        failures.append("the bundled llama.cpp uses AVX-512: not portable (see packaging/README.md)")
+        failures.append(
+            "the bundled llama.cpp uses AVX-512: not portable (see packaging/README.md)"
+        )
     size = subprocess.run(["du", "-sh", str(bundle)], capture_output=True, text=True).stdout.split()
     rows.append(("bundle size", size[0] if size else "?"))
     width = max(len(name) for name, _ in rows)

@@ -26,7 +26,9 @@ class SignalQuit(QObject):
         self._wake = QTimer(self)
         self._wake.timeout.connect(lambda: None)
         self._wake.start(WAKE_MS)
-        self._previous: dict[int, Any] = {sig: signal.signal(sig, self._on_signal) for sig in SIGNALS}
+        self._previous: dict[int, Any] = {
+            sig: signal.signal(sig, self._on_signal) for sig in SIGNALS
+        }
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         if self.received is not None:
