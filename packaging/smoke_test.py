@@ -145,6 +145,26 @@ def cpu_extensions(bundle: Path) -> str:
     return ", ".join(sorted(found)) or "none"
 
 
+def glibc_needed(bundle: Path) -> str:
+    """The newest glibc symbol version any bundled binary needs (= the oldest distro it runs on)."""
+    if shutil.which("objdump") is None:
+        return "unknown (no objdump)"
+    files = [bundle / "membank"]
+    files += [
+        f for f in (bundle / "_internal").rglob("*.so*") if f.is_file() and not f.is_symlink()
+    ]
+    newest = (0, 0)
+    for start in range(0, len(files), 200):
+        out = subprocess.run(
+            ["objdump", "-T", *map(str, files[start : start + 200])],
+            capture_output=True,
+            text=True,
+        ).stdout
+        for major, minor in re.findall(r"GLIBC_(\d+)\.(\d+)", out):
+            newest = max(newest, (int(major), int(minor)))
+    return "glibc >= {}.{}".format(*newest)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("bundle", type=Path, nargs="?", default=Path("dist/membank"))
@@ -186,6 +206,7 @@ def main() -> int:
                 failures.append(f"{name}: {exc}")
     extensions = cpu_extensions(bundle)
     rows.append(("llama.cpp CPU code", extensions))
+    rows.append(("runs on", glibc_needed(bundle)))
     if args.expect_portable and "AVX-512" in extensions:
         failures.append(
             "the bundled llama.cpp uses AVX-512: not portable (see packaging/README.md)"
