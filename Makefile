@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.membank-installed
 # (pulled in by sentence-transformers) would download a multi-GB CUDA build instead.
 TORCH  ?= torch==2.13.0
 
-.PHONY: run test setup lint bench clean
+.PHONY: run test setup lint bench clean package package-test
 
 setup: $(STAMP)
 
@@ -36,5 +36,20 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m tests.benchmarks.run
 
+# One-folder app bundle in dist/membank/ (membank + membank-cli), see packaging/README.md.
+# PORTABLE_LLAMA=0 bundles the venv's -march=native llama.cpp build (quick local builds only).
+PORTABLE_LLAMA ?= 1
+package: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,package]'
+	@start=$$(date +%s); \
+	if [ "$(PORTABLE_LLAMA)" = 1 ]; then \
+	  libs=$$(PY=$(BIN)/python packaging/portable_llama.sh) || exit 1; export MEMBANK_LLAMA_LIB_DIR=$$libs; fi; \
+	$(BIN)/pyinstaller --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller \
+	  packaging/membank.spec || exit 1; \
+	echo "bundle: $$(du -sh dist/membank | cut -f1) in dist/membank, built in $$(( $$(date +%s) - start )) s"
+
+package-test:
+	$(BIN)/python packaging/smoke_test.py dist/membank $(if $(filter 1,$(PORTABLE_LLAMA)),--expect-portable)
+
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build dist *.egg-info

@@ -21,6 +21,7 @@ from ui.errors import install_excepthook
 from ui.first_run import WelcomeDialog
 from ui.main_window import MainWindow
 from ui.resources import app_icon
+from ui.shutdown import SignalQuit
 from ui.single_instance import InstanceServer, send_to_running
 
 
@@ -59,6 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging(runtime.paths.log_dir)
     install_excepthook()
     window = MainWindow(runtime)
+    SignalQuit(window.quit, window)  # SIGTERM/SIGINT quit cleanly (kept alive by its parent)
     server = InstanceServer(runtime.paths.data_dir, window.handle_request)
     window.install_tray()
     settings = QSettings()  # window geometry only (STYLE: everything else is config.toml)

@@ -605,6 +605,7 @@ class MainWindow(QMainWindow):
         self.models_ready = True
         llm = self.runtime.service.llm
         self._ready_for_input(f"Ready · {llm.model_id if llm else ''}")
+        log.info("models loaded: %s", llm.model_id if llm else "no chat model")
         self.models_loaded.emit()
 
     def _on_models_failed(self, title: str, message: str) -> None:
