@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -30,6 +31,7 @@ class MemoryScheduler:
         self.config = config
         self.clock = clock
         self._scheduler: BackgroundScheduler | None = None
+        self._catch_up: threading.Thread | None = None
 
     def missed(self) -> list[str]:
         """Jobs that should have run while membank was closed or the machine slept."""
@@ -51,11 +53,22 @@ class MemoryScheduler:
             self.jobs.run, CronTrigger(hour=hour, minute=minute), args=["daily"], id="daily"
         )
         scheduler.add_job(self.jobs.run, IntervalTrigger(hours=1), args=["decay"], id="decay")
-        for job in self.missed():
-            log.info("running missed job %s", job)
-            scheduler.add_job(self.jobs.run, args=[job], id=f"catch-up-{job}")  # runs at once
         scheduler.start()
         self._scheduler = scheduler
+        missed = self.missed()
+        if missed:
+            # On a thread of its own, not as a one-off APScheduler job: removing a finished
+            # one-off job raced with start-up once (JobLookupError in the scheduler's thread).
+            # MemoryJobs.run serialises it with the scheduled jobs.
+            self._catch_up = threading.Thread(
+                target=self._run_missed, args=(missed,), name="membank-catch-up", daemon=True
+            )
+            self._catch_up.start()
+
+    def _run_missed(self, jobs: list[str]) -> None:
+        for job in jobs:
+            log.info("running missed job %s", job)
+            self.jobs.run(job)
 
     def run_now(self, job: str) -> None:
         """Queue `job` to run at once on the scheduler's thread (e.g. "Consolidate now")."""
@@ -71,3 +84,6 @@ class MemoryScheduler:
         if self._scheduler is not None and self._scheduler.running:
             self._scheduler.shutdown(wait=True)
         self._scheduler = None
+        if self._catch_up is not None:
+            self._catch_up.join()
+            self._catch_up = None
