@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.membank-installed
 # (pulled in by sentence-transformers) would download a multi-GB CUDA build instead.
 TORCH  ?= torch==2.13.0
 
-.PHONY: run test setup lint bench clean package package-test
+.PHONY: run test test-fast setup lint bench clean package package-test
 
 setup: $(STAMP)
 
@@ -33,8 +33,19 @@ test: $(STAMP)
 	$(BIN)/mypy
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
 
+# The inner loop: layering, lint and the unit tests (fakes, no models, no Qt), in about a minute.
+test-fast: $(STAMP)
+	$(BIN)/lint-imports
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest tests/unit -m "not model and not slow" -q
+
+# The product's own benchmarks (membank-cli bench ...), written to docs/benchmarks.md.
+LOCOMO ?= ../shared/data/locomo/locomo10.json
 bench: $(STAMP)
-	$(BIN)/python -m tests.benchmarks.run
+	$(BIN)/membank-cli bench recall $(LOCOMO)
+	$(BIN)/membank-cli bench chat
+	$(BIN)/membank-cli bench startup
+	$(BIN)/membank-cli bench scale --sizes 10000,100000 --vectors random
 
 # One-folder app bundle in dist/membank/ (membank + membank-cli), see packaging/README.md.
 # PORTABLE_LLAMA=0 bundles the venv's -march=native llama.cpp build (quick local builds only).

@@ -1,1 +1,1 @@
-"""Application layer: config, composition root, the AssistantService facade, scheduler and CLI."""
+"""Application layer: config, composition root, services, scheduler jobs, CLI, benchmarks."""

@@ -10,23 +10,23 @@ from datetime import datetime, timedelta
 
 from app.config import Config, ConfigError, Paths, load_config, resolve_paths
 from app.instance import InstanceLock
-from app.jobs import MemoryJobs
-from app.scheduler import MemoryScheduler
+from app.jobs.daily import MemoryJobs
+from app.jobs.scheduler import MemoryScheduler
 from app.service import AssistantService
 from memory.bank import MemoryBank
 from memory.clock import Clock, ShiftedClock, SystemClock
-from memory.decay import DecayPolicy
-from memory.encryption import passphrase_from_env
 from memory.errors import VectorIndexError
-from memory.index import ChromaIndex, drop_index_folder
-from memory.remote_index import namespace_for, open_server_index
-from memory.repair import mark_interrupted_jobs
-from memory.retrieval import RecallSettings
-from memory.store import SQLiteStore
-from models.discovery import embedder_model_id, resolve_chat_model, resolve_embedder
+from memory.lifecycle.decay import DecayPolicy
+from memory.recall.retrieval import RecallSettings
+from memory.storage.encryption import passphrase_from_env
+from memory.storage.index import ChromaIndex, drop_index_folder
+from memory.storage.remote_index import namespace_for, open_server_index
+from memory.storage.repair import mark_interrupted_jobs
+from memory.storage.store import SQLiteStore
+from models.chat.llama_chat import LlamaChat, LlamaSettings
+from models.chat.openai_chat import OpenAIChat, RemoteSettings
 from models.embedder import SentenceEmbedder
-from models.llama_chat import LlamaChat, LlamaSettings
-from models.openai_chat import OpenAIChat, RemoteSettings
+from models.hub.discovery import embedder_model_id, resolve_chat_model, resolve_embedder
 from models.protocols import LLM, Embedder
 
 log = logging.getLogger(__name__)

@@ -10,23 +10,23 @@ from datetime import datetime
 from pathlib import Path
 
 from app.config import Config
-from app.file_import import FileImportReport, detect_format, import_file
-from memory.archive_import import ImportReport
-from memory.archive_import import import_archive as apply_archive
-from memory.archive_reader import read_archive
-from memory.archive_writer import ExportFilter, ExportReport, Phase, export_archive
-from memory.audit import AuditEntry
-from memory.audit import entries as audit_entries
+from app.transfer.formats import FileImportReport, detect_format, import_file
+from memory.archive.reader import read_archive
+from memory.archive.restore import ImportReport
+from memory.archive.restore import import_archive as apply_archive
+from memory.archive.writer import ExportFilter, ExportReport, Phase, export_archive
 from memory.bank import IndexReport, MemoryBank
 from memory.clock import Clock
-from memory.decay import DecayPolicy
+from memory.consolidation.hierarchy import HierarchyStore
 from memory.errors import NotFoundError
-from memory.forget import ForgetReport, forget
-from memory.forgetting import restore
-from memory.hierarchy import HierarchyStore
-from memory.prompt import Prompt, PromptBudget, PromptBuilder
+from memory.lifecycle.decay import DecayPolicy
+from memory.lifecycle.erase import ForgetReport, forget
+from memory.lifecycle.fading import restore
+from memory.recall.prompt import Prompt, PromptBudget, PromptBuilder
 from memory.records import Conversation, Kind, Link, Memory, Message, MessageHit, Recalled, State
-from memory.store import SQLiteStore
+from memory.storage.audit import AuditEntry
+from memory.storage.audit import entries as audit_entries
+from memory.storage.store import SQLiteStore
 from models.errors import MembankError
 from models.protocols import LLM, CancelToken, ChatMessage
 

@@ -8,12 +8,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from memory.decay import DecayPolicy
 from memory.errors import VectorIndexError
-from memory.index import ChromaIndex
+from memory.lifecycle.decay import DecayPolicy
+from memory.recall.retrieval import HybridRetriever, RecallSettings
 from memory.records import Kind, Memory, Recalled
-from memory.retrieval import HybridRetriever, RecallSettings
-from memory.store import SQLiteStore
+from memory.storage.index import ChromaIndex
+from memory.storage.store import SQLiteStore
 from models.protocols import Embedder
 
 log = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ import numpy.typing as npt
 from models.errors import ModelLoadError
 
 log = logging.getLogger(__name__)
-# Names of the offline variables membank (not the user) set; see models.download.offline_mode.
+# Names of the offline variables membank (not the user) set; see models.hub.download.offline_mode.
 OFFLINE_DEFAULTS_VAR = "MEMBANK_OFFLINE_DEFAULTS"
 
 
@@ -24,7 +24,7 @@ class SentenceEmbedder:
 
     def __init__(self, folder: Path, model_id: str, *, batch_size: int = 64) -> None:
         # Never reach for a model hub: the folder is all there is. (Marked as our default, so
-        # models.download still honours only what the *user* set.)
+        # models.hub.download still honours only what the *user* set.)
         for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
             if name not in os.environ:
                 os.environ[name] = "1"

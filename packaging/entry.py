@@ -1,7 +1,8 @@
 """PyInstaller entry point of the bundle: one program, two names.
 
 `membank` starts the desktop app (ui.__main__:main); the same executable started as `membank-cli`
-(a symlink next to it, or a copy on Windows) is the terminal client (app.cli:main). One executable
+(a symlink next to it, or a copy on Windows) is the terminal client
+(app.cli.main:main). One executable
 keeps the bundle from carrying the ~80 MB Python archive twice.
 """
 
@@ -11,7 +12,7 @@ from pathlib import Path
 
 def run() -> int:
     if Path(sys.argv[0]).stem.startswith("membank-cli"):
-        from app.cli import main as cli_main
+        from app.cli.main import main as cli_main
 
         return cli_main()
     from ui.__main__ import main as gui_main

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from app.bootstrap import Runtime, open_bank, open_runtime
 from app.config import Config
+from models.chat.llama_chat import LlamaChat
 from models.embedder import SentenceEmbedder
-from models.llama_chat import LlamaChat
 
 _cache: dict[str, object] = {}
 

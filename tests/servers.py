@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from models.discovery import bundled_chat_model_path
+from models.hub.discovery import bundled_chat_model_path
 
 LLAMA_CTX = 2048
 

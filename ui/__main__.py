@@ -11,18 +11,18 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.bootstrap import Runtime, open_runtime
-from app.cli import add_common_options, now_override
+from app.cli.main import add_common_options, now_override
 from app.config import resolve_paths
 from app.instance import AlreadyRunningError
 from app.logs import setup_logging
 from models.errors import MembankError
-from ui import startup_probe
+from ui.dialogs.first_run import WelcomeDialog
 from ui.errors import install_excepthook
-from ui.first_run import WelcomeDialog
-from ui.main_window import MainWindow
 from ui.resources import app_icon
-from ui.shutdown import SignalQuit
-from ui.single_instance import InstanceServer, send_to_running
+from ui.shell import startup_probe
+from ui.shell.main_window import MainWindow
+from ui.shell.shutdown import SignalQuit
+from ui.shell.single_instance import InstanceServer, send_to_running
 
 
 def is_first_run(runtime: Runtime) -> bool:

@@ -16,11 +16,13 @@ class TaskRunner(QObject):
     """Runs functions one at a time on a worker thread (like Anki's collection executor)."""
 
     _completed = Signal(object, object, object)  # callback, result, error
+    _cancelled = Signal()
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="membank-store")
         self._completed.connect(self._on_completed)
+        self._cancelled.connect(self._on_cancelled)
         self._pending = 0
 
     @property
@@ -36,6 +38,9 @@ class TaskRunner(QObject):
         self._pending += 1
 
         def finished(future: Future[Any]) -> None:
+            if future.cancelled():  # shutdown(cancel_futures=True): a normal outcome, no callback
+                self._cancelled.emit()
+                return
             error = future.exception()
             # Emitting from the worker thread queues the call onto the GUI thread.
             self._completed.emit((on_done, on_error), None if error else future.result(), error)
@@ -53,6 +58,10 @@ class TaskRunner(QObject):
                 log.error("background task failed", exc_info=error)
         elif on_done is not None:
             on_done(result)
+
+    @Slot()
+    def _on_cancelled(self) -> None:
+        self._pending -= 1
 
     def shutdown(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)

@@ -14,15 +14,15 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from app.bench import write_section
-from app.bench_cli import DOC
+from app.bench.recall import write_section
+from app.bench.runner import DOC
 from app.bootstrap import load_embedder, load_llm, open_bank, open_runtime
-from app.model_manager import ModelManager
+from app.engine.model_manager import ModelManager
 from memory.bank import Draft
 from memory.records import Kind
-from models import download
-from models.discovery import bundled_chat_model_path, bundled_embedder_path
-from models.gguf_info import read_gguf_info
+from models.hub import download
+from models.hub.discovery import bundled_chat_model_path, bundled_embedder_path
+from models.hub.gguf_info import read_gguf_info
 from tests.hub_standin import StandInHub
 
 

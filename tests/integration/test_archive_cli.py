@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from memory.archive_reader import read_archive
+from memory.archive.reader import read_archive
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
 NOW = "2026-05-01T10:00"
@@ -20,7 +20,7 @@ def cli(
     data: Path, *args: str, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "app.cli", "--data-dir", str(data), "--now", NOW, *args],
+        [sys.executable, "-m", "app.cli.main", "--data-dir", str(data), "--now", NOW, *args],
         capture_output=True,
         text=True,
         timeout=600,

@@ -14,7 +14,7 @@ pytestmark = [pytest.mark.model, pytest.mark.slow]
 
 def cli(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "app.cli", "--data-dir", str(data), *args],
+        [sys.executable, "-m", "app.cli.main", "--data-dir", str(data), *args],
         capture_output=True,
         text=True,
         timeout=600,

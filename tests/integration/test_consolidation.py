@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from app.bootstrap import Runtime
-from memory.hierarchy import HierarchyStore
+from memory.consolidation.hierarchy import HierarchyStore
 from memory.records import Kind, State
 from tests.realmodels import ready_runtime
 
@@ -125,7 +125,7 @@ def test_killed_mid_consolidation_loses_nothing_and_duplicates_nothing(tmp_path:
             say(runtime, runtime.service.new_conversation().id, topic, "It has been a good week.")
         turns_before = snapshot(runtime)
     env = {**os.environ, "MEMBANK_NOW": DAY1_EVENING.isoformat()}
-    cmd = [sys.executable, "-m", "app.cli", "--data-dir", str(data), "consolidate"]
+    cmd = [sys.executable, "-m", "app.cli.main", "--data-dir", str(data), "consolidate"]
     killed = 0
     rng = random.Random(7)
     for _ in range(3):

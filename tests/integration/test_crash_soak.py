@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from app.crashbench import run_crash
-from app.soakbench import run_soak
+from app.bench.crash import run_crash
+from app.bench.soak import run_soak
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
 

@@ -39,7 +39,7 @@ def test_file_that_is_not_gguf_is_refused(tmp_path: Path) -> None:
 
 
 def test_corrupt_gguf_is_refused_by_llama_cpp(tmp_path: Path) -> None:
-    from models.discovery import bundled_chat_model_path
+    from models.hub.discovery import bundled_chat_model_path
 
     corrupt = tmp_path / "truncated.gguf"
     corrupt.write_bytes(bundled_chat_model_path().read_bytes()[:200_000])  # header ok, body cut
@@ -84,7 +84,7 @@ def test_cli_reports_a_missing_model_clearly(tmp_path: Path) -> None:
     data.mkdir()
     (data / "config.toml").write_text('[llm]\nmodel_path = "/no/such/model.gguf"\n')
     result = subprocess.run(
-        [sys.executable, "-m", "app.cli", "--data-dir", str(data), "ask", "hello"],
+        [sys.executable, "-m", "app.cli.main", "--data-dir", str(data), "ask", "hello"],
         capture_output=True,
         text=True,
         timeout=300,

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from app.backups import backup_now, list_backups, restore
 from app.bootstrap import load_llm, load_models, open_bank, open_runtime
 from app.config import Config, LLMConfig
-from memory.consistency import check
+from app.transfer.backups import backup_now, list_backups, restore
 from memory.errors import DataDirError, StorageFullError, StoreCorruptError
-from models.discovery import bundled_chat_model_path, resolve_embedder
+from memory.storage.consistency import check
 from models.errors import MembankError, ModelLoadError
+from models.hub.discovery import bundled_chat_model_path, resolve_embedder
 from models.protocols import ChatMessage
 from tests.realmodels import ready_runtime
 
@@ -189,7 +189,7 @@ def test_the_embedder_is_needed_only_at_load(tmp_path: Path) -> None:
 def test_doctor_reports_damage_then_repair_heals_it_and_says_what_it_did(tmp_path: Path) -> None:
     import sqlite3
 
-    from app.doctor import collect
+    from app.cli.doctor import collect
 
     data = tmp_path / "data"
     with ready_runtime(data) as runtime:

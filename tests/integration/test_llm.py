@@ -7,9 +7,9 @@ import threading
 import pytest
 from pydantic import BaseModel
 
-from models.discovery import bundled_chat_model_path
+from models.chat.llama_chat import LlamaChat, LlamaSettings, gpu_offload_supported
 from models.errors import ModelOutputError
-from models.llama_chat import LlamaChat, LlamaSettings, gpu_offload_supported
+from models.hub.discovery import bundled_chat_model_path
 from tests.realmodels import shared_llm
 
 pytestmark = pytest.mark.model

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from models import download
-from models.discovery import bundled_chat_model_path, bundled_embedder_path
 from models.errors import DownloadCancelled, DownloadError
+from models.hub import download
+from models.hub.discovery import bundled_chat_model_path, bundled_embedder_path
 from tests.hub_standin import StandInHub
 
 REPO = "membank-test/SmolLM2-135M-Instruct-GGUF"

@@ -14,11 +14,11 @@ import pytest
 
 from app.bootstrap import Runtime, load_llm, open_bank, open_runtime
 from app.config import load_config
-from app.model_manager import ModelManager, ModelManagerError, ModelSwitchCancelled
-from models.catalog import CatalogEntry, load_catalog
-from models.discovery import bundled_chat_model_path, bundled_embedder_path
+from app.engine.model_manager import ModelManager, ModelManagerError, ModelSwitchCancelled
 from models.errors import ModelLoadError
-from models.hardware import HardwareInfo
+from models.hub.catalog import CatalogEntry, load_catalog
+from models.hub.discovery import bundled_chat_model_path, bundled_embedder_path
+from models.hub.hardware import HardwareInfo
 from tests.hub_standin import StandInHub
 from tests.realmodels import shared_embedder
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from app.config import load_config
-from models.catalog import find_entry, load_catalog
-from models.discovery import bundled_chat_model_path
+from models.hub.catalog import find_entry, load_catalog
+from models.hub.discovery import bundled_chat_model_path
 from tests.hub_standin import StandInHub
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
@@ -33,7 +33,7 @@ def _env(hub: StandInHub) -> dict[str, str]:
 
 def cli(data: Path, hub: StandInHub, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "app.cli", "--data-dir", str(data), "models", *args],
+        [sys.executable, "-m", "app.cli.main", "--data-dir", str(data), "models", *args],
         capture_output=True,
         text=True,
         timeout=300,
@@ -103,7 +103,16 @@ def test_ctrl_c_cancels_the_download_and_keeps_the_part(tmp_path: Path, hub: Sta
     hub.throttle = 0.02  # ~8 s for the whole file: time to press Ctrl-C
     data = tmp_path / "data"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "--data-dir", str(data), "models", "download", ENTRY.id],
+        [
+            sys.executable,
+            "-m",
+            "app.cli.main",
+            "--data-dir",
+            str(data),
+            "models",
+            "download",
+            ENTRY.id,
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

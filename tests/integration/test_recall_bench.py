@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from app.bench import KS, run_recall, write_section
+from app.bench.recall import KS, run_recall, write_section
 from tests.realmodels import shared_embedder
 
 LOCOMO = Path(__file__).resolve().parents[3] / "shared" / "data" / "locomo" / "locomo10.json"

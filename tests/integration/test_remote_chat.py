@@ -16,8 +16,8 @@ from pydantic import BaseModel
 from app.bootstrap import load_llm, load_remote_llm, open_bank, open_runtime
 from app.config import Config, ConfigError, LLMConfig
 from app.service import RecallEvent, ReplyEvent, TokenEvent
-from models.openai_chat import OpenAIChat, estimate_tokens
-from models.remote_errors import (
+from models.chat.openai_chat import OpenAIChat, estimate_tokens
+from models.chat.remote_errors import (
     ChatServerAuthError,
     ChatServerNotFound,
     ChatServerUnreachable,

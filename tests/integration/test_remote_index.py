@@ -13,10 +13,10 @@ import pytest
 
 from app.bootstrap import open_bank, open_runtime
 from app.config import Config, IndexConfig, save_config
-from app.engines import describe_engines
+from app.engine.describe import describe_engines
 from memory.bank import MemoryBank
 from memory.records import Kind
-from memory.remote_index import NAMESPACE_FILE, IndexServerUnreachable
+from memory.storage.remote_index import NAMESPACE_FILE, IndexServerUnreachable
 from tests.realmodels import shared_embedder
 from tests.servers import chroma_server, free_port
 

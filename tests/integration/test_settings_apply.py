@@ -11,9 +11,9 @@ import pytest
 
 from app.bootstrap import Runtime, load_llm, open_bank, open_runtime
 from app.config import Config, LLMConfig, MemoryConfig, SchedulerConfig, load_config
-from app.settings_apply import apply_settings
-from models.discovery import bundled_chat_model_path
+from app.engine.settings_apply import apply_settings
 from models.errors import ModelLoadError
+from models.hub.discovery import bundled_chat_model_path
 from tests.realmodels import shared_embedder
 
 pytestmark = pytest.mark.model

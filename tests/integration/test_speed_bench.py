@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from app import bench_cli, chatbench
-from app.cli import main
+from app.bench import chat as chatbench
+from app.bench import runner as bench_cli
+from app.cli.main import main
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
 

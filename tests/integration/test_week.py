@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def cli_json(data: Path, *args: str) -> Any:
     result = subprocess.run(
-        [sys.executable, "-m", "app.cli", "--data-dir", str(data), *args, "--json"],
+        [sys.executable, "-m", "app.cli.main", "--data-dir", str(data), *args, "--json"],
         capture_output=True,
         text=True,
         timeout=300,

@@ -9,7 +9,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from app.bootstrap import load_models, open_runtime
-from ui.memory_browser import MemoryBrowser
+from ui.browser.memory_browser import MemoryBrowser
 from ui.tasks import TaskRunner
 
 NOTES = (

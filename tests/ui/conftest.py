@@ -12,7 +12,7 @@ from pytestqt.qtbot import QtBot
 from app.bootstrap import Runtime
 from tests import realmodels
 from tests.realmodels import ready_runtime
-from ui.main_window import MainWindow
+from ui.shell.main_window import MainWindow
 
 
 @pytest.fixture(scope="session", autouse=True)

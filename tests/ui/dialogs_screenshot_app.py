@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from app.bootstrap import load_models, open_runtime
 from memory.records import Kind
-from ui.main_window import MainWindow
+from ui.shell.main_window import MainWindow
 
 TURNS = (
     "I moved to Lisbon last spring and I work as a nurse at the children's hospital.",

@@ -9,7 +9,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from app.bootstrap import load_models, open_runtime
-from ui.main_window import MainWindow
+from ui.shell.main_window import MainWindow
 
 
 def main() -> int:

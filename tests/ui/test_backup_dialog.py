@@ -7,9 +7,9 @@ import pytest
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
-from app.backups import backup_now, list_backups
 from app.bootstrap import Runtime
-from ui.main_window import MainWindow
+from app.transfer.backups import backup_now, list_backups
+from ui.shell.main_window import MainWindow
 
 pytestmark = [pytest.mark.gui, pytest.mark.model]
 

@@ -10,8 +10,8 @@ from pytestqt.qtbot import QtBot
 
 from app.bootstrap import Runtime, open_runtime
 from memory.records import Kind
-from ui.main_window import MainWindow
-from ui.single_instance import InstanceServer, send_to_running
+from ui.shell.main_window import MainWindow
+from ui.shell.single_instance import InstanceServer, send_to_running
 
 pytestmark = [pytest.mark.gui, pytest.mark.model]
 

@@ -9,8 +9,8 @@ from pytestqt.qtbot import QtBot
 
 from app.bootstrap import Runtime
 from memory.records import Kind
-from ui import transcript
-from ui.main_window import MainWindow
+from ui.chat import transcript
+from ui.shell.main_window import MainWindow
 
 pytestmark = [pytest.mark.gui, pytest.mark.model]
 

@@ -11,7 +11,7 @@ from pytestqt.qtbot import QtBot
 from app.bootstrap import open_runtime
 from memory.records import Kind
 from ui.__main__ import is_first_run
-from ui.first_run import WelcomeDialog
+from ui.dialogs.first_run import WelcomeDialog
 
 pytestmark = pytest.mark.gui
 

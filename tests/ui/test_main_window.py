@@ -11,7 +11,7 @@ from pytestqt.qtbot import QtBot
 
 from app.bootstrap import Runtime, open_runtime
 from tests.realmodels import ready_runtime
-from ui.main_window import MainWindow
+from ui.shell.main_window import MainWindow
 
 pytestmark = [pytest.mark.gui, pytest.mark.model]
 
@@ -95,7 +95,7 @@ def test_window_appears_before_models_load_and_then_becomes_ready(
 def test_consolidate_now_then_the_persona_view_shows_what_was_distilled(
     qtbot: QtBot, runtime: Runtime, window: MainWindow
 ) -> None:
-    from memory.hierarchy import HierarchyStore
+    from memory.consolidation.hierarchy import HierarchyStore
 
     with qtbot.waitSignal(window.reply_shown, timeout=180_000):
         window.send("I live in Paris and I work as a nurse.")

@@ -11,12 +11,12 @@ from PySide6.QtWidgets import QInputDialog, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from app.bootstrap import Runtime
+from memory.consolidation.hierarchy import HierarchyStore
 from memory.errors import NotFoundError
-from memory.hierarchy import HierarchyStore
 from memory.records import Kind, State
-from ui.main_window import MainWindow
-from ui.memory_browser import MemoryBrowser
-from ui.memory_model import COL_RETENTION, COL_STRENGTH, ROLE_MEMORY
+from ui.browser.memory_browser import MemoryBrowser
+from ui.browser.memory_model import COL_RETENTION, COL_STRENGTH, ROLE_MEMORY
+from ui.shell.main_window import MainWindow
 from ui.tasks import TaskRunner
 
 pytestmark = [pytest.mark.gui, pytest.mark.model]

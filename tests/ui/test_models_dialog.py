@@ -15,16 +15,16 @@ from pytestqt.qtbot import QtBot
 
 from app.bootstrap import Runtime, load_llm, open_bank, open_runtime
 from app.config import load_config
-from app.model_manager import ModelManager
-from models.catalog import find_entry, load_catalog
-from models.discovery import bundled_chat_model_path
-from models.hardware import HardwareInfo
+from app.engine.model_manager import ModelManager
+from models.hub.catalog import find_entry, load_catalog
+from models.hub.discovery import bundled_chat_model_path
+from models.hub.hardware import HardwareInfo
 from tests.conftest import ARTIFACTS
 from tests.hub_standin import StandInHub
 from tests.realmodels import shared_embedder
-from ui.chat_worker import ChatWorker
-from ui.main_window import MainWindow
-from ui.models_dialog import ModelsDialog
+from ui.chat.worker import ChatWorker
+from ui.dialogs.models_dialog import ModelsDialog
+from ui.shell.main_window import MainWindow
 from ui.tasks import TaskRunner
 
 pytestmark = [pytest.mark.gui, pytest.mark.model]
@@ -176,7 +176,7 @@ def test_use_a_local_embedder_folder_reembeds_with_progress(
 ) -> None:
     import shutil
 
-    from models.discovery import bundled_embedder_path
+    from models.hub.discovery import bundled_embedder_path
 
     for text in ("My sister Clara lives in Lisbon.", "I am allergic to peanuts."):
         setup.runtime.service.remember(text)

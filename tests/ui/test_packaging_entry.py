@@ -30,10 +30,10 @@ def load_entry() -> ModuleType:
     ],
 )
 def test_program_name_picks_the_entry_point(monkeypatch, argv0: str, expected: str) -> None:
-    import app.cli
+    import app.cli.main
     import ui.__main__
 
-    monkeypatch.setattr(app.cli, "main", lambda: "cli")
+    monkeypatch.setattr(app.cli.main, "main", lambda: "cli")
     monkeypatch.setattr(ui.__main__, "main", lambda: "gui")
     monkeypatch.setattr(sys, "argv", [argv0, "--help"])
     assert load_entry().run() == expected

@@ -13,9 +13,9 @@ from pytestqt.qtbot import QtBot
 
 from app.bootstrap import Runtime, load_llm, open_bank, open_runtime
 from app.config import load_config
-from models.discovery import bundled_chat_model_path
+from models.hub.discovery import bundled_chat_model_path
 from tests.realmodels import shared_embedder
-from ui.main_window import MainWindow
+from ui.shell.main_window import MainWindow
 
 pytestmark = [pytest.mark.gui, pytest.mark.model]
 

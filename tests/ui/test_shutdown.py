@@ -7,7 +7,7 @@ import signal
 
 import pytest
 
-from ui.shutdown import SignalQuit
+from ui.shell.shutdown import SignalQuit
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])

@@ -10,9 +10,9 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMenu
 
 from app.bootstrap import open_runtime
-from ui.main_window import MainWindow
 from ui.resources import app_icon
-from ui.tray import tray_available
+from ui.shell.main_window import MainWindow
+from ui.shell.tray import tray_available
 
 
 def main() -> int:

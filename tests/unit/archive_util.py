@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from memory.bank import MemoryBank
-from memory.hierarchy import Commit, Derived, HierarchyStore
+from memory.consolidation.hierarchy import Commit, Derived, HierarchyStore
 from memory.records import Kind
 from tests.unit.fakes import T0, say
 

@@ -16,11 +16,11 @@ import numpy as np
 import numpy.typing as npt
 
 from memory.bank import MemoryBank
-from memory.decay import DecayPolicy
-from memory.index import ChromaIndex
+from memory.lifecycle.decay import DecayPolicy
+from memory.recall.retrieval import RecallSettings
 from memory.records import Kind, Message
-from memory.retrieval import RecallSettings
-from memory.store import STOP_WORDS, SQLiteStore
+from memory.storage.index import ChromaIndex
+from memory.storage.store import STOP_WORDS, SQLiteStore
 from models.protocols import CancelToken, ChatMessage, T
 
 # A Friday; every test starts here unless it says otherwise.

@@ -13,14 +13,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-from memory import archive_crypto
-from memory.archive_format import Limits
-from memory.archive_import import _Merge, import_archive
-from memory.archive_reader import read_archive
-from memory.archive_writer import ExportFilter, collect, export_archive
+from memory.archive import crypto as archive_crypto
+from memory.archive.format import Limits
+from memory.archive.reader import read_archive
+from memory.archive.restore import _Merge, import_archive
+from memory.archive.writer import ExportFilter, collect, export_archive
 from memory.bank import MemoryBank
+from memory.consolidation.hierarchy import HierarchyStore
 from memory.errors import ArchiveError
-from memory.hierarchy import HierarchyStore
 from memory.records import Kind
 from tests.unit.archive_util import (
     dump,

@@ -9,9 +9,9 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from memory.archive_import import import_archive
-from memory.archive_reader import read_archive
-from memory.archive_writer import ExportFilter, collect, export_archive
+from memory.archive.reader import read_archive
+from memory.archive.restore import import_archive
+from memory.archive.writer import ExportFilter, collect, export_archive
 from memory.errors import ArchiveError
 from memory.records import Kind
 from tests.unit.archive_util import dump, populate

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from memory.archive_reader import read_archive
-from memory.archive_writer import export_archive
+from memory.archive.reader import read_archive
+from memory.archive.writer import export_archive
 from tests.unit.archive_util import dump, populate
 from tests.unit.fakes import T0, make_bank
 
@@ -22,9 +22,9 @@ CHILD = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from memory.archive_import import import_archive
-    from memory.archive_reader import read_archive
-    from memory.archive_writer import export_archive
+    from memory.archive.restore import import_archive
+    from memory.archive.reader import read_archive
+    from memory.archive.writer import export_archive
     from tests.unit.fakes import T0, make_bank
 
     action, data, archive, stop_at = sys.argv[1:5]

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from app.backups import BackupError, backup_now, list_backups, prune, restore
 from app.config import BackupConfig, Config
-from app.jobs import MemoryJobs
+from app.jobs.daily import MemoryJobs
 from app.service import AssistantService
+from app.transfer.backups import BackupError, backup_now, list_backups, prune, restore
 from memory.clock import ManualClock
-from memory.store import SQLiteStore
+from memory.storage.store import SQLiteStore
 from tests.unit.fakes import T0, ScriptedLLM, make_bank
 
 

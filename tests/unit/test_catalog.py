@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from models.catalog import default_catalog_text, find_entry, load_catalog
 from models.errors import CatalogError
-from models.hardware import HardwareInfo, assess
+from models.hub.catalog import default_catalog_text, find_entry, load_catalog
+from models.hub.hardware import HardwareInfo, assess
 
 GB = 1_000_000_000
 

@@ -12,7 +12,7 @@ from app.config import Config
 from app.service import AssistantService, ChatEvent, RecallEvent, ReplyEvent
 from memory.clock import ManualClock
 from memory.records import Kind
-from memory.store import SQLiteStore
+from memory.storage.store import SQLiteStore
 from models.errors import MembankError
 from tests.unit.fakes import T0, ScriptedLLM, make_bank
 

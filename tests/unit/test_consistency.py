@@ -8,10 +8,10 @@ from pathlib import Path
 
 import numpy as np
 
-from memory.consistency import check
-from memory.hierarchy import HierarchyStore
-from memory.index import ChromaIndex
-from memory.repair import mark_interrupted_jobs, repair_index, repair_store
+from memory.consolidation.hierarchy import HierarchyStore
+from memory.storage.consistency import check
+from memory.storage.index import ChromaIndex
+from memory.storage.repair import mark_interrupted_jobs, repair_index, repair_store
 from tests.unit.archive_util import populate
 from tests.unit.fakes import T0, HashEmbedder, make_bank
 

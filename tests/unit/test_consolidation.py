@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from memory.bank import MemoryBank
-from memory.consolidation import Consolidator
-from memory.hierarchy import HierarchyStore
+from memory.consolidation.consolidator import Consolidator
+from memory.consolidation.hierarchy import HierarchyStore
 from memory.records import Kind, Memory, State
 from tests.unit.fakes import T0, StepLLM, make_bank, say
 
@@ -219,7 +219,7 @@ def test_the_same_fact_twice_is_stored_once_and_strengthened(world: World) -> No
     assert again.state is State.ACTIVE
     assert again.strength == fact.strength + world.bank.decay.recall_boost
     assert again.last_recalled_at == later + timedelta(hours=2)  # its forgetting clock restarts
-    from memory import audit
+    from memory.storage import audit
 
     merged = [e.memory_id for e in audit.entries(world.bank.store) if e.event == "merged"]
     assert merged == [fact.id]  # the audit log says the duplicate was folded in

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from memory.clock import ManualClock
-from memory.decay import DecayPolicy
+from memory.lifecycle.decay import DecayPolicy
 from memory.records import Kind, Memory, State
 from tests.unit.fakes import T0
 

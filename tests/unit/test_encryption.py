@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from memory.encryption import StorePassphraseError, encrypt_store
 from memory.errors import StoreCorruptError
 from memory.records import Kind
-from memory.store import SQLiteStore
+from memory.storage.encryption import StorePassphraseError, encrypt_store
+from memory.storage.store import SQLiteStore
 from tests.unit.fakes import T0
 
 pytest.importorskip("sqlcipher3", reason="sqlcipher3-binary is not installed")

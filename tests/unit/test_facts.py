@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from memory.facts import FactKey, fact_key, is_duplicate, normalise, supersedes
+from memory.consolidation.facts import FactKey, fact_key, is_duplicate, normalise, supersedes
 
 
 def test_normalise_drops_the_subject_case_and_final_stop() -> None:

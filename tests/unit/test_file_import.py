@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from app.cli import build_parser
-from app.file_import import detect_format, import_file, parse_chatgpt
+from app.cli.main import build_parser
+from app.transfer.formats import detect_format, import_file, parse_chatgpt
 from memory.bank import MemoryBank
 from memory.errors import ArchiveError
 from memory.records import Kind

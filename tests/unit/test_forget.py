@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from memory import audit
-from memory.archive_reader import read_archive
-from memory.archive_writer import export_archive
+from memory.archive.reader import read_archive
+from memory.archive.writer import export_archive
 from memory.bank import MemoryBank
-from memory.consolidation import Consolidator
-from memory.forget import forget
+from memory.consolidation.consolidator import Consolidator
+from memory.lifecycle.erase import forget
 from memory.records import Kind, State
+from memory.storage import audit
 from tests.unit.archive_util import populate
 from tests.unit.fakes import T0, StepLLM, make_bank, say
 

@@ -11,9 +11,9 @@ import pytest
 
 from memory.bank import MemoryBank
 from memory.clock import ManualClock
-from memory.decay import NEVER_FADE, DecayPolicy
-from memory.forgetting import restore, sweep
-from memory.hierarchy import HierarchyStore
+from memory.consolidation.hierarchy import HierarchyStore
+from memory.lifecycle.decay import NEVER_FADE, DecayPolicy
+from memory.lifecycle.fading import restore, sweep
 from memory.records import Kind, State
 from tests.unit.fakes import T0, make_bank
 
@@ -124,7 +124,7 @@ def test_restore_brings_a_faded_memory_back_with_a_fresh_clock(world: World) -> 
 def test_fading_is_recorded_in_the_audit_log_once(world: World) -> None:
     from datetime import timedelta
 
-    from memory import audit
+    from memory.storage import audit
 
     memory = world.bank.remember(Kind.TURN, PLAIN, T0)
     later = T0 + timedelta(days=4)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from memory.fusion import (
+from memory.recall.fusion import (
     estimate_tokens,
     named_speakers,
     propagate,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from memory.grounding import bullets, content_words, grounded, support
+from memory.consolidation.grounding import bullets, content_words, grounded, support
 
 SOURCE = "User: I live in Paris.\nUser: I moved here from Leeds last spring."
 

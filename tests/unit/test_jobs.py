@@ -13,15 +13,15 @@ from pathlib import Path
 import pytest
 
 from app.config import Config, SchedulerConfig
-from app.jobs import JOB_NAMES, JobResult, MemoryJobs
-from app.scheduler import MemoryScheduler, last_due
+from app.jobs.daily import JOB_NAMES, JobResult, MemoryJobs
+from app.jobs.scheduler import MemoryScheduler, last_due
 from app.service import AssistantService
 from memory.bank import MemoryBank
 from memory.clock import ManualClock
-from memory.consolidation import Consolidator
-from memory.hierarchy import HierarchyStore
+from memory.consolidation.consolidator import Consolidator
+from memory.consolidation.hierarchy import HierarchyStore
 from memory.records import Kind, State
-from memory.store import SQLiteStore
+from memory.storage.store import SQLiteStore
 from tests.unit.fakes import T0, StepLLM, make_bank
 
 IDLE = timedelta(minutes=30)
@@ -109,7 +109,7 @@ def test_a_failing_job_is_recorded_and_does_not_raise(
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr(Consolidator, "run", boom)
-    with caplog.at_level(logging.ERROR, logger="app.jobs"):
+    with caplog.at_level(logging.ERROR, logger="app.jobs.daily"):
         result = world.jobs.run("daily")
 
     assert result == JobResult("daily", error="RuntimeError: disk on fire")

@@ -9,9 +9,9 @@ import httpx
 import pytest
 from pydantic import BaseModel
 
+from models.chat.openai_chat import OpenAIChat, RemoteSettings, estimate_tokens, split_base_url
+from models.chat.remote_errors import ChatServerFailed, ChatServerTimeout
 from models.errors import ModelOutputError
-from models.openai_chat import OpenAIChat, RemoteSettings, estimate_tokens, split_base_url
-from models.remote_errors import ChatServerFailed, ChatServerTimeout
 
 URL = "http://127.0.0.1:9/v1"
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from memory.prompt import (
+from memory.recall.prompt import (
     MEMORY_RULES,
     SYSTEM_INTRO,
     PromptBudget,

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from app.importer import ImportedTurn, import_conversation
+from app.transfer.conversations import ImportedTurn, import_conversation
 from memory.bank import Draft, MemoryBank
+from memory.recall.retrieval import HybridRetriever, RecallSettings
 from memory.records import Kind, State
-from memory.retrieval import HybridRetriever, RecallSettings
 from tests.unit.fakes import T0, make_bank
 
 OPEN = RecallSettings(k=10, floors=False, token_budget=None)

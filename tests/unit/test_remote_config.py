@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from app.config import Config, ConfigError, load_config, resolve_paths
-from app.engines import describe_engines
-from memory.remote_index import NAMESPACE_FILE, namespace_for, server_collection_name
+from app.engine.describe import describe_engines
+from memory.storage.remote_index import NAMESPACE_FILE, namespace_for, server_collection_name
 
 
 def test_the_defaults_keep_everything_local(tmp_path: Path) -> None:

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from memory.decay import DecayPolicy
-from memory.index import ChromaIndex
+from memory.lifecycle.decay import DecayPolicy
+from memory.recall.retrieval import HybridRetriever, RecallSettings, rrf
 from memory.records import Kind, Memory, State
-from memory.retrieval import HybridRetriever, RecallSettings, rrf
-from memory.store import SQLiteStore
+from memory.storage.index import ChromaIndex
+from memory.storage.store import SQLiteStore
 from tests.unit.fakes import T0, HashEmbedder
 
 # --- rrf -------------------------------------------------------------------------------------

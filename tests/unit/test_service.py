@@ -23,7 +23,7 @@ from app.service import (
 from memory.bank import MemoryBank
 from memory.clock import ManualClock
 from memory.records import Kind
-from memory.store import SQLiteStore
+from memory.storage.store import SQLiteStore
 from models.errors import MembankError
 from tests.unit.fakes import T0, ScriptedLLM, make_bank
 

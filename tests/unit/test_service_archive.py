@@ -10,11 +10,11 @@ import pytest
 
 from app.config import Config
 from app.service import AssistantService, ModelsNotReadyError
-from memory.archive_writer import ExportFilter
+from memory.archive.writer import ExportFilter
 from memory.clock import ManualClock
 from memory.errors import ArchiveError
 from memory.records import Kind
-from memory.store import SQLiteStore
+from memory.storage.store import SQLiteStore
 from tests.unit.fakes import T0, ScriptedLLM, make_bank
 from tests.unit.test_file_import import chatgpt_export
 

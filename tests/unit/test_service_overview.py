@@ -13,10 +13,10 @@ from app.config import Config
 from app.service import IN_SYSTEM_PROMPT, AssistantService, ChatEvent, RecallEvent
 from memory.bank import MemoryBank
 from memory.clock import ManualClock
-from memory.consolidation import Consolidator
-from memory.forgetting import sweep
+from memory.consolidation.consolidator import Consolidator
+from memory.lifecycle.fading import sweep
 from memory.records import Kind, State
-from memory.store import SQLiteStore
+from memory.storage.store import SQLiteStore
 from tests.unit.fakes import T0, StepLLM, make_bank
 
 

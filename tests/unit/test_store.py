@@ -12,8 +12,8 @@ import pytest
 
 from memory.errors import NotFoundError, StoreCorruptError
 from memory.records import Kind, State
-from memory.schema import SCHEMA_VERSION, migrate
-from memory.store import SQLiteStore, keyword_query
+from memory.storage.schema import SCHEMA_VERSION, migrate
+from memory.storage.store import SQLiteStore, keyword_query
 from tests.unit.fakes import T0
 
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from memory.timeparse import TimeResolver
+from memory.recall.timeparse import TimeResolver
 
 # A Saturday.
 ASKED = datetime(2023, 7, 1, 12, 0, tzinfo=UTC)

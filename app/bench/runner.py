@@ -1,0 +1,72 @@
+"""Run one `membank-cli bench ...` benchmark (each run uses fresh temporary data folders).
+
+Imported only by that command: the GUI and every other command never load app.bench."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from app.bench import recall as bench
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "benchmarks.md"
+
+
+def run(args: argparse.Namespace, argv: list[str]) -> int:
+    command = "membank-cli " + " ".join(shlex.quote(a) for a in argv)
+    say = (lambda _: None) if args.json else (lambda text: print(text, file=sys.stderr))
+    if args.bench in ("crash", "soak"):
+        data, text = _run_harness(args, say)
+    elif args.bench == "recall":
+        if not args.path.exists():
+            print(f"error: {args.path} does not exist", file=sys.stderr)
+            return 1
+        report = bench.run_recall(
+            args.path, limit_conversations=args.limit_conversations, progress=say
+        )
+        data, text = report.as_json(), report.markdown()
+    elif args.bench == "chat":
+        from app.bench import chat as chatbench
+
+        chat = chatbench.run_chat(args.reps, args.max_tokens, progress=say)
+        data, text = chat.as_json(), chat.markdown()
+    elif args.bench == "startup":
+        from app.bench import startup as startupbench
+
+        started = startupbench.run_startup(args.reps, progress=say)
+        data, text = started.as_json(), started.markdown()
+    else:
+        from app.bench import scale as scalebench
+
+        sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+        result = scalebench.run_scale(sizes, args.queries, args.vectors, progress=say)
+        data, text = result.as_json(), result.markdown()
+    if args.json:
+        json.dump(data, sys.stdout, indent=2)
+        print()
+    else:
+        print(text)
+    if not args.no_write:
+        bench.write_section(DOC, args.bench, command, text)
+    return 0 if data.get("ok", True) else 1
+
+
+def _run_harness(
+    args: argparse.Namespace, say: Callable[[str], None]
+) -> tuple[dict[str, Any], str]:
+    if args.bench == "crash":
+        from app.bench.crash import run_crash
+
+        crash = run_crash(args.runs, seed=args.seed, progress=say)
+        return crash.as_json(), crash.markdown()
+    from app.bench.soak import run_soak
+
+    soak = run_soak(
+        args.turns, max_tokens=args.max_tokens, job_interval=args.job_interval, progress=say
+    )
+    return soak.as_json(), soak.markdown()

@@ -1,0 +1,114 @@
+"""`membank-cli bench startup`: launch to visible window, and to models ready, of the real GUI.
+
+Each repetition spawns `python -m ui --data-dir FRESH_TMP` (offscreen Qt, its own settings
+folder) with MEMBANK_STARTUP_PROBE=exit: the app prints monotonic timestamps when its window is
+shown and when the models are loaded (ui/shell/startup_probe.py), then quits.
+Times are measured from
+just before the spawn, so they include the Python interpreter and every import.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from app.bench.chat import load_average, load_note
+from app.bench.recall import percentile
+
+EVENTS = ("window_shown", "models_ready")
+
+
+class StartupBenchError(RuntimeError):
+    pass
+
+
+@dataclass
+class StartupResult:
+    reps: int
+    cores: int
+    times: dict[str, list[float]] = field(default_factory=lambda: {e: [] for e in EVENTS})
+    load: tuple[float, float] = (0.0, 0.0)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"reps": self.reps, "cores": self.cores, "ms": self.times, "load_average": self.load}
+
+    def markdown(self) -> str:
+        names = {
+            "window_shown": "launch to visible window",
+            "models_ready": "launch to models ready (first token can be asked)",
+        }
+        lines = [
+            f"{self.reps} launches of the real GUI (offscreen Qt), each on a fresh data folder, "
+            f"{self.cores} CPU cores, bundled models.",
+            load_note(self.load),
+            "",
+            "| measure | median ms | p95 ms | min ms | max ms |",
+            "|---|---|---|---|---|",
+        ]
+        for event in EVENTS:
+            ms = self.times[event]
+            lines.append(
+                f"| {names[event]} | {statistics.median(ms):.0f} | {percentile(ms, 95):.0f} "
+                f"| {min(ms):.0f} | {max(ms):.0f} |"
+            )
+        window = statistics.median(self.times["window_shown"])
+        lines += [
+            "",
+            f"- window visible after **{window:.0f} ms** median (target <= 2000 ms on 2 cores, "
+            f"models loading after: {'met' if window <= 2000 else 'not met'})",
+        ]
+        return "\n".join(lines)
+
+
+def launch_once(timeout: float = 300.0) -> dict[str, float]:
+    """One launch; the milliseconds from spawn to each event."""
+    with tempfile.TemporaryDirectory(prefix="membank-startup-") as tmp:
+        env = dict(os.environ)
+        env.update(
+            QT_QPA_PLATFORM="offscreen",
+            MEMBANK_STARTUP_PROBE="exit",
+            XDG_CONFIG_HOME=str(Path(tmp) / "xdg-config"),  # QSettings: no saved geometry
+            HF_HUB_OFFLINE="1",
+            TRANSFORMERS_OFFLINE="1",
+        )
+        env.pop("MEMBANK_HOME", None)
+        args = [sys.executable, "-m", "ui", "--data-dir", str(Path(tmp) / "data")]
+        start = time.monotonic()
+        proc = subprocess.run(
+            args, env=env, capture_output=True, text=True, timeout=timeout, check=False
+        )
+    marks: dict[str, float] = {}
+    for line in proc.stderr.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[0] == "membank-startup":
+            marks[parts[1]] = (float(parts[2]) - start) * 1000
+    missing = [e for e in EVENTS if e not in marks]
+    if missing:
+        tail = "\n".join(proc.stderr.splitlines()[-15:])
+        raise StartupBenchError(
+            f"membank exited ({proc.returncode}) without reporting {missing}:\n{tail}"
+        )
+    return marks
+
+
+def run_startup(reps: int = 5, progress: Callable[[str], None] = lambda _: None) -> StartupResult:
+    result = StartupResult(reps, os.cpu_count() or 1)
+    start_load = load_average()
+    for rep in range(1, reps + 1):
+        marks = launch_once()
+        for event in EVENTS:
+            result.times[event].append(round(marks[event], 1))
+        progress(
+            f"launch {rep}/{reps}: window {marks['window_shown']:.0f} ms, "
+            f"models {marks['models_ready']:.0f} ms"
+        )
+    result.load = (start_load, load_average())
+    return result

@@ -1,0 +1,1 @@
+"""membank-cli: the terminal commands (chat, ask, memories, archive, models, backup, doctor)."""

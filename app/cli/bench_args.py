@@ -1,0 +1,54 @@
+"""The arguments of `membank-cli bench ...`; the benchmarks themselves load only when one runs."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser("bench", help="measure recall (LoCoMo) and speed at scale")
+    bsub = parser.add_subparsers(dest="bench", required=True, metavar="BENCHMARK")
+    recall = bsub.add_parser("recall", help="recall@k on a file in LoCoMo's shape")
+    recall.add_argument("path", type=Path)
+    recall.add_argument("--limit-conversations", type=int, default=None, metavar="N")
+    recall.add_argument("--json", action="store_true")
+    recall.add_argument("--no-write", action="store_true", help="leave docs/benchmarks.md alone")
+    scale = bsub.add_parser("scale", help="ingest rate, query latency and memory at 10k/100k")
+    scale.add_argument("--sizes", default="10000,100000", help="comma-separated store sizes")
+    scale.add_argument("--queries", type=int, default=200)
+    scale.add_argument(
+        "--vectors",
+        choices=["model", "random"],
+        default="model",
+        help="fill with MiniLM vectors (slow past 10k here) or random unit vectors; queries "
+        "always use the model",
+    )
+    scale.add_argument("--json", action="store_true")
+    scale.add_argument("--no-write", action="store_true")
+    chat = bsub.add_parser("chat", help="time to first token and tokens/s: app vs raw llama.cpp")
+    chat.add_argument("--reps", type=int, default=5)
+    chat.add_argument("--max-tokens", type=int, default=64, help="16 or more")
+    chat.add_argument("--json", action="store_true")
+    chat.add_argument("--no-write", action="store_true")
+    startup = bsub.add_parser("startup", help="launch to visible window and to models ready")
+    startup.add_argument("--reps", type=int, default=5)
+    startup.add_argument("--json", action="store_true")
+    startup.add_argument("--no-write", action="store_true")
+    _add_harness_parsers(bsub)
+
+
+def _add_harness_parsers(bsub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    crash = bsub.add_parser(
+        "crash", help="kill -9 at random moments (chat, consolidation, import, forget), check all"
+    )
+    crash.add_argument("--runs", type=int, default=200, help="kills in total, spread over phases")
+    crash.add_argument("--seed", type=int, default=0)
+    crash.add_argument("--json", action="store_true")
+    crash.add_argument("--no-write", action="store_true")
+    soak = bsub.add_parser("soak", help="N chat turns with the background jobs running throughout")
+    soak.add_argument("--turns", type=int, default=1000)
+    soak.add_argument("--max-tokens", type=int, default=16, help="reply length (min 16)")
+    soak.add_argument("--job-interval", type=float, default=30.0, help="seconds between job runs")
+    soak.add_argument("--json", action="store_true")
+    soak.add_argument("--no-write", action="store_true")

@@ -1,0 +1,1 @@
+"""The engines: loading and swapping the chat model and embedder, applying settings."""

@@ -1,0 +1,1 @@
+"""Background jobs (consolidation, reflection, decay, backups) and the scheduler running them."""

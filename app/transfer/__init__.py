@@ -1,0 +1,1 @@
+"""Data in and out of the app: other apps' formats, recorded conversations, backups."""

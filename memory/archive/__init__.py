@@ -1,0 +1,1 @@
+"""The documented archive format: write, read, validate, restore."""

@@ -1,0 +1,1 @@
+"""Consolidation and reflection: summaries, facts, persona and insights, grounded."""

@@ -1,0 +1,287 @@
+"""Consolidation: turns become session and daily summaries, facts, persona and a global summary.
+
+Each step reads its inputs, asks the model, validates, and writes its results in one transaction
+keyed by a derive key, so a second run adds nothing and a crash mid-run loses nothing: the next
+run redoes only the steps whose results did not commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import numpy as np
+
+from memory.bank import MemoryBank
+from memory.consolidation.facts import is_duplicate, supersedes
+from memory.consolidation.hierarchy import Commit, Derived, HierarchyStore, Session
+from memory.consolidation.steps import (
+    describe_persona,
+    extract_facts,
+    summarise_day,
+    summarise_session,
+    turns_text,
+    update_global_summary,
+)
+from memory.errors import StepFailed
+from memory.records import Kind, Memory
+from models.protocols import LLM
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ConsolidationSettings:
+    idle: timedelta = timedelta(minutes=30)
+    summary_strength: float = 2.0
+    fact_strength: float = 3.0
+    duplicate_similarity: float = 0.93
+
+
+@dataclass
+class Report:
+    counts: dict[str, int] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)
+
+    def add(self, key: str, n: int = 1) -> None:
+        self.counts[key] = self.counts.get(key, 0) + n
+
+    def fail(self, error: StepFailed) -> None:
+        log.info("consolidation step skipped: %s", error)
+        self.failures.append(str(error))
+        self.add("failed_steps")
+
+
+def _offset_minutes(now: datetime) -> int:
+    offset = now.utcoffset()
+    return int(offset.total_seconds() // 60) if offset else 0
+
+
+def _extractive(texts: list[str], limit: int = 400) -> str:
+    """The fallback summary when the model's is unusable: the user's own words, trimmed."""
+    joined = " / ".join(" ".join(t.split()) for t in texts)
+    return "The user said: " + (joined if len(joined) <= limit else joined[: limit - 1] + "…")
+
+
+class Consolidator:
+    def __init__(
+        self, bank: MemoryBank, llm: LLM, settings: ConsolidationSettings | None = None
+    ) -> None:
+        self.bank = bank
+        self.llm = llm
+        self.settings = settings or ConsolidationSettings()
+        self.hierarchy = HierarchyStore(bank.store)
+
+    def run(self, now: datetime, *, include_active: bool = False) -> Report:
+        """Consolidate idle sessions (all of them with `include_active`), then days, then global.
+
+        Today's daily summary is written too and updated in place as the day goes on.
+        """
+        report = Report()
+        for session in self._pending_sessions(now, include_active):
+            self._consolidate_session(session, now, report)
+        touched_days = self._consolidate_days(now, report)
+        if touched_days or not self.hierarchy.by_key("global_summary"):
+            self._update_global(now, report)
+        self.bank.reconcile()  # index what was just written
+        return report
+
+    # --- sessions --------------------------------------------------------------------------
+
+    def _pending_sessions(self, now: datetime, include_active: bool) -> list[Session]:
+        done = {m.derive_key: m for m in self.hierarchy.by_key_prefix("session_summary:")}
+        pending = []
+        for session in self.hierarchy.sessions(_offset_minutes(now)):
+            if not include_active and session.last_at > now - self.settings.idle:
+                continue  # still going on
+            have = done.get(session.key)
+            if have is None or not set(session.message_ids) <= set(have.source_message_ids):
+                pending.append(session)
+        return pending
+
+    def _consolidate_session(self, session: Session, now: datetime, report: Report) -> None:
+        previous = self.hierarchy.by_key(session.key)
+        covered = set(previous.source_message_ids) if previous else set()
+        new_texts = [
+            t for i, t in zip(session.message_ids, session.texts, strict=True) if i not in covered
+        ]
+        try:
+            summary = summarise_session(self.llm, session.texts)
+        except StepFailed as exc:
+            report.fail(exc)
+            summary = _extractive(list(session.texts))
+        sources = tuple(self.hierarchy.turn_ids_for_messages(session.message_ids))
+        commit = Commit()
+        commit.items.append(
+            Derived(
+                Kind.SESSION_SUMMARY,
+                summary,
+                session.key,
+                session.last_at,
+                self.settings.summary_strength,
+                sources,
+                session.message_ids,
+                session.conversation_id,
+            )
+        )
+        # Questions state nothing about the user ("What is my cat called?" once became the fact
+        # "The user's cat is a cat"), so facts come from statements only.
+        statements = [t for t in new_texts if not t.rstrip().endswith("?")]
+        try:
+            facts = extract_facts(self.llm, statements) if statements else []
+        except StepFailed as exc:
+            report.fail(exc)
+            facts = []
+        self._plan_facts(facts, session, sources, commit, report)
+        self.hierarchy.commit(now, commit, self.bank.decay.recall_boost)
+        report.add("session_summaries")
+
+    def _plan_facts(
+        self,
+        facts: list[str],
+        session: Session,
+        sources: tuple[str, ...],
+        commit: Commit,
+        report: Report,
+    ) -> None:
+        existing = self.hierarchy.of_kind(Kind.FACT)
+        vectors = self.bank.embedder.embed([f for f in facts] + [m.text for m in existing])
+        new_vectors, old_vectors = vectors[: len(facts)], vectors[len(facts) :]
+        planned: list[Derived] = []
+        for i, fact in enumerate(facts):
+            similar = old_vectors @ new_vectors[i] if len(existing) else np.zeros(0)
+            duplicate = next(
+                (
+                    m
+                    for j, m in enumerate(existing)
+                    if is_duplicate(fact, m.text)
+                    or similar[j] >= self.settings.duplicate_similarity
+                ),
+                None,
+            )
+            if duplicate is not None:
+                commit.strengthen.append(duplicate.id)
+                report.add("facts_merged")
+                continue
+            if any(is_duplicate(fact, p.text) for p in planned):
+                continue
+            item = Derived(
+                Kind.FACT,
+                fact,
+                f"fact:{session.conversation_id}:{session.message_ids[-1]}:{i}",
+                session.last_at,
+                self.settings.fact_strength,
+                sources,
+                session.message_ids,
+                session.conversation_id,
+            )
+            planned.append(item)
+            for old in existing:
+                if old.event_time <= session.last_at and supersedes(fact, old.text):
+                    commit.supersede.append((old.id, item.id))
+                    report.add("facts_superseded")
+        commit.items.extend(planned)
+        report.add("facts_added", len(planned))
+
+    # --- days and global -------------------------------------------------------------------
+
+    def _consolidate_days(self, now: datetime, report: Report) -> list[str]:
+        by_day: dict[str, list[Memory]] = {}
+        for m in self.hierarchy.by_key_prefix("session_summary:"):
+            by_day.setdefault((m.derive_key or "").rsplit(":", 1)[-1], []).append(m)
+        touched = []
+        for day, summaries in sorted(by_day.items()):
+            key = f"daily_summary:{day}"
+            daily = self.hierarchy.by_key(key)
+            ids = {m.id for m in summaries}
+            message_ids = tuple(i for m in summaries for i in m.source_message_ids)
+            # A session summary updated in place keeps its id: its new messages make the day new.
+            if (
+                daily
+                and ids <= set(self.hierarchy.sources(daily.id))
+                and set(message_ids) <= set(daily.source_message_ids)
+            ):
+                continue
+            texts = [m.text for m in summaries]
+            try:
+                text = summarise_day(self.llm, texts) if len(texts) > 1 else texts[0]
+            except StepFailed as exc:
+                report.fail(exc)
+                text = " ".join(texts)
+            when = max(m.event_time for m in summaries)
+            commit = Commit(
+                items=[
+                    Derived(
+                        Kind.DAILY_SUMMARY,
+                        text,
+                        key,
+                        when,
+                        self.settings.summary_strength,
+                        tuple(ids),
+                        message_ids,
+                    )
+                ]
+            )
+            turns = self.bank.store.memories_by_ids(
+                self.hierarchy.turn_ids_for_messages(message_ids)
+            )
+            try:
+                in_order = sorted(turns.values(), key=lambda t: t.source_message_ids)
+                persona = describe_persona(self.llm, turns_text([t.text for t in in_order]))
+                commit.items.append(
+                    Derived(
+                        Kind.DAILY_PERSONA,
+                        persona,
+                        f"daily_persona:{day}",
+                        when,
+                        self.settings.summary_strength,
+                        tuple(turns),
+                        message_ids,
+                    )
+                )
+                report.add("daily_personas")
+            except StepFailed as exc:
+                report.fail(exc)
+            self.hierarchy.commit(now, commit)
+            report.add("daily_summaries")
+            touched.append(day)
+        return touched
+
+    def _update_global(self, now: datetime, report: Report) -> None:
+        for kind, key, step in (
+            (Kind.DAILY_SUMMARY, "global_summary", update_global_summary),
+            (Kind.DAILY_PERSONA, "global_persona", _merge_personas),
+        ):
+            dailies = self.hierarchy.of_kind(kind)
+            current = self.hierarchy.by_key(key)
+            included = set(self.hierarchy.sources(current.id)) if current else set()
+            covered = set(current.source_message_ids) if current else set()
+            # A daily item updated in place (same id) is new again when it covers new messages.
+            new = [
+                d
+                for d in dailies
+                if d.id not in included or not set(d.source_message_ids) <= covered
+            ]
+            if not new or (current is not None and current.locked):
+                continue
+            try:
+                text = step(self.llm, current.text if current else "", [d.text for d in new])
+            except StepFailed as exc:
+                report.fail(exc)
+                continue
+            sources = tuple(included | {d.id for d in new})
+            message_ids = tuple(sorted(covered.union(*(d.source_message_ids for d in new))))
+            when = max(d.event_time for d in new)
+            target = Kind.GLOBAL_SUMMARY if key == "global_summary" else Kind.GLOBAL_PERSONA
+            self.hierarchy.commit(
+                now, Commit(items=[Derived(target, text, key, when, 1.0, sources, message_ids)])
+            )
+            report.add(key)
+
+
+def _merge_personas(llm: LLM, previous: str, dailies: list[str]) -> str:
+    """The global persona: recursively updated from the daily ones, like the global summary."""
+    if not previous and len(dailies) == 1:
+        return dailies[0]
+    return update_global_summary(llm, previous, dailies)

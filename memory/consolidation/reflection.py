@@ -1,0 +1,68 @@
+"""Reflection: a few higher-level insights about the user, from recent facts and summaries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from memory.bank import MemoryBank
+from memory.consolidation.consolidator import Report
+from memory.consolidation.hierarchy import Commit, Derived, HierarchyStore
+from memory.consolidation.steps import reflect
+from memory.errors import StepFailed
+from memory.records import Kind
+from models.protocols import LLM
+
+
+@dataclass(frozen=True)
+class ReflectionSettings:
+    window: timedelta = timedelta(days=7)
+    min_sources: int = 3
+    max_sources: int = 12
+    strength: float = 3.0
+
+
+class Reflector:
+    def __init__(
+        self, bank: MemoryBank, llm: LLM, settings: ReflectionSettings | None = None
+    ) -> None:
+        self.bank = bank
+        self.llm = llm
+        self.settings = settings or ReflectionSettings()
+        self.hierarchy = HierarchyStore(bank.store)
+
+    def run(self, now: datetime) -> Report:
+        """One set of insights per ISO week, refreshed when new facts or summaries arrive."""
+        report = Report()
+        since = now - self.settings.window
+        recent = [
+            m
+            for kind in (Kind.FACT, Kind.DAILY_SUMMARY)
+            for m in self.hierarchy.of_kind(kind)
+            if m.event_time >= since
+        ][-self.settings.max_sources :]
+        if len(recent) < self.settings.min_sources:
+            report.add("skipped_too_few_memories")
+            return report
+        year, week, _ = now.isocalendar()
+        prefix = f"reflection:{year}-W{week:02d}:"
+        existing = self.hierarchy.by_key_prefix(prefix)
+        covered = {s for m in existing for s in self.hierarchy.sources(m.id)}
+        if {m.id for m in recent} <= covered:
+            return report  # nothing new since this week's reflection
+        try:
+            insights = reflect(self.llm, [m.text for m in recent])
+        except StepFailed as exc:
+            report.fail(exc)
+            return report
+        sources = tuple(m.id for m in recent)
+        commit = Commit(
+            items=[
+                Derived(Kind.REFLECTION, text, f"{prefix}{i}", now, self.settings.strength, sources)
+                for i, text in enumerate(insights)
+            ]
+        )
+        self.hierarchy.commit(now, commit)
+        self.bank.reconcile()
+        report.add("reflections", len(insights))
+        return report

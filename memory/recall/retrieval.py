@@ -1,0 +1,244 @@
+"""Hybrid recall: dense (Chroma) and keyword (FTS5 bm25) search fused, time- and speaker-aware,
+weighted by retention, near-duplicates collapsed, within a token budget."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+import numpy.typing as npt
+
+from memory.lifecycle.decay import DecayPolicy
+from memory.recall.fusion import (
+    named_speakers,
+    propagate,
+    ranked,
+    rrf,
+    select,
+    speaker_of,
+    weighted_rrf,
+    without_names,
+)
+from memory.recall.neighbours import memories_between, neighbour_turns
+from memory.recall.timeparse import TimeRange, TimeResolver
+from memory.records import Memory, Recalled, State
+from memory.storage.index import ChromaIndex
+from memory.storage.store import SQLiteStore
+
+__all__ = ["HybridRetriever", "RecallSettings", "rrf"]
+
+
+@dataclass(frozen=True)
+class RecallSettings:
+    """Weights were tuned on LoCoMo (docs/benchmarks.md); keyword search is the stronger signal
+    with the small default embedder, so it weighs more."""
+
+    k: int = 6
+    candidates: int = 50  # from the vector index (filtered after the search, never before)
+    keyword_candidates: int = 100
+    rrf_k: int = 20
+    dense_weight: float = 0.3  # 0: keyword-only
+    keyword_weight: float = 1.0  # 0: dense-only
+    # A keyword hit on a turn also counts, this much, for the turn after it and the one before.
+    to_next_turn: float = 0.5
+    to_previous_turn: float = 0.3
+    # Memories by a speaker the query names are boosted: score *= 1 + speaker_boost.
+    speaker_boost: float = 0.5
+    # A time expression in the query ("last week"): memories of that span join the candidates
+    # (as a third ranking) and are boosted; `time_slack_days` widens the span either side.
+    time_weight: float = 0.5
+    time_boost: float = 1.0
+    time_slack_days: float = 1.0
+    duplicate_threshold: float = 0.9  # word-set Jaccard at or above which two texts are one
+    token_budget: int | None = 1200  # estimated tokens of all recalled texts together
+    # Relevance floors: without them recall always returns its best k, related or not.
+    floors: bool = True
+    # A dense hit counts as relevant at or above this cosine similarity ...
+    min_similarity: float = 0.35
+    # ... a keyword hit when it is among the best few and not hopelessly far in meaning.
+    keyword_top: int = 3
+    keyword_min_similarity: float = 0.15
+
+
+@dataclass
+class _Candidates:
+    similarity: dict[str, float]
+    keyword_rank: dict[str, int]
+    fused: dict[str, float]
+    memories: dict[str, Memory]
+    speakers: set[str]
+    when: TimeRange | None
+
+
+class HybridRetriever:
+    def __init__(
+        self,
+        store: SQLiteStore,
+        index: ChromaIndex,
+        embed: Callable[[list[str]], npt.NDArray[np.float32]],
+        decay: DecayPolicy,
+        settings: RecallSettings | None = None,
+        times: TimeResolver | None = None,
+    ) -> None:
+        self.store = store
+        self.index = index
+        self.embed = embed
+        self.decay = decay
+        self.settings = settings or RecallSettings()
+        self.times = times or TimeResolver()
+
+    def recall(self, query: str, now: datetime, k: int | None = None) -> list[Recalled]:
+        """The memories relevant to `query`, best first; faded and superseded ones left out."""
+        s = self.settings
+        k = k or s.k
+        found = self._candidates(query, now)
+        results: list[Recalled] = []
+        for mid, score in found.fused.items():
+            memory = found.memories.get(mid)
+            if memory is None or not self._recallable(memory, now):
+                continue
+            sim = found.similarity.get(mid)
+            rank = found.keyword_rank.get(mid)
+            if s.floors and not self._relevant(sim, rank):
+                continue
+            retention = self.decay.retention(memory, now)
+            score *= self.decay.ranking_factor(retention) * self._boost(memory, found)
+            results.append(Recalled(memory, score, sim, retention, rank))
+        results.sort(key=lambda r: r.score, reverse=True)
+        return select(
+            results, _text, k=k, budget=s.token_budget, duplicate_threshold=s.duplicate_threshold
+        )
+
+    def time_range(self, query: str, now: datetime) -> TimeRange | None:
+        return self.times.resolve(query, now)
+
+    def _candidates(self, query: str, now: datetime) -> _Candidates:
+        s = self.settings
+        when = self.times.resolve(query, now)
+        topic = self.times.without_time(query) if when else query
+        similarity: dict[str, float] = {}
+        dense_ids: list[str] = []
+        vector: npt.NDArray[np.float32] | None = None
+        if s.dense_weight > 0 or s.floors:
+            vector = self.embed([query])[0]
+            dense = self.index.query(vector, s.candidates)
+            similarity = dict(dense)
+            dense_ids = [mid for mid, _ in dense] if s.dense_weight > 0 else []
+        memories = self.store.memories_by_ids(dense_ids)
+        keyword_ids: list[str] = []
+        speakers: set[str] = set()
+        if s.keyword_weight > 0:
+            keyword = self.store.keyword_search(topic, s.keyword_candidates)
+            if not dense_ids:  # keyword-only: the speakers come from its own first hits
+                memories.update(self.store.memories_by_ids([mid for mid, _ in keyword]))
+            speakers = named_speakers(query, _speakers(memories.values()))
+            if speakers:
+                keyword = self.store.keyword_search(
+                    without_names(topic, speakers), s.keyword_candidates
+                )
+            keyword_ids = self._with_context(keyword, memories)
+        else:
+            speakers = named_speakers(query, _speakers(memories.values()))
+        in_span: list[str] = []
+        if when is not None and s.time_weight > 0:
+            slack = timedelta(days=s.time_slack_days)
+            span = memories_between(self.store, when.start - slack, when.end + slack, s.candidates)
+            memories.update((m.id, m) for m in span)
+            in_span = [m.id for m in span]
+        fused = weighted_rrf(
+            [
+                (dense_ids, s.dense_weight),
+                (keyword_ids, s.keyword_weight),
+                (in_span, s.time_weight),
+            ],
+            s.rrf_k,
+        )
+        missing = [mid for mid in fused if mid not in memories]
+        memories.update(self.store.memories_by_ids(missing))
+        keyword_rank = {mid: rank for rank, mid in enumerate(keyword_ids, start=1)}
+        if s.floors and vector is not None:
+            self._judge_keyword_hits(vector, keyword_ids, similarity, memories)
+        return _Candidates(similarity, keyword_rank, fused, memories, speakers, when)
+
+    def _with_context(
+        self, keyword: list[tuple[str, float]], memories: dict[str, Memory]
+    ) -> list[str]:
+        """Keyword hits re-ranked after each lent part of its score to its neighbouring turns."""
+        s = self.settings
+        if not keyword:
+            return []
+        # bm25 is lower-is-better and negative; flip it so larger means better.
+        scores = {mid: -rank for mid, rank in keyword}
+        if s.to_next_turn <= 0 and s.to_previous_turn <= 0:
+            return ranked(scores)
+        hits = self.store.memories_by_ids(list(scores))
+        memories.update(hits)
+        neighbours = neighbour_turns(self.store, list(hits.values()))
+        spread = propagate(scores, neighbours, s.to_next_turn, s.to_previous_turn)
+        return ranked(spread)[: s.keyword_candidates]
+
+    def _judge_keyword_hits(
+        self,
+        vector: npt.NDArray[np.float32],
+        keyword_ids: list[str],
+        similarity: dict[str, float],
+        memories: dict[str, Memory],
+    ) -> None:
+        """The floors judge a top keyword hit by its meaning too (its stored vector, or embedded
+        now if the index does not have it yet)."""
+        top = [
+            mid
+            for mid in keyword_ids[: self.settings.keyword_top]
+            if mid not in similarity and mid in memories
+        ]
+        if not top:
+            return
+        stored = self.index.vectors(top)
+        for mid, v in stored.items():
+            similarity[mid] = float(np.dot(vector, v))
+        unindexed = [mid for mid in top if mid not in stored]
+        if unindexed:
+            vectors = self.embed([memories[mid].text for mid in unindexed])
+            for mid, v in zip(unindexed, vectors, strict=True):
+                similarity[mid] = float(np.dot(vector, v))
+
+    def _boost(self, memory: Memory, found: _Candidates) -> float:
+        s = self.settings
+        factor = 1.0
+        if found.speakers and speaker_of(memory.text) in found.speakers:
+            factor *= 1.0 + s.speaker_boost
+        if found.when is not None:
+            days = found.when.distance_days(memory.event_time)
+            if days <= s.time_slack_days:
+                factor *= 1.0 + s.time_boost
+        return factor
+
+    def _recallable(self, memory: Memory, now: datetime) -> bool:
+        if memory.state is not State.ACTIVE:
+            return False
+        return not self.decay.is_faded(memory, now)
+
+    def _relevant(self, sim: float | None, keyword_rank: int | None) -> bool:
+        s = self.settings
+        if sim is not None and sim >= s.min_similarity:
+            return True
+        return (
+            keyword_rank is not None
+            and keyword_rank <= s.keyword_top
+            and (sim is None or sim >= s.keyword_min_similarity)
+        )
+
+
+def _text(item: Recalled) -> str:
+    return item.memory.text
+
+
+def _speakers(memories: Iterable[Memory]) -> set[str]:
+    out: set[str] = set()
+    for memory in memories:
+        speaker = speaker_of(memory.text)
+        if speaker:
+            out.add(speaker)
+    return out

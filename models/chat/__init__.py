@@ -1,0 +1,1 @@
+"""Chat engines: llama.cpp in-process and OpenAI-compatible servers."""

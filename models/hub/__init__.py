@@ -1,0 +1,1 @@
+"""Model files: discovery on disk, the catalog, downloads, GGUF metadata, hardware fit."""

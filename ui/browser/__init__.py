@@ -1,0 +1,1 @@
+"""The memory browser window: its table model and charts."""

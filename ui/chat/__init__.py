@@ -1,0 +1,1 @@
+"""The chat panel pieces: input box, transcript rendering, the LLM worker thread."""

@@ -1,0 +1,133 @@
+"""The long-lived worker that owns the chat model: loads models, streams replies."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal, SignalInstance, Slot
+
+from app.bootstrap import Runtime, load_models
+from app.config import Config
+from app.engine.model_manager import ModelManager
+from app.engine.settings_apply import Applied, apply_settings
+from app.service import ChatEvent, RecallEvent, ReplyEvent, TokenEvent
+from memory.records import Message
+from models.errors import MembankError
+
+log = logging.getLogger(__name__)
+
+
+class ChatWorker(QObject):
+    """Lives on its own QThread; every slot runs there. Signals reach GUI-thread slots queued."""
+
+    status_changed = Signal(str)
+    models_ready = Signal()
+    models_failed = Signal(str, str)  # title, message
+    conversation_created = Signal(object)  # Conversation
+    memories_recalled = Signal(object)  # RecallEvent
+    token_received = Signal(str)
+    reply_finished = Signal(object)  # ReplyEvent
+    reply_failed = Signal(str, str)
+    settings_applied = Signal(object)  # app.engine.settings_apply.Applied
+    settings_failed = Signal(str, str)  # title, message
+    model_switched = Signal(str)  # the new GGUF's path
+    model_switch_failed = Signal(str, str)  # title, message (the old model is still in use)
+
+    def __init__(self, runtime: Runtime) -> None:
+        super().__init__()
+        self.runtime = runtime
+        self._cancel = threading.Event()
+
+    def cancel(self) -> None:
+        """Called from the GUI thread: the stream loop stops before the next token."""
+        self._cancel.set()
+
+    @Slot()
+    def load_models(self) -> None:
+        if self.runtime.service.ready:
+            self.models_ready.emit()
+            return
+
+        def load() -> None:
+            load_models(self.runtime, self.status_changed.emit)
+            if self.runtime.config.scheduler.enabled:
+                self.runtime.start_scheduler()
+
+        if self._guarded(load, self.models_failed, "Model loading failed"):
+            self.models_ready.emit()
+
+    @Slot(str)
+    def switch_chat_model(self, path: str) -> None:
+        """Load another GGUF here, on the thread that owns the model; swap only if it loads."""
+        work = lambda: ModelManager(self.runtime).use_chat_model(Path(path))  # noqa: E731
+        if self._guarded(work, self.model_switch_failed, "Model not changed"):
+            self.model_switched.emit(path)
+
+    @Slot(int, str)
+    def send(self, conversation_id: int, text: str) -> None:
+        service = self.runtime.service
+
+        def events() -> Iterator[ChatEvent]:
+            cid = conversation_id
+            if cid <= 0:
+                conversation = service.new_conversation()
+                cid = conversation.id
+                self.conversation_created.emit(conversation)
+            yield from service.send(cid, text, cancel=self._cancel)
+
+        self._relay(events)
+
+    @Slot(object)
+    def apply_settings(self, config: Config) -> None:
+        """Save and apply settings here, where the chat model lives (a reload waits for no
+        reply: this thread is not streaming while it runs this)."""
+        applied: list[Applied] = []
+        work = lambda: applied.append(apply_settings(self.runtime, config))  # noqa: E731
+        if self._guarded(work, self.settings_failed, "Settings not applied"):
+            self.settings_applied.emit(applied[0])
+
+    def _guarded(self, work: Callable[[], object], failed: SignalInstance, title: str) -> bool:
+        """Run `work`; a failure is logged and emitted on `failed` (title, message), never
+        raised: an exception must not end the worker thread."""
+        try:
+            work()
+        except MembankError as exc:
+            log.error("%s: %s", title, exc)
+            failed.emit(exc.title, str(exc))
+            return False
+        except Exception as exc:  # noqa: BLE001 - report, never kill the worker thread
+            log.exception("%s (crash)", title)
+            failed.emit(title, f"{type(exc).__name__}: {exc}")
+            return False
+        return True
+
+    @Slot(int)
+    def regenerate(self, conversation_id: int) -> None:
+        """Answer the conversation's last message again (the last reply is replaced)."""
+        service = self.runtime.service
+        self._relay(lambda: service.regenerate(conversation_id, cancel=self._cancel))
+
+    @Slot(object, str)
+    def send_paused(self, history: list[Message], text: str) -> None:
+        """Memory paused: the reply uses memories, but nothing of this chat is stored."""
+        service = self.runtime.service
+        self._relay(lambda: service.send_paused(history, text, cancel=self._cancel))
+
+    def _relay(self, events: Callable[[], Iterator[ChatEvent]]) -> None:
+        self._cancel.clear()
+        try:
+            for event in events():
+                if isinstance(event, TokenEvent):
+                    self.token_received.emit(event.text)
+                elif isinstance(event, RecallEvent):
+                    self.memories_recalled.emit(event)
+                elif isinstance(event, ReplyEvent):
+                    self.reply_finished.emit(event)
+        except MembankError as exc:
+            self.reply_failed.emit(exc.title, str(exc))
+        except Exception as exc:  # noqa: BLE001
+            log.exception("reply failed")
+            self.reply_failed.emit("The reply failed", f"{type(exc).__name__}: {exc}")

@@ -1,0 +1,1 @@
+"""Dialogs: settings, models, persona, backups, privacy, search, quick capture, first run."""

@@ -1,0 +1,1 @@
+"""The application shell: main window, tray, single instance, start-up and shutdown."""
