@@ -34,8 +34,6 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class ConsolidationSettings:
     idle: timedelta = timedelta(minutes=30)
-    summary_strength: float = 2.0
-    fact_strength: float = 3.0
     duplicate_similarity: float = 0.93
 
 
@@ -87,6 +85,9 @@ class Consolidator:
         self.bank.reconcile()  # index what was just written
         return report
 
+    def _strength(self, kind: Kind) -> float:
+        return self.bank.decay.initial(kind, "")
+
     # --- sessions --------------------------------------------------------------------------
 
     def _pending_sessions(self, now: datetime, include_active: bool) -> list[Session]:
@@ -96,22 +97,39 @@ class Consolidator:
             if not include_active and session.last_at > now - self.settings.idle:
                 continue  # still going on
             have = done.get(session.key)
-            if have is None or not set(session.message_ids) <= set(have.source_message_ids):
+            if have is None:
+                pending.append(session)
+            elif session.note_ids:
+                if not set(session.note_ids) <= set(self.hierarchy.sources(have.id)):
+                    pending.append(session)
+            elif not set(session.message_ids) <= set(have.source_message_ids):
                 pending.append(session)
         return pending
 
     def _consolidate_session(self, session: Session, now: datetime, report: Report) -> None:
         previous = self.hierarchy.by_key(session.key)
-        covered = set(previous.source_message_ids) if previous else set()
-        new_texts = [
-            t for i, t in zip(session.message_ids, session.texts, strict=True) if i not in covered
-        ]
+        if session.note_ids:
+            done = set(self.hierarchy.sources(previous.id)) if previous else set()
+            new_texts = [
+                t for i, t in zip(session.note_ids, session.texts, strict=True) if i not in done
+            ]
+        else:
+            covered = set(previous.source_message_ids) if previous else set()
+            new_texts = [
+                t
+                for i, t in zip(session.message_ids, session.texts, strict=True)
+                if i not in covered
+            ]
         try:
             summary = summarise_session(self.llm, session.texts)
         except StepFailed as exc:
             report.fail(exc)
             summary = _extractive(list(session.texts))
-        sources = tuple(self.hierarchy.turn_ids_for_messages(session.message_ids))
+        sources = tuple(
+            dict.fromkeys(
+                [*self.hierarchy.turn_ids_for_messages(session.message_ids), *session.note_ids]
+            )
+        )
         commit = Commit()
         commit.items.append(
             Derived(
@@ -119,10 +137,10 @@ class Consolidator:
                 summary,
                 session.key,
                 session.last_at,
-                self.settings.summary_strength,
+                self._strength(Kind.SESSION_SUMMARY),
                 sources,
                 session.message_ids,
-                session.conversation_id,
+                session.conversation_id or None,
             )
         )
         # Questions state nothing about the user ("What is my cat called?" once became the fact
@@ -134,7 +152,7 @@ class Consolidator:
             report.fail(exc)
             facts = []
         self._plan_facts(facts, session, sources, commit, report)
-        self.hierarchy.commit(now, commit, self.bank.decay.recall_boost)
+        self.hierarchy.commit(now, commit, self.bank.decay)
         report.add("session_summaries")
 
     def _plan_facts(
@@ -169,12 +187,12 @@ class Consolidator:
             item = Derived(
                 Kind.FACT,
                 fact,
-                f"fact:{session.conversation_id}:{session.message_ids[-1]}:{i}",
+                f"fact:{session.fact_key_stem}:{i}",
                 session.last_at,
-                self.settings.fact_strength,
+                self._strength(Kind.FACT),
                 sources,
                 session.message_ids,
-                session.conversation_id,
+                session.conversation_id or None,
             )
             planned.append(item)
             for old in existing:
@@ -194,7 +212,13 @@ class Consolidator:
         for day, summaries in sorted(by_day.items()):
             key = f"daily_summary:{day}"
             daily = self.hierarchy.by_key(key)
-            ids = {m.id for m in summaries}
+            # A day's notes count among its sources, so a note added later makes the day new.
+            ids = {m.id for m in summaries} | {
+                i
+                for m in summaries
+                if (m.derive_key or "").startswith("session_summary:notes:")
+                for i in self.hierarchy.sources(m.id)
+            }
             message_ids = tuple(i for m in summaries for i in m.source_message_ids)
             # A session summary updated in place keeps its id: its new messages make the day new.
             if (
@@ -217,7 +241,7 @@ class Consolidator:
                         text,
                         key,
                         when,
-                        self.settings.summary_strength,
+                        self._strength(Kind.DAILY_SUMMARY),
                         tuple(ids),
                         message_ids,
                     )
@@ -225,6 +249,7 @@ class Consolidator:
             )
             turns = self.bank.store.memories_by_ids(
                 self.hierarchy.turn_ids_for_messages(message_ids)
+                + [i for m in summaries for i in self.hierarchy.sources(m.id)]
             )
             try:
                 in_order = sorted(turns.values(), key=lambda t: t.source_message_ids)
@@ -235,7 +260,7 @@ class Consolidator:
                         persona,
                         f"daily_persona:{day}",
                         when,
-                        self.settings.summary_strength,
+                        self._strength(Kind.DAILY_PERSONA),
                         tuple(turns),
                         message_ids,
                     )
@@ -243,7 +268,7 @@ class Consolidator:
                 report.add("daily_personas")
             except StepFailed as exc:
                 report.fail(exc)
-            self.hierarchy.commit(now, commit)
+            self.hierarchy.commit(now, commit, self.bank.decay)
             report.add("daily_summaries")
             touched.append(day)
         return touched
@@ -275,7 +300,15 @@ class Consolidator:
             when = max(d.event_time for d in new)
             target = Kind.GLOBAL_SUMMARY if key == "global_summary" else Kind.GLOBAL_PERSONA
             self.hierarchy.commit(
-                now, Commit(items=[Derived(target, text, key, when, 1.0, sources, message_ids)])
+                now,
+                Commit(
+                    items=[
+                        Derived(
+                            target, text, key, when, self._strength(target), sources, message_ids
+                        )
+                    ]
+                ),
+                self.bank.decay,
             )
             report.add(key)
 
