@@ -11,6 +11,7 @@ from datetime import datetime
 from memory.errors import VectorIndexError
 from memory.lifecycle.decay import DecayPolicy
 from memory.lifecycle.strengthen import record_recall
+from memory.lifecycle.upgrade import upgrade_strengths
 from memory.recall.retrieval import HybridRetriever, RecallSettings
 from memory.records import Kind, Memory, Recalled
 from memory.storage.index import ChromaIndex
@@ -62,6 +63,9 @@ class MemoryBank:
         self.retriever = HybridRetriever(
             store, index, lambda texts: embedder.embed(texts), decay, recall_settings
         )
+        # A store from before the curve in days: its strengths are recomputed once, here,
+        # where the policy they are recomputed by is known.
+        upgrade_strengths(store, decay)
 
     def remember(
         self,

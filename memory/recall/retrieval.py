@@ -65,6 +65,8 @@ class RecallSettings:
     cue_similarity: float = 0.5
     # ... or a keyword hit this high, not hopelessly far in meaning (keyword_min_similarity).
     cue_keyword_top: int = 5
+    # ... or it is among the `cue_top` best matches of all (fused, before retention counts).
+    cue_top: int = 0
     # A recalled summary or fact leads to the turns it came from: the best-matching source turns
     # of the top `lead_top` derived memories join, at `lead_similarity` or closer to the query.
     lead_top: int = 3
@@ -81,6 +83,7 @@ class _Candidates:
     when: TimeRange | None
     in_span: set[str] = field(default_factory=set)
     vector: npt.NDArray[np.float32] | None = None
+    best: set[str] = field(default_factory=set)
 
 
 class HybridRetriever:
@@ -105,6 +108,7 @@ class HybridRetriever:
         s = self.settings
         k = k or s.k
         found = self._candidates(query, now)
+        found.best = set(sorted(found.fused, key=found.fused.__getitem__, reverse=True)[: s.cue_top])
         results: list[Recalled] = []
         for mid, score in found.fused.items():
             memory = found.memories.get(mid)
@@ -248,6 +252,8 @@ class HybridRetriever:
         or a faded summary of the very period the query names (old periods stay reachable)."""
         s = self.settings
         if sim is not None and sim >= s.cue_similarity:
+            return True
+        if memory.id in found.best:
             return True
         if memory.id in found.in_span and memory.kind in SUMMARY_KINDS:
             return True

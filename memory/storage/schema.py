@@ -127,6 +127,13 @@ MIGRATIONS: list[str] = [
     END;
     INSERT INTO messages_fts(messages_fts) VALUES ('rebuild');
     """,
+    # 5: the forgetting curve in days (salience-based stability, FSRS-like recall gains). Rows
+    #    written before it are marked curve = 1; memory.lifecycle.upgrade recomputes their
+    #    strengths (and un-fades them for the next sweep to judge) when a bank opens the store.
+    """
+    ALTER TABLE memories ADD COLUMN curve INTEGER NOT NULL DEFAULT 2;
+    UPDATE memories SET curve = 1;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
