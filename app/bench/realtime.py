@@ -176,4 +176,3 @@ def _replay_jobs(
 def without_overviews(found: Sequence[Recalled]) -> list[Recalled]:
     """What the app's recall keeps: the overview kinds go into the system prompt instead."""
     return [r for r in found if r.memory.kind not in IN_SYSTEM_PROMPT]
-

@@ -6,9 +6,9 @@ import re
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -253,8 +253,10 @@ def realtime_markdown(report: RecallReport) -> str:
     assert report.realtime is not None
     full = report.tallies["full"].recall(CATS_1_4)
     lived = report.realtime.recall(CATS_1_4)
-    how = "decay sweep and daily job (consolidation, reflection)" if report.consolidated else (
-        "decay sweep"
+    how = (
+        "decay sweep and daily job (consolidation, reflection)"
+        if report.consolidated
+        else ("decay sweep")
     )
     lines = [
         f"Realtime (each session stored on its own date, {how} replayed daily, questions "

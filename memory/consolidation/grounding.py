@@ -37,8 +37,11 @@ def content_words(text: str) -> list[str]:
 _STEMMER = snowballstemmer.stemmer("english")
 
 
-def _stem(word: str) -> str:
+def stem(word: str) -> str:
     return str(_STEMMER.stemWord(word.removesuffix("'s")))
+
+
+_stem = stem
 
 
 def support(claim: str, source: str) -> float:

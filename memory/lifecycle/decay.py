@@ -96,7 +96,8 @@ class DecayPolicy:
         """S after a successful recall at retention R (FSRS's stability increase, exp curve)."""
         s = max(strength, 1e-6)
         r = min(1.0, max(0.0, retention))
-        gain = self.recall_boost * s ** (-self.stability_decay) * math.expm1(self.spacing * (1 - r))
+        damping = math.pow(s, -self.stability_decay)  # stable memories gain proportionally less
+        gain = self.recall_boost * damping * math.expm1(self.spacing * (1 - r))
         return s * (1.0 + gain)
 
     def strengthened(self, memory: Memory, now: datetime) -> float:

@@ -67,4 +67,3 @@ def faded_share(store: SQLiteStore, kind: str = "turn") -> float:
     )
     n = int(rows[0]["n"] or 0)
     return (int(rows[0]["f"] or 0) / n) if n else 0.0
-

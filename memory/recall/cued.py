@@ -8,6 +8,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
+from memory.consolidation.grounding import content_words, stem
 from memory.lifecycle.decay import DecayPolicy
 from memory.records import Kind, Recalled, State
 from memory.storage.store import SQLiteStore, memory_from_row
@@ -16,6 +17,11 @@ from memory.storage.store import SQLiteStore, memory_from_row
 SUMMARY_KINDS = frozenset({Kind.SESSION_SUMMARY, Kind.DAILY_SUMMARY})
 LEADS = frozenset({Kind.SESSION_SUMMARY, Kind.FACT})
 PER_PARENT = 2  # source turns brought along by one summary or fact
+
+
+def cue_words(text: str) -> frozenset[str]:
+    """The meaningful words of a cue or a memory, by Snowball stem."""
+    return frozenset(stem(w) for w in content_words(text))
 
 
 class _Vectors(Protocol):

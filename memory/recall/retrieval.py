@@ -11,6 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from memory.lifecycle.decay import DecayPolicy
+from memory.recall.cued import SUMMARY_KINDS, cue_words, lead_to_sources
 from memory.recall.fusion import (
     named_speakers,
     propagate,
@@ -21,7 +22,6 @@ from memory.recall.fusion import (
     weighted_rrf,
     without_names,
 )
-from memory.recall.cued import SUMMARY_KINDS, lead_to_sources
 from memory.recall.neighbours import memories_between, neighbour_turns
 from memory.recall.timeparse import TimeRange, TimeResolver
 from memory.records import Memory, Recalled, State
@@ -65,6 +65,8 @@ class RecallSettings:
     cue_similarity: float = 0.5
     # ... or a keyword hit this high, not hopelessly far in meaning (keyword_min_similarity).
     cue_keyword_top: int = 5
+    # ... or it holds this share of the query's meaningful words (speaker names aside) ...
+    cue_coverage: float = 0.5
     # ... or it is among the `cue_top` best matches of all (fused, before retention counts).
     cue_top: int = 0
     # A recalled summary or fact leads to the turns it came from: the best-matching source turns
@@ -84,6 +86,7 @@ class _Candidates:
     in_span: set[str] = field(default_factory=set)
     vector: npt.NDArray[np.float32] | None = None
     best: set[str] = field(default_factory=set)
+    cue_words: frozenset[str] = frozenset()
 
 
 class HybridRetriever:
@@ -108,7 +111,10 @@ class HybridRetriever:
         s = self.settings
         k = k or s.k
         found = self._candidates(query, now)
-        found.best = set(sorted(found.fused, key=found.fused.__getitem__, reverse=True)[: s.cue_top])
+        found.best = set(
+            sorted(found.fused, key=found.fused.__getitem__, reverse=True)[: s.cue_top]
+        )
+        found.cue_words = cue_words(without_names(query, found.speakers))
         results: list[Recalled] = []
         for mid, score in found.fused.items():
             memory = found.memories.get(mid)
@@ -255,6 +261,10 @@ class HybridRetriever:
             return True
         if memory.id in found.best:
             return True
+        if found.cue_words and s.cue_coverage <= 1.0:
+            have = cue_words(memory.text)
+            if len(found.cue_words & have) >= s.cue_coverage * len(found.cue_words):
+                return True
         if memory.id in found.in_span and memory.kind in SUMMARY_KINDS:
             return True
         return (

@@ -84,9 +84,7 @@ def test_memory_lasts_through_a_lived_season(tmp_path: Path, days: int) -> None:
         # No stored reflection says anything its sources do not.
         hierarchy = HierarchyStore(service.store)
         for reflection in hierarchy.of_kind(Kind.REFLECTION, active_only=False):
-            sources = [
-                service.store.memory(i).text for i in hierarchy.sources(reflection.id)
-            ]
+            sources = [service.store.memory(i).text for i in hierarchy.sources(reflection.id)]
             assert "doctor" not in reflection.text.lower()
             assert support(reflection.text, "\n".join(sources)) >= 0.7, reflection.text
             assert each_clause_in_one_source(reflection.text, sources, 0.75), reflection.text

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import math
-
 import logging
+import math
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
