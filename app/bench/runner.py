@@ -37,6 +37,13 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
             consolidate=args.consolidate,
         )
         data, text = report.as_json(), report.markdown()
+    elif args.bench == "sweep":
+        from app.bench.sweep import run_sweep
+
+        swept = run_sweep(
+            args.path, limit_conversations=args.limit_conversations, only=args.only, progress=say
+        )
+        data, text = swept.as_json(), swept.markdown()
     elif args.bench == "chat":
         from app.bench import chat as chatbench
 

@@ -26,6 +26,14 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     recall.add_argument("--json", action="store_true")
     recall.add_argument("--no-write", action="store_true", help="leave docs/benchmarks.md alone")
+    sweep = bsub.add_parser(
+        "sweep", help="the forgetting curve's parameters, realtime LoCoMo recall for each"
+    )
+    sweep.add_argument("path", type=Path)
+    sweep.add_argument("--limit-conversations", type=int, default=1, metavar="N")
+    sweep.add_argument("--only", action="append", default=None, metavar="LABEL")
+    sweep.add_argument("--json", action="store_true")
+    sweep.add_argument("--no-write", action="store_true")
     scale = bsub.add_parser("scale", help="ingest rate, query latency and memory at 10k/100k")
     scale.add_argument("--sizes", default="10000,100000", help="comma-separated store sizes")
     scale.add_argument("--queries", type=int, default=200)

@@ -59,7 +59,7 @@ class DecayPolicy:
     """
 
     initial_strength: float = 1.0
-    recall_boost: float = 3.0
+    recall_boost: float = 1.0
     fade_threshold: float = 0.05
     # How much retention weighs in ranking: score *= (1 - w) + w * R.
     ranking_weight: float = 0.1
@@ -68,7 +68,7 @@ class DecayPolicy:
     # A memory nothing longer-lasting holds yet (no summary or fact made from it) does not fade
     # for this many days after it was last recalled: consolidation comes first. Past it (the
     # scheduler off, the model failing for weeks) it fades by its curve all the same.
-    hold_days: float = 14.0
+    hold_days: float = 7.0
     small_talk: float = SMALL_TALK
     about_user: float = TURN_ABOUT_USER
 

@@ -64,7 +64,7 @@ class RecallSettings:
     # Cued recall: a faded memory comes back only on a strong cue, a dense match this close ...
     cue_similarity: float = 0.5
     # ... or a keyword hit this high, not hopelessly far in meaning (keyword_min_similarity).
-    cue_keyword_top: int = 5
+    cue_keyword_top: int = 10
     # ... or it holds this share of the query's meaningful words (speaker names aside) ...
     cue_coverage: float = 0.5
     # ... or it is among the `cue_top` best matches of all (fused, before retention counts).

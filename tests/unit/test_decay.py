@@ -76,7 +76,7 @@ def test_recall_resets_time_and_strengthens() -> None:
     assert policy.retention(memory, clock.now()) == pytest.approx(math.exp(-2))
 
     memory = recalled(memory, clock, policy)  # t = 0, S grows by the gain at R = e^-2
-    s = 1.0 * (1 + 3.0 * math.expm1(1.02 * (1 - math.exp(-2))))
+    s = 1.0 * (1 + policy.recall_boost * math.expm1(1.02 * (1 - math.exp(-2))))
     assert memory.strength == pytest.approx(s)
     assert policy.retention(memory, clock.now()) == pytest.approx(1.0)
 

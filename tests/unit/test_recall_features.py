@@ -115,7 +115,7 @@ def test_superseded_memories_stay_out_and_faded_ones_need_a_strong_cue(bank: Mem
     with bank.store.transaction() as db:
         db.execute("UPDATE memories SET state = 'superseded' WHERE id = ?", [old.id])
         db.execute("UPDATE memories SET state = ? WHERE id = ?", [str(State.FADED), faded.id])
-    no_cue = replace(OPEN, cue_similarity=1.01, cue_keyword_top=0, cue_top=0)
+    no_cue = replace(OPEN, cue_similarity=1.01, cue_keyword_top=0, cue_coverage=1.1)
     assert texts(retriever(bank, no_cue).recall("Where does Sam work?", T0)) == [
         "Sam works at Globex"
     ]

@@ -105,7 +105,7 @@ def test_a_faded_memory_is_left_out_unless_the_cue_is_strong(world: World) -> No
         world.index,
         world.embedder.embed,
         DecayPolicy(),
-        RecallSettings(cue_similarity=1.01, cue_keyword_top=0),
+        RecallSettings(cue_similarity=1.01, cue_keyword_top=0, cue_coverage=1.1),
     )
     assert no_cue.recall("Where does my sister Alice live?", T0) == []
     # The default cue: a close match by meaning and words brings it back, ranked by retention.
