@@ -124,7 +124,9 @@ class HybridRetriever:
             rank = found.keyword_rank.get(mid)
             if memory.state is State.FADED and not self._strong_cue(memory, sim, rank, found):
                 continue  # faded: out of ordinary recall, back on a strong cue
-            if s.floors and not self._relevant(sim, rank):
+            # A summary of the very period the question names is relevant by its time alone.
+            of_period = mid in found.in_span and memory.kind in SUMMARY_KINDS
+            if s.floors and not of_period and not self._relevant(sim, rank):
                 continue
             retention = self.decay.retention(memory, now)
             score *= self.decay.ranking_factor(retention) * self._boost(memory, found)

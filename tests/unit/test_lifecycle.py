@@ -116,3 +116,41 @@ def test_a_store_from_before_schema_5_is_migrated_and_its_strengths_recomputed(
     finally:
         bank.close()
         store.close()
+
+
+def test_a_recalled_summary_leads_to_the_turns_it_came_from(bank: MemoryBank) -> None:
+    conversation = bank.store.create_conversation("Chat", T0)
+    say(bank, conversation.id, "I adopted a grey tabby kitten called Miso.", T0)
+    say(bank, conversation.id, "The weather was lovely and sunny.", T0 + timedelta(minutes=1))
+    Consolidator(bank, StepLLM()).run(T0 + timedelta(hours=2))
+    hierarchy = HierarchyStore(bank.store)
+    (summary,) = hierarchy.of_kind(Kind.SESSION_SUMMARY)
+    turns = {m.text: m for m in hierarchy.of_kind(Kind.TURN)}
+    kitten = turns["I adopted a grey tabby kitten called Miso."]
+    later = T0 + timedelta(days=60)
+    with bank.store.transaction() as db:  # both turns long faded; the summary still active
+        db.execute("UPDATE memories SET state = 'faded' WHERE kind = 'turn'")
+    found = [r.memory.id for r in bank.recall("adopted tabby kitten Miso weather", later, k=10)]
+    assert summary.id in found
+    # Right after the summary: its best-matching source turn, faded as it is.
+    assert found[found.index(summary.id) + 1] in {
+        kitten.id,
+        turns["The weather was lovely and sunny."].id,
+    }
+    assert kitten.id in found
+
+
+def test_an_old_period_stays_reachable_through_its_faded_summary(bank: MemoryBank) -> None:
+    conversation = bank.store.create_conversation("Chat", T0)
+    say(bank, conversation.id, "We hiked up the volcano on Tenerife.", T0)
+    Consolidator(bank, StepLLM()).run(T0 + timedelta(hours=2))
+    later = T0 + timedelta(days=400)
+    with bank.store.transaction() as db:  # a year on: everything of that day has faded
+        db.execute(
+            "UPDATE memories SET state = 'faded' WHERE kind != 'global_summary' "
+            "AND kind != 'global_persona'"
+        )
+    daily = HierarchyStore(bank.store).by_key(f"daily_summary:{T0.date()}")
+    assert daily is not None
+    found = bank.recall(f"What did I do on {T0:%d %B %Y}?", later, k=10)
+    assert daily.id in [r.memory.id for r in found]
