@@ -1,7 +1,7 @@
 """`membank-cli bench chat`: the app's chat speed against raw llama-cpp-python, same run.
 
 Per repetition, on one loaded model and a fresh conversation over a store of memories:
-- app: `AssistantService.send` (recall, prompt assembly, streaming, storing) — time from the
+- app: `ChatService.send` (recall, prompt assembly, streaming, storing) — time from the
   call to the first token, and tokens/s after it;
 - raw: `Llama.create_chat_completion(stream=True)` on exactly the messages the app sent
   (taken from its RecallEvent), same max_tokens and temperature;
@@ -107,7 +107,7 @@ class ChatBenchResult:
 
     def markdown(self) -> str:
         rows = [
-            ("app: AssistantService.send", self.app, self.prompt_tokens),
+            ("app: ChatService.send", self.app, self.prompt_tokens),
             ("raw llama-cpp-python, same prompt", self.raw, self.prompt_tokens),
             ("raw llama-cpp-python, bare question", self.bare, self.bare_tokens),
         ]

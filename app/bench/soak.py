@@ -1,4 +1,4 @@
-"""`membank-cli bench soak`: many chat turns through AssistantService with the consolidation,
+"""`membank-cli bench soak`: many chat turns through ChatService with the consolidation,
 reflection and decay jobs running on a background scheduler throughout; errors, memory, size."""
 
 from __future__ import annotations

@@ -141,22 +141,21 @@ class LlamaChat:
                 f"The model's answer is not valid {schema.__name__} JSON: {exc}", raw
             ) from exc
 
-    def close(self, wait: float = 30.0) -> bool:
+    def close(self, wait: float = 30.0) -> None:
         """Free the model, never under a running call: later calls raise ModelLoadError.
 
         Waits `wait` seconds at most for a reply or step in progress on another thread; if
         it is still running then (a reply generator nobody closed holds the lock until it is
-        collected), the close is deferred: that call frees the model as it ends. Returns
-        whether the model is freed now."""
+        collected), the close is deferred: that call frees the model as it ends (`closed`
+        tells which happened)."""
         self._closing = True  # before waiting: any call ending from now on frees the model
         if not self._lock.acquire(timeout=wait):
             log.info("chat model %s busy: it is freed when its call ends", self.model_id)
-            return False
+            return
         try:
             self._free()
         finally:
             self._lock.release()
-        return True
 
 
 def _load(settings: LlamaSettings) -> Any:
