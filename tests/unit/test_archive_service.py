@@ -51,7 +51,8 @@ def test_export_then_import_into_another_service_and_forget(tmp_path: Path) -> N
         assert b.curation.memories() == []
         imported = b.archive.import_archive(tmp_path / "out.membank", "merge", "pw")
         assert imported.added["memories"] == 2
-        assert {m.text for m in b.curation.memories()} == {"My locker code is 4711", "Dentist on Friday"}
+        texts = {m.text for m in b.curation.memories()}
+        assert texts == {"My locker code is 4711", "Dentist on Friday"}
         replaced = b.archive.import_archive(tmp_path / "notes.membank", "replace")
         assert replaced.backup is not None and replaced.backup.parent.name == "backups"
         assert [m.text for m in b.curation.memories()] == ["Dentist on Friday"]
