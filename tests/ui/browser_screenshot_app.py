@@ -35,7 +35,7 @@ def main() -> int:
     assert runtime.host.models.bank is not None
     runtime.host.models.bank.strengthen([ana], runtime.clock.now(), None)
     tasks = TaskRunner()
-    browser = MemoryBrowser(runtime, tasks)
+    browser = MemoryBrowser(runtime.curation, runtime.privacy, tasks)
     browser.show()
 
     def shoot() -> None:

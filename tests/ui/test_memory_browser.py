@@ -33,7 +33,7 @@ def browser(qtbot: QtBot, runtime: Runtime) -> Iterator[MemoryBrowser]:
     for text in NOTES:
         runtime.curation.remember(text)
     tasks = TaskRunner()
-    b = MemoryBrowser(runtime, tasks)
+    b = MemoryBrowser(runtime.curation, runtime.privacy, tasks)
     qtbot.addWidget(b)
     b.show()
     with qtbot.waitSignal(b.loaded, timeout=10_000):
