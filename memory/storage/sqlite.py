@@ -41,7 +41,7 @@ class SQLiteBase:
         except OSError as exc:
             raise DataDirError(str(path.parent), exc.strerror or str(exc)) from exc
         except database_errors() as exc:
-            if "not a database" in str(exc) or "malformed" in str(exc):
+            if primary_code(exc) in _UNREADABLE:
                 raise StoreCorruptError(
                     f"The memory store {path} cannot be read ({exc}): it is damaged, or it is "
                     "encrypted and MEMBANK_DB_PASSPHRASE is not set. Set the passphrase, or move "
@@ -76,8 +76,8 @@ class SQLiteBase:
                     if atomic and not self.db.conn.in_transaction:
                         self.db.conn.execute("BEGIN")
                     yield self.db
-            except sqlite3.OperationalError as exc:  # rolled back: say why, in plain words
-                mapped = _write_error(self.path, exc)
+            except database_errors() as exc:  # rolled back: say why, in plain words
+                mapped = write_error(self.path, exc)
                 if mapped is exc:
                     raise
                 raise mapped from exc
@@ -90,10 +90,26 @@ class SQLiteBase:
             return list(self.db.query(sql, params))
 
 
-def _write_error(path: Path, exc: sqlite3.OperationalError) -> Exception:
-    text = str(exc)
-    if "disk is full" in text or "disk I/O error" in text:
-        return StorageFullError(str(path.parent), f"the disk is full ({text})")
-    if "readonly" in text or "read-only" in text:
-        return DataDirError(str(path.parent), f"it is read-only ({text})")
+def primary_code(exc: BaseException) -> int | None:
+    """SQLite's primary result code of `exc` (SQLITE_FULL, SQLITE_NOTADB...), from the code the
+    driver attaches (`sqlite_errorcode`, an extended code), never from the message text."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code & 0xFF if isinstance(code, int) else None
+
+
+# The file is not a database, or a damaged one (or encrypted, with no passphrase given).
+_UNREADABLE = frozenset({sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT})
+# A write that failed for want of space: SQLITE_FULL, or an I/O error when the WAL or journal
+# could not grow (what a full disk gives in WAL mode).
+_NO_SPACE = frozenset({sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR})
+
+
+def write_error(path: Path, exc: Exception) -> Exception:
+    """The typed error a failed write means (or `exc` itself when SQLite's code says nothing
+    about the disk): a full disk, or a read-only file or folder."""
+    code = primary_code(exc)
+    if code in _NO_SPACE:
+        return StorageFullError(str(path.parent), f"the disk is full ({exc})")
+    if code == sqlite3.SQLITE_READONLY:
+        return DataDirError(str(path.parent), f"it is read-only ({exc})")
     return exc
