@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from app.config import backups_folder
 from app.engine.host import ModelHost
 from app.transfer.formats import FileImportReport, detect_format, import_file
 from memory.archive.reader import read_archive
@@ -23,7 +24,7 @@ class ArchiveService:
     @property
     def backups_dir(self) -> Path:
         """Rolling backups and the safety archives of replacing imports."""
-        return self.store.path.parent / "backups"
+        return backups_folder(self.store.path.parent)  # the store lives in the data folder
 
     def export(
         self,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from app.config import BackupConfig, Config
+from app.config import BackupConfig, Config, resolve_paths
 from app.jobs.daily import MemoryJobs
 from app.transfer.backups import BackupError, backup_now, list_backups, prune, restore
 from memory.clock import ManualClock
@@ -89,3 +89,15 @@ def test_the_backup_job_is_recorded(service: Services, tmp_path: Path) -> None:
     ).run("backup")
     assert result.error is None and result.counts == {"backups": 1}
     assert len(list_backups(tmp_path / "backups")) == 1
+
+
+def test_one_backups_folder_for_the_rolling_backups_the_safety_archive_and_the_paths(
+    service: Services, tmp_path: Path
+) -> None:
+    folder = resolve_paths(str(tmp_path), env={}).backups
+    assert service.archive.backups_dir == folder == tmp_path / "backups"
+    _chat(service, "My cat is called Miso")
+    rolling = backup_now(service.archive, keep=7)
+    report = restore(service.archive, rolling.path)
+    assert rolling.path.parent == folder
+    assert report.backup is not None and report.backup.parent == folder
