@@ -12,6 +12,7 @@ from app.config import Config, ConfigError, Paths, load_config, resolve_paths
 from app.instance import InstanceLock
 from app.jobs.daily import MemoryJobs
 from app.jobs.scheduler import MemoryScheduler
+from app.privacy import folders as privacy
 from app.service import AssistantService
 from memory.bank import MemoryBank
 from memory.clock import Clock, ShiftedClock, SystemClock
@@ -71,10 +72,14 @@ def make_clock(now: datetime | None) -> Clock:
     return ShiftedClock(now) if now is not None else SystemClock()
 
 
-def open_runtime(data_dir: str | None = None, now: datetime | None = None) -> Runtime:
-    """Fast part of start-up (no models): settings, the lock, the SQLite store."""
+def open_runtime(
+    data_dir: str | None = None, now: datetime | None = None, *, tighten: bool = True
+) -> Runtime:
+    """Fast part of start-up (no models): settings, the lock, the SQLite store. `tighten`:
+    make the folders owner-only first, and say so when they were not (`doctor` only checks)."""
     paths = resolve_paths(data_dir)
     config = load_config(paths.config_file)
+    notices = privacy.notices(privacy.secure(paths)) if tighten else []
     lock = InstanceLock(paths.lock_file)
     try:
         lock.acquire()
@@ -95,7 +100,8 @@ def open_runtime(data_dir: str | None = None, now: datetime | None = None) -> Ru
         lock.release()
         raise
     clock = make_clock(now)
-    return Runtime(config, paths, clock, lock, store, AssistantService(config, store, clock))
+    service = AssistantService(config, store, clock)
+    return Runtime(config, paths, clock, lock, store, service, notices=notices)
 
 
 def decay_policy(config: Config) -> DecayPolicy:
