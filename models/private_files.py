@@ -104,24 +104,26 @@ def _walk(root: Path, *, files: bool) -> Iterator[Path]:
 
 
 def find_loose(
-    roots: Iterable[Path], *, folders_only: Iterable[Path] = ()
+    roots: Iterable[Path], *, alone: Iterable[Path] = (), folders_only: Iterable[Path] = ()
 ) -> list[tuple[Path, int]]:
-    """The folders and files in and under `roots` that other accounts may use, with their
-    modes. Under a root in `folders_only` only the folders are looked at (a 0700 folder
-    already keeps others out)."""
+    """The folders and files in and under `roots`, and the paths in `alone` (not what is in
+    them), that other accounts may use, with their modes. Under a root in `folders_only` only
+    the folders are looked at (a 0700 folder already keeps others out)."""
     if not POSIX:
         return []
     shallow = {p.resolve() for p in folders_only}
-    found: list[tuple[Path, int]] = []
+    candidates = [p for p in alone if p.exists() and not p.is_symlink()]
     for root in roots:
-        for path in _walk(root, files=root.resolve() not in shallow):
-            try:
-                mode = stat.S_IMODE(path.lstat().st_mode)
-            except OSError:
-                continue  # gone meanwhile
-            if is_loose(mode):
-                found.append((path, mode))
-    return found
+        candidates += _walk(root, files=root.resolve() not in shallow)
+    found: dict[Path, int] = {}
+    for path in candidates:
+        try:
+            mode = stat.S_IMODE(path.lstat().st_mode)
+        except OSError:
+            continue  # gone meanwhile
+        if is_loose(mode):
+            found[path] = mode
+    return list(found.items())
 
 
 def tighten(paths: Iterable[Path]) -> list[Path]:

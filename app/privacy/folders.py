@@ -54,23 +54,24 @@ def folders(paths: Paths) -> list[Path]:
     return list(dict.fromkeys([paths.data_dir, paths.config_file.parent, paths.log_dir]))
 
 
-def _roots(paths: Paths) -> tuple[list[Path], list[Path]]:
+def _roots(paths: Paths) -> tuple[list[Path], list[Path], list[Path]]:
+    """What to look at: (trees, paths alone, trees whose files are left as they are)."""
     data = paths.data_dir
-    roots = [data]
+    trees: list[Path] = []
     if data.is_dir():
-        roots += sorted(
+        trees += sorted(
             p for p in data.iterdir() if p.name in DATA_ENTRIES or p.name.startswith("membank")
         )
-    roots += [f for f in folders(paths)[1:] if not f.is_relative_to(data)]
-    if paths.config_file.is_file() and not paths.config_file.is_relative_to(data):
-        roots.append(paths.config_file)
-    return roots, [data / name for name in FOLDERS_ONLY]
+    trees += [f for f in folders(paths)[1:] if not f.is_relative_to(data)]
+    if not paths.config_file.is_relative_to(data):
+        trees.append(paths.config_file)
+    return trees, [data], [data / name for name in FOLDERS_ONLY]
 
 
 def check(paths: Paths) -> PermissionReport:
     """What other accounts could use now (changes nothing)."""
-    roots, folders_only = _roots(paths)
-    return PermissionReport(loose=find_loose(roots, folders_only=folders_only))
+    trees, alone, folders_only = _roots(paths)
+    return PermissionReport(loose=find_loose(trees, alone=alone, folders_only=folders_only))
 
 
 def secure(paths: Paths) -> PermissionReport:
