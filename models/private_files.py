@@ -29,7 +29,11 @@ def restrict_umask() -> int | None:
 
 
 def private_dir(path: Path) -> Path:
-    """Create `path` (and missing parents) and make the folder itself 0700."""
+    """Create `path` (and missing parents) with the folder itself 0700. A folder that exists is
+    left as it is: start-up tightens those and tells the user (app/privacy), `doctor` only
+    reports them."""
+    if path.is_dir():
+        return path
     path.mkdir(parents=True, exist_ok=True)
     if POSIX:
         os.chmod(path, DIR_MODE)
@@ -43,9 +47,12 @@ def make_private(path: Path) -> None:
 
 
 def create_private_file(path: Path) -> Path:
-    """Make sure `path` exists as a 0600 file (e.g. before SQLite opens it, so its -wal and
-    -shm files, which SQLite gives the database's mode, are 0600 too)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT, FILE_MODE)
+    """Create `path` as an empty 0600 file unless it exists (e.g. before SQLite opens it, so
+    its -wal and -shm files, which SQLite gives the database's mode, are 0600 too)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    except FileExistsError:
+        return path
     try:
         if POSIX:
             os.fchmod(fd, FILE_MODE)

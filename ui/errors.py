@@ -14,6 +14,7 @@ from app.privacy.secrets import redact
 from models.errors import MembankError
 
 log = logging.getLogger(__name__)
+_UNOWNED: set[QMessageBox] = set()  # open dialogs without a parent (the crash dialog)
 
 
 def confirm_forget(parent: QWidget, count: int) -> bool:
@@ -38,6 +39,9 @@ def show_error(parent: QWidget | None, error: BaseException | tuple[str, str]) -
         QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok, parent
     )
     box.setObjectName("errorDialog")
+    if parent is None:  # nothing owns it: without a reference Python would delete it unseen
+        _UNOWNED.add(box)
+        box.finished.connect(lambda _: _UNOWNED.discard(box))
     box.open()
 
 

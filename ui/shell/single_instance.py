@@ -55,5 +55,9 @@ class InstanceServer(QObject):
             if request in REQUESTS:
                 self._handle(request)
 
+    def socket_path(self) -> str:
+        """Where clients connect (a path on Unix, a pipe name on Windows)."""
+        return str(self._server.fullServerName())
+
     def close(self) -> None:
         self._server.close()
