@@ -47,8 +47,9 @@ def make_private(path: Path) -> None:
 
 
 def create_private_file(path: Path) -> Path:
-    """Create `path` as an empty 0600 file unless it exists (e.g. before SQLite opens it, so
-    its -wal and -shm files, which SQLite gives the database's mode, are 0600 too)."""
+    """Create `path` as an empty 0600 file (its folder 0700) unless it exists; e.g. before
+    SQLite opens it, so its -wal and -shm files, which get the database's mode, are 0600 too."""
+    private_dir(path.parent)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
     except FileExistsError:
@@ -70,7 +71,7 @@ def open_private(path: Path, mode: str = "wb", encoding: str | None = None) -> I
         flags |= os.O_EXCL
     else:
         flags |= os.O_TRUNC
-    flags |= getattr(os, "O_BINARY", 0) if "b" in mode else 0
+    flags |= getattr(os, "O_BINARY", 0)  # as open() does on Windows; text mode is io's job
     fd = os.open(path, flags, FILE_MODE)
     try:
         if POSIX:

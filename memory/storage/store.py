@@ -21,7 +21,7 @@ from memory.records import Conversation, Kind, Memory, Message, MessageHit, Stat
 from memory.storage import audit
 from memory.storage.encryption import connect, database_errors
 from memory.storage.schema import migrate
-from models.private_files import create_private_file, private_dir
+from models.private_files import create_private_file
 
 _WORD = re.compile(r"[\w']+", re.UNICODE)
 # Words too common to say anything in a keyword search.
@@ -160,8 +160,7 @@ class SQLiteStore:
     def __init__(self, path: Path, passphrase: str | None = None) -> None:
         self.path = path
         try:
-            private_dir(path.parent)
-            create_private_file(path)  # 0600; SQLite gives its -wal and -shm files this mode
+            create_private_file(path)  # 0600 in a 0700 folder, and so its -wal and -shm files
             conn = connect(path, passphrase)  # SQLCipher when a passphrase is given
             try:
                 conn.execute("PRAGMA journal_mode = WAL")
