@@ -161,6 +161,51 @@ def test_a_download_part_file_is_0600_in_a_0700_folder(hub: StandInHub, tmp_path
     assert mode(part) == 0o600 and mode(folder) == 0o700
 
 
+def _listening_inodes() -> set[str]:
+    """Socket inodes of every TCP listener and bound UDP socket on the machine (IPv4 and 6)."""
+    found = set()
+    for name, state in (("tcp", "0A"), ("tcp6", "0A"), ("udp", "07"), ("udp6", "07")):
+        table = Path("/proc/net") / name
+        if table.exists():
+            for line in table.read_text().splitlines()[1:]:
+                fields = line.split()
+                if fields[3] == state:
+                    found.add(fields[9])
+    return found
+
+
+@pytest.mark.gui
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="reads /proc (Linux)")
+def test_the_running_app_listens_on_no_network_port(tmp_path: Path) -> None:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "MEMBANK_STARTUP_PROBE": "1"}
+    app = subprocess.Popen(
+        [sys.executable, "-m", "ui", "--data-dir", str(tmp_path / "data")],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert app.stderr is not None
+        for line in app.stderr:  # the probe's lines; the models are loaded at the last one
+            if line.startswith("membank-startup models_ready"):
+                break
+        else:
+            pytest.fail(f"the app exited ({app.wait()}) before its models were ready")
+        fds = Path(f"/proc/{app.pid}/fd")
+        sockets = {
+            os.readlink(fd)[len("socket:[") : -1]
+            for fd in fds.iterdir()
+            if os.readlink(fd).startswith("socket:[")
+        }
+        assert sockets  # it has sockets (its own Unix socket at least): the check can see them
+        assert sockets & _listening_inodes() == set()
+    finally:
+        app.terminate()  # SIGTERM: the app quits through its own quit path
+        app.wait(timeout=60)
+        if app.stderr is not None:
+            app.stderr.close()
+
+
 KEY = "sk-membank-9d41c07be2a84f6e"
 PASSPHRASE = "quiet-harbour-5512-lilac"
 

@@ -3,6 +3,7 @@ dialog never shows the API key or the store passphrase (issue 17)."""
 
 from __future__ import annotations
 
+import logging
 import os
 import stat
 import sys
@@ -33,13 +34,21 @@ def _boxes(name: str) -> list[QMessageBox]:
 
 @pytest.fixture
 def restore_process(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """main() sets the umask and the excepthook of the whole process: put them back."""
+    """main() sets the umask, the excepthook and the log file of the whole process: put them
+    back."""
     monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
     old = os.umask(0o022)
     try:
         yield
     finally:
         os.umask(old)
+        for handler in list(root.handlers):
+            if handler not in handlers:
+                root.removeHandler(handler)
+                handler.close()
+        root.setLevel(level)
 
 
 @pytest.mark.skipif(os.name != "posix", reason="POSIX modes (Windows: see README)")

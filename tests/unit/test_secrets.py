@@ -35,16 +35,21 @@ def test_redact_masks_every_occurrence() -> None:
 @pytest.fixture
 def log_file(tmp_path: Path) -> Iterator[Path]:
     root = logging.getLogger()
+    earlier = [h for h in root.handlers if getattr(h, "_membank", False)]  # another test's
+    for handler in earlier:
+        root.removeHandler(handler)
     before = list(root.handlers)
     level = root.level
     setup_logging(tmp_path / "logs", secrets=[KEY, PASSPHRASE])
     try:
         yield tmp_path / "logs" / "membank.log"
     finally:
-        for handler in root.handlers:
+        for handler in list(root.handlers):
             if handler not in before:
                 root.removeHandler(handler)
                 handler.close()
+        for handler in earlier:
+            root.addHandler(handler)
         root.setLevel(level)
 
 
