@@ -13,6 +13,7 @@ from app.engine.host import ModelHost
 from app.instance import InstanceLock
 from app.jobs.daily import MemoryJobs
 from app.jobs.scheduler import MemoryScheduler
+from app.privacy import folders as private_folders
 from app.services.archive import ArchiveService
 from app.services.chat import ChatService
 from app.services.curation import MemoryCuration
@@ -82,10 +83,14 @@ def make_clock(now: datetime | None) -> Clock:
     return ShiftedClock(now) if now is not None else SystemClock()
 
 
-def open_runtime(data_dir: str | None = None, now: datetime | None = None) -> Runtime:
-    """Fast part of start-up (no models): settings, the lock, the SQLite store."""
+def open_runtime(
+    data_dir: str | None = None, now: datetime | None = None, *, tighten: bool = True
+) -> Runtime:
+    """Fast part of start-up (no models): settings, the lock, the SQLite store. `tighten`:
+    make the folders owner-only first, and say so when they were not (`doctor` only checks)."""
     paths = resolve_paths(data_dir)
     config = load_config(paths.config_file)
+    notices = private_folders.notices(private_folders.secure(paths)) if tighten else []
     lock = InstanceLock(paths.lock_file)
     try:
         lock.acquire()
@@ -117,6 +122,7 @@ def open_runtime(data_dir: str | None = None, now: datetime | None = None) -> Ru
         MemoryCuration(store, host, clock),
         ArchiveService(store, host, clock),
         PrivacyService(store, host, clock),
+        notices=notices,
     )
 
 

@@ -17,6 +17,8 @@ from app.cli import bench_args, doctor
 from app.cli import models as models_cli
 from app.jobs.daily import JOB_NAMES
 from app.logs import setup_logging
+from app.privacy.folders import protect_process
+from app.privacy.secrets import known_secrets
 from app.services.events import RecallEvent, ReplyEvent, TokenEvent
 from memory.clock import parse_user_time
 from memory.records import Memory, Recalled
@@ -115,6 +117,7 @@ def now_override(value: str | None) -> datetime | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    protect_process()  # owner-only files from here on (README: Privacy on this computer)
     args = build_parser().parse_args(argv)
     try:
         now = now_override(args.now)
@@ -136,7 +139,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MembankError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    setup_logging(runtime.paths.log_dir)
+    setup_logging(runtime.paths.log_dir, secrets=known_secrets(runtime.config))
+    _tell(runtime)
     try:
         return _dispatch(args, runtime)
     except MembankError as exc:
@@ -146,6 +150,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     finally:
         runtime.close()
+
+
+def _tell(runtime: Runtime) -> None:
+    """Print what start-up healed (once: the list is emptied)."""
+    for notice in runtime.notices:
+        print(f"note: {notice}", file=sys.stderr)
+    runtime.notices.clear()
 
 
 def _dispatch(args: argparse.Namespace, runtime: Runtime) -> int:
@@ -160,8 +171,7 @@ def _dispatch(args: argparse.Namespace, runtime: Runtime) -> int:
     if args.command in ("persona", "summaries", "jobs"):
         return _overview(args, runtime)
     load_models(runtime)
-    for notice in runtime.notices:
-        print(f"note: {notice}", file=sys.stderr)
+    _tell(runtime)
     if args.command == "consolidate":
         result = runtime.jobs().run(args.job)
         data = {

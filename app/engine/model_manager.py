@@ -26,6 +26,7 @@ from models.hub.discovery import (
 from models.hub.download import ProgressFn, download_file, download_snapshot
 from models.hub.gguf_info import read_gguf_info
 from models.hub.hardware import FitAdvice, HardwareInfo, assess, detect_hardware
+from models.private_files import open_private, private_dir
 from models.protocols import CancelToken
 
 log = logging.getLogger(__name__)
@@ -182,7 +183,7 @@ class ModelManager:
             raise ModelManagerError(
                 f"{target} already exists. Rename the file, or remove the old one first."
             )
-        self.models_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.models_dir)
         free = shutil.disk_usage(self.models_dir).free
         size = source.stat().st_size
         try:
@@ -194,7 +195,8 @@ class ModelManager:
                     f"into {self.models_dir} ({free // 1_000_000} MB free)."
                 ) from None
             partial = target.with_name(target.name + ".part")
-            shutil.copyfile(source, partial)
+            with source.open("rb") as src, open_private(partial) as dst:
+                shutil.copyfileobj(src, dst, 1 << 20)
             os.replace(partial, target)
         return warnings
 

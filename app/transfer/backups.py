@@ -16,6 +16,7 @@ from app.services.archive import ArchiveService
 from memory.archive.restore import ImportReport
 from memory.archive.writer import Phase
 from models.errors import MembankError
+from models.private_files import private_dir
 
 log = logging.getLogger(__name__)
 PREFIX = "membank-backup-"
@@ -54,7 +55,7 @@ def backup_now(archive: ArchiveService, keep: int, folder: Path | None = None) -
     """Write a new rolling backup, then delete the oldest beyond `keep`."""
     folder = folder or archive.backups_dir
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        private_dir(folder)
     except OSError as exc:
         raise BackupError(
             f"The backup folder {folder} cannot be created ({exc.strerror or exc}). "
