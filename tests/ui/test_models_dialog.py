@@ -166,9 +166,9 @@ def test_main_window_opens_the_models_window(window: MainWindow, qtbot: QtBot) -
     )
     assert action.shortcut().toString() == "Ctrl+Shift+L"
     action.trigger()
-    assert window.models_dialog is not None
-    qtbot.waitUntil(lambda: window.models_dialog.chat_table.rowCount() >= 7)  # type: ignore[union-attr]
-    assert window.models_dialog.isVisible()
+    assert window.dialogs.get(ModelsDialog) is not None
+    qtbot.waitUntil(lambda: window.dialogs.get(ModelsDialog).chat_table.rowCount() >= 7)  # type: ignore[union-attr]
+    assert window.dialogs.get(ModelsDialog).isVisible()
 
 
 def test_use_a_local_embedder_folder_reembeds_with_progress(
