@@ -9,7 +9,9 @@ from typing import Any, TypeVar
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QDialog, QWidget
 
-from app.bootstrap import Runtime
+from app.config import Paths
+from app.engine.host import ModelHost
+from app.engine.model_manager import ModelManager
 from app.services.chat import ChatService
 from app.services.curation import MemoryCuration
 from app.services.privacy import PrivacyService
@@ -42,7 +44,9 @@ class DialogRegistry(QObject):
         chat: ChatService,
         curation: MemoryCuration,
         privacy: PrivacyService,
-        runtime: Runtime,
+        host: ModelHost,
+        paths: Paths,
+        manager: ModelManager,
         worker: ChatWorker,
     ) -> None:
         super().__init__(window)
@@ -51,7 +55,9 @@ class DialogRegistry(QObject):
         self.chat = chat
         self.curation = curation
         self.privacy = privacy
-        self.runtime = runtime
+        self.host = host
+        self.paths = paths
+        self.manager = manager
         self.worker = worker
         self._open: dict[type[QWidget], QWidget] = {}
 
@@ -91,7 +97,7 @@ class DialogRegistry(QObject):
         from models.chat.llama_chat import gpu_offload_supported
 
         def make() -> SettingsDialog:
-            dialog = SettingsDialog(self.runtime, gpu_offload_supported(), self.window)
+            dialog = SettingsDialog(self.host, self.paths, gpu_offload_supported(), self.window)
             dialog.apply_requested.connect(self.settings_requested)
             return dialog
 
@@ -122,7 +128,7 @@ class DialogRegistry(QObject):
 
     def show_models(self) -> ModelsDialog:
         dialog = self._show(
-            ModelsDialog, lambda: ModelsDialog(self.runtime, self.tasks, self.worker, self.window)
+            ModelsDialog, lambda: ModelsDialog(self.manager, self.tasks, self.worker, self.window)
         )
         dialog.refresh()
         return dialog

@@ -5,13 +5,16 @@ by a second launch, and shutdown."""
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any
 
 from PySide6.QtCore import QThread, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QSplitter
 
-from app.bootstrap import Runtime
+from app.bootstrap import Runtime, start_models
+from app.engine.model_manager import ModelManager
+from app.engine.settings_apply import apply_settings
 from ui.chat.panel import ChatPanel
 from ui.chat.worker import ChatWorker
 from ui.dialogs.archive_actions import ArchiveActions
@@ -43,7 +46,13 @@ class MainWindow(QMainWindow):
         self._quitting = False
         self.worker_thread = QThread(self)
         self.worker_thread.setObjectName("membank-llm")
-        self.worker = ChatWorker(runtime)
+        manager = ModelManager(runtime)
+        self.worker = ChatWorker(
+            runtime.chat,
+            manager,
+            start_up=partial(start_models, runtime),
+            apply=partial(apply_settings, runtime),
+        )
         self.worker.moveToThread(self.worker_thread)
         self.chat = ChatPanel(
             runtime.chat, runtime.curation, runtime.clock, self.tasks, self.worker
@@ -55,7 +64,9 @@ class MainWindow(QMainWindow):
             chat=runtime.chat,
             curation=runtime.curation,
             privacy=runtime.privacy,
-            runtime=runtime,
+            host=runtime.host,
+            paths=runtime.paths,
+            manager=manager,
             worker=self.worker,
         )
         self._build()
