@@ -223,3 +223,13 @@ def load_models(runtime: Runtime, progress: Progress = lambda _: None) -> None:
     llm = load_llm(runtime.config)
     runtime.host.attach(bank, llm)
     progress("Ready")
+
+
+def start_models(runtime: Runtime, progress: Progress = lambda _: None) -> None:
+    """The desktop app's start-up on the models' thread: load the models (unless they are
+    attached already) and start the scheduler when it is enabled."""
+    if runtime.host.ready:
+        return
+    load_models(runtime, progress)
+    if runtime.config.scheduler.enabled:
+        runtime.start_scheduler()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from app.bootstrap import Runtime, load_embedder, open_bank
 from app.config import Config, save_config
-from app.engine.settings_apply import load_chat_model
+from app.engine.settings_apply import load_chat_model, with_memory_settings
 from memory.bank import MemoryBank
 from memory.storage.index import ChromaIndex
 from models.errors import MembankError
@@ -42,6 +42,16 @@ class ModelSwitchCancelled(ModelManagerError):
 
 
 @dataclass(frozen=True)
+class PreparedEmbedder:
+    """A re-embedded index beside the one in use, waiting for `commit_embedder`."""
+
+    folder: Path
+    setting: str  # config.embedder.model_path ("" for the bundled model)
+    config: Config  # the settings the new bank was built with
+    bank: MemoryBank
+
+
+@dataclass(frozen=True)
 class ModelStatus:
     entry: CatalogEntry
     advice: FitAdvice
@@ -59,8 +69,15 @@ class ModelManager:
         hardware: HardwareInfo | None = None,
     ) -> None:
         self.runtime = runtime
-        self.catalog = catalog if catalog is not None else load_catalog()
+        self._catalog = catalog
         self._hardware = hardware
+
+    @property
+    def catalog(self) -> list[CatalogEntry]:
+        """Read on first use (the GUI builds its manager on the GUI thread, reads it off it)."""
+        if self._catalog is None:
+            self._catalog = load_catalog()
+        return self._catalog
 
     @property
     def models_dir(self) -> Path:
@@ -226,12 +243,20 @@ class ModelManager:
         progress: Callable[[int, int], None] | None = None,
         cancel: CancelToken | None = None,
     ) -> None:
-        """Re-embed every memory with the model in `folder`, then switch to it.
+        """Re-embed every memory with the model in `folder`, then switch to it (both steps in
+        the calling thread: the CLI's; the GUI runs them on two threads, see below)."""
+        self.commit_embedder(self.prepare_embedder(folder, progress, cancel))
 
-        Runs in the calling (background) thread; recall keeps using the old index meanwhile.
-        A failure or cancel leaves the old embedder in use and removes the half-built index.
-        The old index is dropped once no reply or job step uses it any more.
-        """
+    def prepare_embedder(
+        self,
+        folder: Path,
+        progress: Callable[[int, int], None] | None = None,
+        cancel: CancelToken | None = None,
+    ) -> PreparedEmbedder:
+        """The slow step, in any background thread: load the model in `folder` and re-embed
+        every memory into a new index beside the one in use (recall keeps using that one).
+        Nothing running is touched; a failure or cancel removes the half-built index.
+        Hand the result to `commit_embedder` (or `discard_embedder`)."""
         runtime = self.runtime
         folder = Path(folder).expanduser()
         setting = "" if _same(folder, bundled_embedder_path()) else str(folder)
@@ -246,6 +271,21 @@ class ModelManager:
         bank = open_bank(runtime, embedder, config)
         try:
             self._reembed(bank, progress, cancel)
+        except BaseException:
+            _discard(bank.index)
+            raise
+        return PreparedEmbedder(folder, setting, config, bank)
+
+    def commit_embedder(self, prepared: PreparedEmbedder) -> None:
+        """The quick step, on the thread that owns the models (the GUI's chat worker): save the
+        setting and swap the new bank in. The settings are today's, not those of when the
+        re-embedding began; the old index is dropped once no reply or job step uses it."""
+        runtime = self.runtime
+        config = _with(runtime.config, embedder={"model_path": prepared.setting})
+        bank = prepared.bank
+        if config.memory != prepared.config.memory:  # changed while re-embedding
+            bank = with_memory_settings(bank, config)
+        try:
             save_config(runtime.paths.config_file, config)
         except BaseException:
             _discard(bank.index)
@@ -254,7 +294,11 @@ class ModelManager:
         with runtime.host.lease() as models:
             if models.bank is bank:  # memories written or deleted while re-embedding
                 bank.reconcile()
-        log.info("embedder switched to %s", new_id)
+        log.info("embedder switched to %s", bank.embedder.model_id)
+
+    def discard_embedder(self, prepared: PreparedEmbedder) -> None:
+        """Never committed (e.g. the app quit first): remove the new index."""
+        _discard(prepared.bank.index)
 
     def _reembed(
         self,

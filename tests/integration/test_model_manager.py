@@ -189,3 +189,42 @@ def test_cancelled_embedder_switch_keeps_the_old_one(runtime: Runtime, tmp_path:
     with pytest.raises(ModelLoadError):
         _manager(runtime).use_embedder(tmp_path / "no-such-model")
     assert runtime.host.models.bank is old_bank
+
+
+def test_a_prepared_embedder_changes_nothing_until_committed_with_todays_settings(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    from app.engine.settings_apply import apply_settings
+
+    folder = tmp_path / "minilm-copy"
+    shutil.copytree(bundled_embedder_path(), folder)
+    manager = _manager(runtime)
+    old_bank = runtime.host.models.bank
+    assert old_bank is not None
+    prepared = manager.prepare_embedder(folder)
+    assert prepared.bank.index.count() == len(FACTS)  # re-embedded beside the index in use
+    assert runtime.host.models.bank is old_bank and runtime.config.embedder.model_path == ""
+    # Settings changed while the new index was built: the commit keeps them.
+    memory = runtime.config.memory.model_copy(update={"recall_k": 2})
+    apply_settings(runtime, runtime.config.model_copy(update={"memory": memory}))
+    later = runtime.curation.remember("I water the plants on Sundays.")
+    manager.commit_embedder(prepared)
+    bank = runtime.host.models.bank
+    assert bank is not None and bank.embedder.model_id == "minilm-copy"
+    assert bank.retriever.settings.k == 2 and runtime.config.memory.recall_k == 2
+    saved = load_config(runtime.paths.config_file)
+    assert saved.memory.recall_k == 2 and saved.embedder.model_path == str(folder)
+    assert later.id in bank.index.ids()  # written while re-embedding: reconciled
+
+
+def test_a_discarded_embedder_leaves_no_index_behind(runtime: Runtime, tmp_path: Path) -> None:
+    folder = tmp_path / "minilm-copy"
+    shutil.copytree(bundled_embedder_path(), folder)
+    manager = _manager(runtime)
+    old_bank = runtime.host.models.bank
+    assert old_bank is not None
+    prepared = manager.prepare_embedder(folder)
+    manager.discard_embedder(prepared)
+    names = {c.name for c in old_bank.index._client.list_collections()}
+    assert names == {old_bank.index._collection.name}
+    assert runtime.host.models.bank is old_bank

@@ -12,6 +12,9 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from app.bootstrap import load_models, open_runtime
 from memory.records import Kind
+from ui.dialogs.persona_dialog import PersonaDialog
+from ui.dialogs.quick_capture import QuickCaptureDialog
+from ui.dialogs.settings_dialog import SettingsDialog
 from ui.shell.main_window import MainWindow
 
 TURNS = (
@@ -50,8 +53,8 @@ def main() -> int:
         shots[name] = widget
 
     def persona() -> None:
-        window.show_persona()
-        dialog = window.persona_dialog
+        window.dialogs.show_persona()
+        dialog = window.dialogs.get(PersonaDialog)
         assert dialog is not None
         summary = runtime.curation.overview().summary
         if summary is not None:
@@ -59,14 +62,14 @@ def main() -> int:
         QTimer.singleShot(1500, lambda: (save("persona", dialog), dialog.close(), settings()))
 
     def settings() -> None:
-        window.show_settings()
-        dialog = window.settings_dialog
+        window.dialogs.show_settings()
+        dialog = window.dialogs.get(SettingsDialog)
         assert dialog is not None
         QTimer.singleShot(500, lambda: (save("settings", dialog), dialog.close(), capture()))
 
     def capture() -> None:
         window.quick_capture()
-        dialog = window.capture_dialog
+        dialog = window.dialogs.get(QuickCaptureDialog)
         assert dialog is not None
         dialog.edit.setText("Buy cello strings before Thursday")
         QTimer.singleShot(500, lambda: (save("quick-capture", dialog), finish()))

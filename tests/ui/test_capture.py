@@ -10,6 +10,7 @@ from pytestqt.qtbot import QtBot
 
 from app.bootstrap import Runtime, open_runtime
 from memory.records import Kind
+from ui.dialogs.quick_capture import QuickCaptureDialog
 from ui.shell.main_window import MainWindow
 from ui.shell.single_instance import InstanceServer, send_to_running
 
@@ -20,7 +21,7 @@ def test_enter_stores_a_note_at_once_and_esc_cancels(
     qtbot: QtBot, runtime: Runtime, window: MainWindow
 ) -> None:
     window.quick_capture()
-    box = window.capture_dialog
+    box = window.dialogs.get(QuickCaptureDialog)
     assert box is not None and box.isVisible()
     assert box.windowFlags() & Qt.WindowType.WindowStaysOnTopHint
     qtbot.keyClicks(box.edit, "Dentist on Friday at 10")
@@ -70,9 +71,12 @@ def test_a_second_launch_hands_capture_to_the_running_window(
         # `membank --capture` while this instance holds the folder: handed over, exit 0.
         assert gui.main(["--data-dir", str(runtime.paths.data_dir), "--capture"]) == 0
         qtbot.waitUntil(
-            lambda: window.capture_dialog is not None and window.capture_dialog.isVisible()
+            lambda: (
+                window.dialogs.get(QuickCaptureDialog) is not None
+                and window.dialogs.get(QuickCaptureDialog).isVisible()
+            )
         )
-        window.capture_dialog.hide()
+        window.dialogs.get(QuickCaptureDialog).hide()
         window.hide()
         assert send_to_running(runtime.paths.data_dir, "show")
         qtbot.waitUntil(window.isVisible)

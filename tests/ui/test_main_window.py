@@ -11,6 +11,8 @@ from pytestqt.qtbot import QtBot
 
 from app.bootstrap import Runtime, open_runtime
 from tests.realmodels import ready_runtime
+from ui.dialogs.persona_dialog import PersonaDialog
+from ui.dialogs.privacy_dialogs import AuditDialog, ForgetAboutDialog
 from ui.shell.main_window import MainWindow
 
 pytestmark = [pytest.mark.gui, pytest.mark.model]
@@ -21,42 +23,44 @@ def test_enter_sends_tokens_stream_and_used_memories_fill(
 ) -> None:
     runtime.curation.remember("My cat is called Miso")
     tokens: list[str] = []
-    window.token_shown.connect(tokens.append)
-    qtbot.keyClicks(window.input, "What is my cat called?")
-    with qtbot.waitSignal(window.reply_shown, timeout=180_000) as finished:
-        qtbot.keyClick(window.input, Qt.Key.Key_Return)
+    window.chat.token_shown.connect(tokens.append)
+    qtbot.keyClicks(window.chat.input, "What is my cat called?")
+    with qtbot.waitSignal(window.chat.reply_shown, timeout=180_000) as finished:
+        qtbot.keyClick(window.chat.input, Qt.Key.Key_Return)
         qtbot.waitUntil(lambda: len(tokens) >= 2, timeout=30_000)
         # While streaming: the partial reply is on screen and Stop is offered.
-        qtbot.waitUntil(lambda: "typing" in window.transcript.toPlainText(), timeout=5_000)
-        assert window.stop_button.isEnabled()
+        qtbot.waitUntil(lambda: "typing" in window.chat.transcript.toPlainText(), timeout=5_000)
+        assert window.chat.stop_button.isEnabled()
     event = finished.args[0]
     assert len(tokens) >= 2 and event.message.text == "".join(tokens).strip()
-    assert window.input.toPlainText() == ""
-    assert "What is my cat called?" in window.transcript.toPlainText()
-    qtbot.waitUntil(lambda: event.message.text[:20] in window.transcript.toPlainText())
-    panel = [window.memory_panel.item(i).text() for i in range(window.memory_panel.count())]
+    assert window.chat.input.toPlainText() == ""
+    assert "What is my cat called?" in window.chat.transcript.toPlainText()
+    qtbot.waitUntil(lambda: event.message.text[:20] in window.chat.transcript.toPlainText())
+    panel = [
+        window.chat.memory_panel.item(i).text() for i in range(window.chat.memory_panel.count())
+    ]
     assert any("Miso" in text for text in panel), panel
-    assert window.send_button.isEnabled() and not window.stop_button.isEnabled()
+    assert window.chat.send_button.isEnabled() and not window.chat.stop_button.isEnabled()
     # The new conversation is listed under its first message.
-    qtbot.waitUntil(lambda: window.conversation_list.count() == 1)
-    assert window.conversation_list.item(0).text() == "What is my cat called?"
+    qtbot.waitUntil(lambda: window.conversations.conversation_list.count() == 1)
+    assert window.conversations.conversation_list.item(0).text() == "What is my cat called?"
 
 
 def test_shift_enter_makes_a_new_line_instead_of_sending(qtbot: QtBot, window: MainWindow) -> None:
-    qtbot.keyClicks(window.input, "first line")
-    qtbot.keyClick(window.input, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
-    qtbot.keyClicks(window.input, "second line")
-    assert window.input.toPlainText() == "first line\nsecond line"
-    assert window.streaming is None
+    qtbot.keyClicks(window.chat.input, "first line")
+    qtbot.keyClick(window.chat.input, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
+    qtbot.keyClicks(window.chat.input, "second line")
+    assert window.chat.input.toPlainText() == "first line\nsecond line"
+    assert window.chat.streaming is None
 
 
 def test_stop_ends_the_reply_early(qtbot: QtBot, window: MainWindow) -> None:
     tokens: list[str] = []
-    window.token_shown.connect(tokens.append)
-    with qtbot.waitSignal(window.reply_shown, timeout=180_000) as finished:
-        window.send("Write a very long story about a dragon and a knight.")
+    window.chat.token_shown.connect(tokens.append)
+    with qtbot.waitSignal(window.chat.reply_shown, timeout=180_000) as finished:
+        window.chat.send("Write a very long story about a dragon and a knight.")
         qtbot.waitUntil(lambda: len(tokens) >= 2, timeout=30_000)
-        qtbot.mouseClick(window.stop_button, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(window.chat.stop_button, Qt.MouseButton.LeftButton)
     event = finished.args[0]
     assert event.stopped
     assert len(tokens) < 40
@@ -66,13 +70,13 @@ def test_stop_ends_the_reply_early(qtbot: QtBot, window: MainWindow) -> None:
 def test_selecting_an_old_conversation_shows_its_messages(
     qtbot: QtBot, runtime: Runtime, window: MainWindow
 ) -> None:
-    with qtbot.waitSignal(window.reply_shown, timeout=180_000):
-        window.send("I am learning to play the cello.")
-    window.new_conversation()
-    assert window.transcript.toPlainText() == ""
-    qtbot.waitUntil(lambda: window.conversation_list.count() == 1)
-    window.conversation_list.setCurrentRow(0)
-    qtbot.waitUntil(lambda: "cello" in window.transcript.toPlainText())
+    with qtbot.waitSignal(window.chat.reply_shown, timeout=180_000):
+        window.chat.send("I am learning to play the cello.")
+    window.conversations.new_conversation()
+    assert window.chat.transcript.toPlainText() == ""
+    qtbot.waitUntil(lambda: window.conversations.conversation_list.count() == 1)
+    window.conversations.conversation_list.setCurrentRow(0)
+    qtbot.waitUntil(lambda: "cello" in window.chat.transcript.toPlainText())
 
 
 def test_window_appears_before_models_load_and_then_becomes_ready(
@@ -83,9 +87,9 @@ def test_window_appears_before_models_load_and_then_becomes_ready(
         w = MainWindow(runtime)
         qtbot.addWidget(w)
         w.show()
-        assert w.isVisible() and not w.send_button.isEnabled()
+        assert w.isVisible() and not w.chat.send_button.isEnabled()
         qtbot.waitUntil(lambda: w.models_ready, timeout=180_000)
-        assert w.send_button.isEnabled()
+        assert w.chat.send_button.isEnabled()
         assert w.status_label.text().startswith("Ready")
         w.close()
     finally:
@@ -97,8 +101,8 @@ def test_consolidate_now_then_the_persona_view_shows_what_was_distilled(
 ) -> None:
     from memory.consolidation.hierarchy import HierarchyStore
 
-    with qtbot.waitSignal(window.reply_shown, timeout=180_000):
-        window.send("I live in Paris and I work as a nurse.")
+    with qtbot.waitSignal(window.chat.reply_shown, timeout=180_000):
+        window.chat.send("I live in Paris and I work as a nurse.")
     window.consolidate_now()
     assert "once the models are loaded" in window.status_label.text()  # no scheduler yet
 
@@ -110,8 +114,8 @@ def test_consolidate_now_then_the_persona_view_shows_what_was_distilled(
     qtbot.waitUntil(
         lambda: sum(r.status == "ok" for r in runs.job_runs("daily")) >= 2, timeout=120_000
     )
-    window.show_persona()
-    dialog = window.persona_dialog
+    window.dialogs.show_persona()
+    dialog = window.dialogs.get(PersonaDialog)
     assert dialog is not None
     qtbot.waitUntil(lambda: dialog.tree.topLevelItemCount() > 0, timeout=10_000)
     assert dialog.isVisible()
@@ -150,17 +154,19 @@ def test_rename_and_delete_a_conversation(
 
     runtime.chat.new_conversation("Holiday plans")
     window.refresh_conversations()
-    qtbot.waitUntil(lambda: window.conversation_list.count() == 1)
-    window.conversation_list.setCurrentRow(0)
+    qtbot.waitUntil(lambda: window.conversations.conversation_list.count() == 1)
+    window.conversations.conversation_list.setCurrentRow(0)
     monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("Trip to Lisbon", True))
-    window.rename_conversation()
-    qtbot.waitUntil(lambda: window.conversation_list.item(0).text() == "Trip to Lisbon")
+    window.conversations.rename_conversation()
+    qtbot.waitUntil(
+        lambda: window.conversations.conversation_list.item(0).text() == "Trip to Lisbon"
+    )
     assert [c.title for c in runtime.chat.conversations()] == ["Trip to Lisbon"]
 
-    window.conversation_list.setCurrentRow(0)
+    window.conversations.conversation_list.setCurrentRow(0)
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
-    window.delete_conversation()
-    qtbot.waitUntil(lambda: window.conversation_list.count() == 0)
+    window.conversations.delete_conversation()
+    qtbot.waitUntil(lambda: window.conversations.conversation_list.count() == 0)
     assert runtime.chat.conversations() == []
 
 
@@ -183,7 +189,7 @@ def test_a_missing_model_is_explained_in_a_dialog(
         box = w.findChild(QMessageBox, "errorDialog")
         assert "/models/gone.gguf" in box.text() and "does not exist" in box.text()
         assert box.windowTitle() == "Model could not be loaded"
-        assert not w.send_button.isEnabled()
+        assert not w.chat.send_button.isEnabled()
         box.close()
         w.close()
     finally:
@@ -251,8 +257,8 @@ def test_forget_everything_about_a_topic_then_see_it_in_the_audit_log(
 
     secret = runtime.curation.remember("My old flat was at 12 Elm Street in Leeds")
     kept = runtime.curation.remember("I play the cello on Sundays")
-    window.show_forget_about()
-    dialog = window.forget_dialog
+    window.dialogs.show_forget_about()
+    dialog = window.dialogs.get(ForgetAboutDialog)
     qtbot.keyClicks(dialog.query, "Elm Street flat")
     qtbot.keyClick(dialog.query, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: dialog.results.count() > 0, timeout=30_000)
@@ -272,13 +278,13 @@ def test_forget_everything_about_a_topic_then_see_it_in_the_audit_log(
     assert kept.id in runtime.store.all_memory_ids()
     dialog.close()
 
-    window.show_audit()
-    qtbot.waitUntil(lambda: getattr(window, "audit_dialog", None) is not None)
-    table = window.audit_dialog.table
+    window.dialogs.show_audit()
+    qtbot.waitUntil(lambda: window.dialogs.get(AuditDialog) is not None)
+    table = window.dialogs.get(AuditDialog).table
     events = {(table.item(r, 1).text(), table.item(r, 3).text()) for r in range(table.rowCount())}
     assert ("forgotten", secret.id[:8]) in events
     assert all("Elm" not in table.item(r, 4).text() for r in range(table.rowCount()))
-    window.audit_dialog.close()
+    window.dialogs.get(AuditDialog).close()
 
 
 def test_memory_paused_chat_uses_memories_but_stores_nothing(
@@ -287,21 +293,21 @@ def test_memory_paused_chat_uses_memories_but_stores_nothing(
     runtime.curation.remember("My cat is called Miso")
     before = (runtime.store.count_memories(), len(runtime.chat.conversations()))
     window.pause_action.trigger()
-    assert window.paused and window.paused_label.isVisible()
-    assert not window.conversation_list.isEnabled()
-    with qtbot.waitSignal(window.reply_shown, timeout=180_000) as shown:
-        window.send("What is my cat called?")
+    assert window.chat.paused and window.paused_label.isVisible()
+    assert not window.conversations.conversation_list.isEnabled()
+    with qtbot.waitSignal(window.chat.reply_shown, timeout=180_000) as shown:
+        window.chat.send("What is my cat called?")
     event = shown.args[0]
     assert any("Miso" in m.text for m in event.message.used_memories)  # memories are read
-    assert "What is my cat called?" in window.transcript.toPlainText()
+    assert "What is my cat called?" in window.chat.transcript.toPlainText()
     assert (runtime.store.count_memories(), len(runtime.chat.conversations())) == before
     assert runtime.store.memory(event.used[0].memory.id).recall_count == 0  # not strengthened
 
     window.pause_action.trigger()  # back to normal: a fresh, stored conversation
-    assert not window.paused and not window.paused_label.isVisible()
-    assert window.transcript.toPlainText() == ""
-    with qtbot.waitSignal(window.reply_shown, timeout=180_000):
-        window.send("I am learning the cello.")
+    assert not window.chat.paused and not window.paused_label.isVisible()
+    assert window.chat.transcript.toPlainText() == ""
+    with qtbot.waitSignal(window.chat.reply_shown, timeout=180_000):
+        window.chat.send("I am learning the cello.")
     assert len(runtime.chat.conversations()) == before[1] + 1
 
 

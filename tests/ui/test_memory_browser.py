@@ -177,7 +177,7 @@ def test_menu_action_opens_the_browser(qtbot: QtBot, runtime: Runtime) -> None:
         action = next(a for a in memory_menu.actions() if a.text() == "&Browse memories…")
         assert action.shortcut().toString() == "Ctrl+B"
         action.trigger()
-        browser = window.browser_window
+        browser = window.dialogs.get(MemoryBrowser)
         assert browser is not None and browser.isVisible()
         qtbot.waitUntil(lambda: "My cat is called Miso" in browser.visible_texts(), timeout=10_000)
     finally:

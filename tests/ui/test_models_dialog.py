@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -13,9 +14,10 @@ from PySide6.QtCore import QThread
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
-from app.bootstrap import Runtime, load_llm, open_bank, open_runtime
+from app.bootstrap import Runtime, load_llm, open_bank, open_runtime, start_models
 from app.config import load_config
 from app.engine.model_manager import ModelManager
+from app.engine.settings_apply import apply_settings
 from models.hub.catalog import find_entry, load_catalog
 from models.hub.discovery import bundled_chat_model_path
 from models.hub.hardware import HardwareInfo
@@ -52,12 +54,18 @@ def setup(qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iter
     runtime = open_runtime(str(tmp_path / "data"))
     runtime.host.attach(open_bank(runtime, shared_embedder()), load_llm(runtime.config))
     thread = QThread()
-    worker = ChatWorker(runtime)
+    hw = HardwareInfo(ram_total=16 * GB, ram_available=6 * GB, gpu_offload=False, vram_bytes=None)
+    manager = ModelManager(runtime, hardware=hw)
+    worker = ChatWorker(
+        runtime.chat,
+        manager,
+        start_up=partial(start_models, runtime),
+        apply=partial(apply_settings, runtime),
+    )
     worker.moveToThread(thread)
     thread.start()
     tasks = TaskRunner()
-    hw = HardwareInfo(ram_total=16 * GB, ram_available=6 * GB, gpu_offload=False, vram_bytes=None)
-    dialog = ModelsDialog(runtime, tasks, worker, manager=ModelManager(runtime, hardware=hw))
+    dialog = ModelsDialog(manager, tasks, worker)
     qtbot.addWidget(dialog)
     dialog.show()
     qtbot.waitUntil(lambda: dialog.chat_table.rowCount() > 0, timeout=10_000)
@@ -166,13 +174,13 @@ def test_main_window_opens_the_models_window(window: MainWindow, qtbot: QtBot) -
     )
     assert action.shortcut().toString() == "Ctrl+Shift+L"
     action.trigger()
-    assert window.models_dialog is not None
-    qtbot.waitUntil(lambda: window.models_dialog.chat_table.rowCount() >= 7)  # type: ignore[union-attr]
-    assert window.models_dialog.isVisible()
+    assert window.dialogs.get(ModelsDialog) is not None
+    qtbot.waitUntil(lambda: window.dialogs.get(ModelsDialog).chat_table.rowCount() >= 7)  # type: ignore[union-attr]
+    assert window.dialogs.get(ModelsDialog).isVisible()
 
 
 def test_use_a_local_embedder_folder_reembeds_with_progress(
-    setup: Setup, qtbot: QtBot, tmp_path: Path
+    setup: Setup, qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import shutil
 
@@ -185,8 +193,18 @@ def test_use_a_local_embedder_folder_reembeds_with_progress(
     dialog = setup.dialog
     formats: list[str] = []
     dialog.progress.valueChanged.connect(lambda _: formats.append(dialog.progress.format()))
+    # The swap itself happens on the chat worker's thread, the models' one owner (STYLE §4).
+    on_worker_thread: list[bool] = []
+    commit = setup.worker.manager.commit_embedder
+
+    def recorded(prepared: object) -> None:
+        on_worker_thread.append(QThread.currentThread() is setup.worker.thread())
+        commit(prepared)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(setup.worker.manager, "commit_embedder", recorded)
     with qtbot.waitSignal(dialog.embedder_switched, timeout=60_000):
         dialog.use_embedder(folder)
+    assert on_worker_thread == [True]
     bank = setup.runtime.host.models.bank
     assert bank is not None and bank.embedder.model_id == "minilm-local"
     assert bank.index.count() == 2

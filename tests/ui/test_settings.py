@@ -15,6 +15,7 @@ from app.bootstrap import Runtime, load_llm, open_bank, open_runtime
 from app.config import load_config
 from models.hub.discovery import bundled_chat_model_path
 from tests.realmodels import shared_embedder
+from ui.dialogs.settings_dialog import SettingsDialog
 from ui.shell.main_window import MainWindow
 
 pytestmark = [pytest.mark.gui, pytest.mark.model]
@@ -38,8 +39,8 @@ def own(qtbot: QtBot, tmp_path: Path) -> Iterator[tuple[Runtime, MainWindow]]:
 
 def test_memory_settings_apply_and_are_saved(qtbot: QtBot, own: tuple[Runtime, MainWindow]) -> None:
     runtime, window = own
-    window.show_settings()
-    dialog = window.settings_dialog
+    window.dialogs.show_settings()
+    dialog = window.dialogs.get(SettingsDialog)
     assert dialog is not None and dialog.isVisible()
     assert dialog.recall_k.value() == 6 and dialog.model_path.value() == ""
     assert "GPU" in dialog.offload_label.text()
@@ -63,8 +64,8 @@ def test_choosing_another_gguf_reloads_it_in_the_background(
     runtime, window = own
     copy = tmp_path / "other-model.gguf"
     shutil.copyfile(bundled_chat_model_path(), copy)
-    window.show_settings()
-    dialog = window.settings_dialog
+    window.dialogs.show_settings()
+    dialog = window.dialogs.get(SettingsDialog)
     assert dialog is not None
     dialog.model_path.edit.setText(str(copy))
     dialog.n_ctx.setValue(2048)
@@ -76,8 +77,8 @@ def test_choosing_another_gguf_reloads_it_in_the_background(
     assert window.status_label.text() == "Ready · other-model.gguf"
     assert not dialog.isVisible()  # OK closes once applied
     assert load_config(runtime.paths.config_file).llm.model_path == str(copy)
-    with qtbot.waitSignal(window.reply_shown, timeout=180_000):
-        window.send("Hello there")  # the new model answers
+    with qtbot.waitSignal(window.chat.reply_shown, timeout=180_000):
+        window.chat.send("Hello there")  # the new model answers
 
 
 def test_a_bad_model_file_says_why_and_keeps_the_old_model(
@@ -87,8 +88,8 @@ def test_a_bad_model_file_says_why_and_keeps_the_old_model(
     bad = tmp_path / "truncated.gguf"
     bad.write_bytes(bundled_chat_model_path().read_bytes()[:4096])
     old = runtime.host.models.llm
-    window.show_settings()
-    dialog = window.settings_dialog
+    window.dialogs.show_settings()
+    dialog = window.dialogs.get(SettingsDialog)
     assert dialog is not None
     dialog.model_path.edit.setText(str(bad))
     with qtbot.waitSignal(dialog.apply_failed, timeout=60_000) as failed:
@@ -100,5 +101,5 @@ def test_a_bad_model_file_says_why_and_keeps_the_old_model(
     assert runtime.host.models.llm is old
     assert not runtime.paths.config_file.exists()  # nothing saved
     assert dialog.isVisible() and dialog.apply_button.isEnabled()
-    with qtbot.waitSignal(window.reply_shown, timeout=180_000):
-        window.send("Hello again")  # the old model still answers
+    with qtbot.waitSignal(window.chat.reply_shown, timeout=180_000):
+        window.chat.send("Hello again")  # the old model still answers
