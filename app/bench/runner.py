@@ -42,9 +42,21 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         data, text = started.as_json(), started.markdown()
     else:
         from app.bench import scale as scalebench
+        from app.bench.corpus import load_corpus
 
+        missing = [str(p) for p in args.dialogue if not p.exists()]
+        if missing:
+            print(f"error: {', '.join(missing)} does not exist", file=sys.stderr)
+            return 1
         sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
-        result = scalebench.run_scale(sizes, args.queries, args.vectors, progress=say)
+        result = scalebench.run_scale(
+            sizes,
+            args.queries,
+            args.vectors,
+            progress=say,
+            corpus=load_corpus(args.dialogue),
+            startup=args.startup,
+        )
         data, text = result.as_json(), result.markdown()
     if args.json:
         json.dump(data, sys.stdout, indent=2)

@@ -68,8 +68,8 @@ class StartupResult:
         return "\n".join(lines)
 
 
-def launch_once(timeout: float = 300.0) -> dict[str, float]:
-    """One launch; the milliseconds from spawn to each event."""
+def launch_once(timeout: float = 300.0, data_dir: Path | None = None) -> dict[str, float]:
+    """One launch (on a fresh data folder, or on `data_dir`); ms from spawn to each event."""
     with tempfile.TemporaryDirectory(prefix="membank-startup-") as tmp:
         env = dict(os.environ)
         env.update(
@@ -80,7 +80,8 @@ def launch_once(timeout: float = 300.0) -> dict[str, float]:
             TRANSFORMERS_OFFLINE="1",
         )
         env.pop("MEMBANK_HOME", None)
-        args = [sys.executable, "-m", "ui", "--data-dir", str(Path(tmp) / "data")]
+        data = data_dir or Path(tmp) / "data"
+        args = [sys.executable, "-m", "ui", "--data-dir", str(data)]
         start = time.monotonic()
         proc = subprocess.run(
             args, env=env, capture_output=True, text=True, timeout=timeout, check=False

@@ -24,6 +24,18 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="fill with MiniLM vectors (slow past 10k here) or random unit vectors; queries "
         "always use the model",
     )
+    scale.add_argument(
+        "--dialogue",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="LoCoMo or MemoryBank JSON (read in place, repeatable): memories are its dialogue "
+        "lines and queries its questions; without it, template sentences",
+    )
+    scale.add_argument(
+        "--startup", action="store_true", help="also launch the real GUI on each filled store"
+    )
     scale.add_argument("--json", action="store_true")
     scale.add_argument("--no-write", action="store_true")
     chat = bsub.add_parser("chat", help="time to first token and tokens/s: app vs raw llama.cpp")
