@@ -64,7 +64,8 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     else:
         print(text)
     if not args.no_write:
-        bench.write_section(DOC, args.bench, command, text)
+        section = "soak-year" if getattr(args, "year", False) else args.bench
+        bench.write_section(DOC, section, command, text)
     return 0 if data.get("ok", True) else 1
 
 
@@ -76,6 +77,10 @@ def _run_harness(
 
         crash = run_crash(args.runs, seed=args.seed, progress=say)
         return crash.as_json(), crash.markdown()
+    if args.year:
+        from app.bench.soak_report import year_report
+
+        return year_report(args, DOC.parent, say)
     from app.bench.soak import run_soak
 
     soak = run_soak(

@@ -62,5 +62,13 @@ def _add_harness_parsers(bsub: argparse._SubParsersAction[argparse.ArgumentParse
     soak.add_argument("--turns", type=int, default=1000)
     soak.add_argument("--max-tokens", type=int, default=16, help="reply length (min 16)")
     soak.add_argument("--job-interval", type=float, default=30.0, help="seconds between job runs")
+    soak.add_argument(
+        "--year",
+        action="store_true",
+        help="spread the turns over a simulated year on a moving clock; jobs run as scheduled",
+    )
+    soak.add_argument(
+        "--real-every", type=int, default=50, help="with --year: every Nth model call is real"
+    )
     soak.add_argument("--json", action="store_true")
     soak.add_argument("--no-write", action="store_true")
