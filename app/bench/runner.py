@@ -30,6 +30,14 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
             args.path, limit_conversations=args.limit_conversations, progress=say
         )
         data, text = report.as_json(), report.markdown()
+    elif args.bench == "embedders":
+        if not args.path.exists():
+            print(f"error: {args.path} does not exist", file=sys.stderr)
+            return 1
+        from app.bench.embedders import run_embedders
+
+        compared = run_embedders(args.path, args.limit_conversations, args.texts, progress=say)
+        data, text = compared.as_json(), compared.markdown()
     elif args.bench == "chat":
         from app.bench import chat as chatbench
 

@@ -27,6 +27,7 @@ from app.bench.scale_ops import (
     ops_markdown,
     timed,
 )
+from app.bench.startup import StartupBenchError
 from app.bootstrap import open_bank, open_runtime
 from memory.archive.writer import export_archive
 from memory.bank import Draft, MemoryBank
@@ -208,11 +209,21 @@ def _one_size(
             runtime.close()
         progress(f"{n:,}: start-up heal…")
         _reopen(tmp, filler, ops)
+        for op in ops:
+            progress(f"{n:,}: {op}")
         if startup:
             progress(f"{n:,}: the GUI's start-up…")
-            marks = gui_startup(folder)
-            ops.append(OpResult("GUI: launch to visible window", marks["window_shown"] / 1000, 0))
-            ops.append(OpResult("GUI: launch to models ready", marks["models_ready"] / 1000, 0))
+            try:
+                marks = gui_startup(folder)
+            except (StartupBenchError, OSError) as exc:
+                ops.append(OpResult("GUI start-up", 0, 0, f"failed: {str(exc)[:200]}"))
+            else:
+                for event, name in (
+                    ("window_shown", "GUI: launch to visible window"),
+                    ("models_ready", "GUI: launch to models ready"),
+                ):
+                    ops.append(OpResult(name, round(marks[event] / 1000, 3), 0))
+            progress(f"{n:,}: {ops[-1]}")
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     result = SizeResult(
         n,

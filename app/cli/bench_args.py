@@ -47,6 +47,14 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     startup.add_argument("--reps", type=int, default=5)
     startup.add_argument("--json", action="store_true")
     startup.add_argument("--no-write", action="store_true")
+    embedders = bsub.add_parser(
+        "embedders", help="torch vs ONNX Runtime (fp32, int8) MiniLM: speed and LoCoMo R@10"
+    )
+    embedders.add_argument("path", type=Path)
+    embedders.add_argument("--limit-conversations", type=int, default=2, metavar="N")
+    embedders.add_argument("--texts", type=int, default=1000)
+    embedders.add_argument("--json", action="store_true")
+    embedders.add_argument("--no-write", action="store_true")
     _add_harness_parsers(bsub)
 
 
