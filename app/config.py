@@ -13,6 +13,7 @@ import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from models.errors import MembankError
+from models.private_files import open_private, private_dir
 
 APP_NAME = "membank"
 
@@ -96,6 +97,10 @@ class Paths:
     log_dir: Path
 
     @property
+    def backups(self) -> Path:
+        return backups_folder(self.data_dir)
+
+    @property
     def database(self) -> Path:
         return self.data_dir / "membank.sqlite3"
 
@@ -106,6 +111,12 @@ class Paths:
     @property
     def lock_file(self) -> Path:
         return self.data_dir / "membank.lock"
+
+
+def backups_folder(data_dir: Path) -> Path:
+    """The one place the backups folder is named: the rolling backups, and the safety archive a
+    replacing import writes first (for code that holds a store rather than a `Paths`)."""
+    return data_dir / "backups"
 
 
 def resolve_paths(data_dir: str | None = None, env: dict[str, str] | None = None) -> Paths:
@@ -154,10 +165,10 @@ def save_config(path: Path, config: Config) -> None:
     data = config.model_dump(exclude_defaults=True)
     text = "# membank settings (written by the app; edit freely, see README: Configuration)\n"
     text += tomli_w.dumps(data)
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     try:
-        with tmp.open("w", encoding="utf-8") as fh:
+        private_dir(path.parent)
+        with open_private(tmp, "w") as fh:  # 0600: it may hold the API key
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from app.bench.soak import FILL, SAYINGS, SoakResult, _peak_mb, _rss_mb
-from app.bootstrap import load_models, open_runtime
+from app.bootstrap import load_embedder, load_llm, open_bank, open_runtime
 from app.config import BackupConfig, Config, LLMConfig, save_config
 from app.jobs.daily import MemoryJobs
 from app.jobs.scheduler import last_due
@@ -113,19 +113,20 @@ def run_year(
             data / "config.toml",
             Config(llm=LLMConfig(max_tokens=max_tokens), backup=BackupConfig(enabled=False)),
         )
-        runtime = open_runtime(str(data))
+        runtime = open_runtime(str(data), now=START)
         clock = ManualClock(START)
-        runtime.clock = clock
-        runtime.service.clock = clock
+        # Every service holds the runtime's one clock: make that one move only when told.
+        runtime.clock.now = clock.now  # type: ignore[method-assign]
         try:
             progress("Loading the models…")
-            load_models(runtime)
-            real = runtime.service.llm
-            assert real is not None
-            llm = MostlyInstantLLM(real, real_every)
-            runtime.service.llm = llm
+            bank = open_bank(runtime, load_embedder(runtime.config))
+            bank.reconcile(quick=True)
+            llm = MostlyInstantLLM(load_llm(runtime.config), real_every)
+            runtime.host.attach(bank, llm)  # closing the wrapper closes the real model
             config = runtime.config.scheduler
-            jobs = MemoryJobs(runtime.service, timedelta(minutes=config.idle_minutes))
+            jobs = MemoryJobs(
+                runtime.host, runtime.archive, runtime.clock, timedelta(minutes=config.idle_minutes)
+            )
             if os.environ.get("MEMBANK_SOAK_TRACEMALLOC"):
                 tracemalloc.start()  # Python's own allocations, to tell them from native ones
             started = time.monotonic()
@@ -133,13 +134,13 @@ def run_year(
             last_daily = START
             n = 0
             for session in range(sessions):
-                conversation = runtime.service.new_conversation()
+                conversation = runtime.chat.new_conversation()
                 for _ in range(per_conversation):
                     if n >= turns:
                         break
                     text = rng.choice(SAYINGS).format(**{k: rng.choice(v) for k, v in FILL.items()})
                     try:
-                        list(runtime.service.send(conversation.id, text, cancel=threading.Event()))
+                        list(runtime.chat.send(conversation.id, text, cancel=threading.Event()))
                     except Exception as exc:  # noqa: BLE001 - counted: a soak must see zero
                         result.errors.append(f"turn {n}: {type(exc).__name__}: {exc}")
                     n += 1
@@ -172,8 +173,6 @@ def run_year(
             result.peak_rss_mb = _peak_mb()
             if malloc_trim():
                 trace.rss_after_trim_mb = round(_rss_mb(), 1)
-            bank = runtime.service.bank
-            assert bank is not None
             result.consistent = check(runtime.store, bank.index).clean
             result.memories = runtime.store.count_memories()
             result.store_mb = (

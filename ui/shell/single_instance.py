@@ -1,21 +1,22 @@
 """One membank per data folder: a second launch hands its request ("show", "capture") over a
-QLocalServer to the running one instead of failing."""
+QLocalServer to the running one instead of failing. Only the same OS user can connect: the
+socket is 0600 (UserAccessOption) in a 0700 folder (app/privacy/ipc.py)."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
+from app.privacy.ipc import socket_name
+
 REQUESTS = ("show", "capture")
 
 
 def server_name(data_dir: Path) -> str:
-    digest = hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest()[:16]
-    return f"membank-{digest}"
+    return socket_name(data_dir)
 
 
 def send_to_running(data_dir: Path, request: str, timeout_ms: int = 2000) -> bool:
@@ -35,6 +36,7 @@ class InstanceServer(QObject):
         super().__init__()
         self._handle = handle
         self._server = QLocalServer(self)
+        self._server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
         name = server_name(data_dir)
         QLocalServer.removeServer(name)  # a stale socket from a crashed instance (we hold the lock)
         self._server.newConnection.connect(self._on_connection)
@@ -52,6 +54,10 @@ class InstanceServer(QObject):
             request = bytes(socket.readLine().data()).decode(errors="replace").strip()
             if request in REQUESTS:
                 self._handle(request)
+
+    def socket_path(self) -> str:
+        """Where clients connect (a path on Unix, a pipe name on Windows)."""
+        return str(self._server.fullServerName())
 
     def close(self) -> None:
         self._server.close()
