@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import resource
+import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -215,7 +216,7 @@ def _one_size(
             progress(f"{n:,}: the GUI's start-up…")
             try:
                 marks = gui_startup(folder)
-            except (StartupBenchError, OSError) as exc:
+            except (StartupBenchError, OSError, subprocess.SubprocessError) as exc:
                 ops.append(OpResult("GUI start-up", 0, 0, f"failed: {str(exc)[:200]}"))
             else:
                 for event, name in (

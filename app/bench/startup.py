@@ -112,15 +112,23 @@ def _watch(
             if len(parts) == 3 and parts[0] == "membank-startup":
                 marks[parts[1]] = (float(parts[2]) - start) * 1000
                 if all(e in marks for e in EVENTS):
-                    proc.terminate()
                     break
-        proc.wait(timeout=60)
     finally:
         timer.cancel()
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        _stop(proc)
     return marks, lines, proc.returncode
+
+
+def _stop(proc: subprocess.Popen[str]) -> None:
+    """Let it quit on its own (the probe asks it to), else SIGTERM, else SIGKILL."""
+    for signal in (None, proc.terminate, proc.kill):
+        if signal is not None:
+            signal()
+        try:
+            proc.wait(timeout=10)
+            return
+        except subprocess.TimeoutExpired:
+            continue
 
 
 def run_startup(reps: int = 5, progress: Callable[[str], None] = lambda _: None) -> StartupResult:
