@@ -11,6 +11,7 @@ import ctypes
 import gc
 import os
 import random
+import resource
 import tempfile
 import threading
 import time
@@ -21,7 +22,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from app.bench.soak import FILL, SAYINGS, SoakResult, _peak_mb, _rss_mb
+import psutil
+
+from app.bench.soak import FILL, SAYINGS, SoakResult
 from app.bootstrap import load_embedder, load_llm, open_bank, open_runtime
 from app.config import BackupConfig, Config, LLMConfig, save_config
 from app.jobs.daily import MemoryJobs
@@ -32,6 +35,14 @@ from models.protocols import LLM, ChatMessage
 
 START = datetime(2025, 5, 1, 8, 0, tzinfo=UTC)
 DAYS = 365
+
+
+def _rss_mb() -> float:
+    return float(psutil.Process().memory_info().rss) / 1e6
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6  # KiB on Linux
 
 
 class MostlyInstantLLM:
