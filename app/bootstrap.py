@@ -216,7 +216,7 @@ def load_models(runtime: Runtime, progress: Progress = lambda _: None) -> None:
         progress(notice)
         drop_index_folder(runtime.paths.index_dir)
         bank = open_bank(runtime, embedder)
-    report = bank.reconcile()
+    report = bank.reconcile(quick=True)  # full id comparison: `doctor`
     if report.missing or report.orphans:
         log.info("index healed: %d re-indexed, %d orphans removed", report.missing, report.orphans)
     progress("Loading the chat model…")

@@ -142,8 +142,19 @@ class MemoryBank:
             orphans=len(in_index - in_store),
         )
 
-    def reconcile(self, batch: int = 256) -> IndexReport:
-        """Bring the index in step with the store (start-up, after a crash, on a new embedder)."""
+    def reconcile(self, batch: int = 256, *, quick: bool = False) -> IndexReport:
+        """Bring the index in step with the store (start-up, after a crash, on a new embedder).
+
+        `quick` (start-up): when the index holds exactly as many vectors as the store has rows
+        marked indexed, only the unmarked rows are indexed, instead of comparing every id (a
+        lost vector or an orphan changes the count; `doctor` still compares every id)."""
+        if quick:
+            marked = self.store.count_memories() - self.store.count_unindexed()
+            if self.index.count() == marked:
+                done = self._index_pending(batch)
+                if done:
+                    log.info("index reconciled: %d added", done)
+                return IndexReport(marked + done, marked + done, done, 0)
         in_store = self.store.all_memory_ids()
         in_index = self.index.ids()
         orphans = sorted(in_index - in_store)
@@ -152,12 +163,15 @@ class MemoryBank:
         # Rows marked indexed whose vector is gone (e.g. a deleted index folder) are redone.
         if missing:
             self.store.set_indexed(sorted(missing), indexed=False)
+        done = self._index_pending(batch)
+        if orphans or done:
+            log.info("index reconciled: %d added, %d orphans removed", done, len(orphans))
+        return IndexReport(len(in_store), len(in_store), len(missing), len(orphans))
+
+    def _index_pending(self, batch: int) -> int:
         done = 0
         while True:
             pending = self.store.unindexed(limit=batch)
             if not pending:
-                break
+                return done
             done += self._index(pending)
-        if orphans or done:
-            log.info("index reconciled: %d added, %d orphans removed", done, len(orphans))
-        return IndexReport(len(in_store), len(in_store), len(missing), len(orphans))

@@ -51,7 +51,7 @@ class Worker:
         self.seed = seed
         self.runtime = open_runtime(str(data))
         self.bank = open_bank(self.runtime, embedder)
-        self.bank.reconcile()  # what start-up does
+        self.bank.reconcile(quick=True)  # what start-up does
         self._acks = os.open(acks, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         self.n = 0
 
@@ -181,7 +181,7 @@ def verify(data: Path, acks: Path, embedder: SentenceEmbedder, out: Path) -> Non
 
     runtime: Runtime = open_runtime(str(data))
     bank = open_bank(runtime, embedder)
-    healed = bank.reconcile()
+    healed = bank.reconcile(quick=True)  # as start-up; the check below compares every id
     result = check_restart(runtime, bank, acks)
     result["healed"] = {"reindexed": healed.missing, "orphans_removed": healed.orphans}
     out.write_text(json.dumps(result))

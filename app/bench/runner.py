@@ -30,6 +30,14 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
             args.path, limit_conversations=args.limit_conversations, progress=say
         )
         data, text = report.as_json(), report.markdown()
+    elif args.bench == "embedders":
+        if not args.path.exists():
+            print(f"error: {args.path} does not exist", file=sys.stderr)
+            return 1
+        from app.bench.embedders import run_embedders
+
+        compared = run_embedders(args.path, args.limit_conversations, args.texts, progress=say)
+        data, text = compared.as_json(), compared.markdown()
     elif args.bench == "chat":
         from app.bench import chat as chatbench
 
@@ -42,9 +50,21 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         data, text = started.as_json(), started.markdown()
     else:
         from app.bench import scale as scalebench
+        from app.bench.corpus import load_corpus
 
+        missing = [str(p) for p in args.dialogue if not p.exists()]
+        if missing:
+            print(f"error: {', '.join(missing)} does not exist", file=sys.stderr)
+            return 1
         sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
-        result = scalebench.run_scale(sizes, args.queries, args.vectors, progress=say)
+        result = scalebench.run_scale(
+            sizes,
+            args.queries,
+            args.vectors,
+            progress=say,
+            corpus=load_corpus(args.dialogue),
+            startup=args.startup,
+        )
         data, text = result.as_json(), result.markdown()
     if args.json:
         json.dump(data, sys.stdout, indent=2)
@@ -52,7 +72,8 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     else:
         print(text)
     if not args.no_write:
-        bench.write_section(DOC, args.bench, command, text)
+        section = "soak-year" if getattr(args, "year", False) else args.bench
+        bench.write_section(DOC, section, command, text)
     return 0 if data.get("ok", True) else 1
 
 
@@ -64,6 +85,10 @@ def _run_harness(
 
         crash = run_crash(args.runs, seed=args.seed, progress=say)
         return crash.as_json(), crash.markdown()
+    if args.year:
+        from app.bench.soak_report import year_report
+
+        return year_report(args, DOC.parent, say)
     from app.bench.soak import run_soak
 
     soak = run_soak(

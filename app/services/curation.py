@@ -67,6 +67,9 @@ class MemoryCuration:
     def memories(self, limit: int = 100, offset: int = 0) -> list[Memory]:
         return self.store.memories(limit=limit, offset=offset)
 
+    def count_memories(self) -> int:
+        return self.store.count_memories()
+
     def memory(self, memory_id: str) -> Memory:
         return self.store.memory(memory_id)
 

@@ -93,6 +93,9 @@ class MemoryRows(SQLiteBase):
         rows = self.rows("SELECT * FROM memories WHERE indexed = 0 LIMIT ?", [limit])
         return [memory_from_row(r) for r in rows]
 
+    def count_unindexed(self) -> int:
+        return int(self.rows("SELECT count(*) AS n FROM memories WHERE indexed = 0")[0]["n"])
+
     def all_memory_ids(self) -> set[str]:
         return {r["id"] for r in self.rows("SELECT id FROM memories")}
 

@@ -127,6 +127,11 @@ MIGRATIONS: list[str] = [
     END;
     INSERT INTO messages_fts(messages_fts) VALUES ('rebuild');
     """,
+    # 5: the memory browser lists the newest memories first, a page at a time; without this
+    #    index every page sorted the whole table (a million rows in a decade-old store).
+    """
+    CREATE INDEX memories_by_event_time ON memories(event_time, num);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -230,3 +230,31 @@ def test_detail_shows_the_forgetting_curve_with_recalls(
 def test_timeline_counts_memories_per_day(browser: MemoryBrowser) -> None:
     assert sum(sum(bands) for bands in browser.timeline.counts.values()) == len(NOTES)
     assert all(bands[3] == 0 for bands in browser.timeline.counts.values())  # none faded
+
+
+def test_lists_a_page_at_a_time_and_loads_more_when_scrolled(
+    qtbot: QtBot, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ui.browser.memory_browser as browser_module
+
+    monkeypatch.setattr(browser_module, "PAGE", 2)
+    for text in NOTES:
+        runtime.curation.remember(text)
+    tasks = TaskRunner()
+    b = MemoryBrowser(runtime.curation, runtime.privacy, tasks)
+    qtbot.addWidget(b)
+    b.show()
+    try:
+        with qtbot.waitSignal(b.loaded, timeout=10_000) as first:
+            b.refresh()
+        assert first.args == [2] and b.model.canFetchMore()
+        assert "3 memories (the newest 2 listed" in b.status.text()
+        b.table.scrollToBottom()  # the view asks the model for more at its end
+        b.model.fetchMore()
+        qtbot.waitUntil(lambda: len(b.model.rows) == 3, timeout=10_000)
+        assert not b.model.canFetchMore()  # the last page was not full
+        assert sorted(b.visible_texts()) == sorted(NOTES)
+        assert b.status.text() == "3 memories."
+    finally:
+        b.close()
+        tasks.shutdown()

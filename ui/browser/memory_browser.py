@@ -42,7 +42,7 @@ from ui.browser.timeline_chart import TimelineChart
 from ui.errors import confirm_forget, show_error
 from ui.tasks import TaskRunner
 
-LOAD_LIMIT = 5000
+PAGE = 500  # memories listed at a time; more load as the table is scrolled to its end
 
 
 class MemoryBrowser(QWidget):
@@ -67,6 +67,7 @@ class MemoryBrowser(QWidget):
         self.setWindowTitle("Memories")
         self.resize(1100, 780)
         self.model = MemoryTableModel(self)
+        self.model.more_wanted.connect(self._load_more)
         self.proxy = MemoryFilterProxy(self)
         self.proxy.setSourceModel(self.model)
         self._build()
@@ -171,26 +172,42 @@ class MemoryBrowser(QWidget):
     def refresh(self, select: str | None = None) -> None:
         """Reload the list; `select` picks (and scrolls to) one memory once it is listed."""
         self._pending_select = select
+        self.tasks.run(lambda: self._page(0), self._show_rows, self._error)
+
+    def _page(self, offset: int) -> tuple[list[MemoryRow], int]:
+        """One page of rows (store executor), and how many memories there are in all."""
         service = self.curation
+        memories = service.memories(limit=PAGE, offset=offset)
+        ready = service.host.ready
+        rows = [MemoryRow(m, service.retention(m) if ready else None) for m in memories]
+        return rows, service.count_memories()
 
-        def load() -> list[MemoryRow]:
-            memories = service.memories(limit=LOAD_LIMIT)
-            ready = service.host.ready
-            return [MemoryRow(m, service.retention(m) if ready else None) for m in memories]
+    def _load_more(self, offset: int) -> None:
+        def shown(page: tuple[list[MemoryRow], int]) -> None:
+            rows, total = page
+            self.model.append_rows(rows, len(rows) == PAGE)
+            self.timeline.show_rows(self.model.rows)
+            self._say_count(total)
 
-        self.tasks.run(load, self._show_rows, self._error)
+        self.tasks.run(lambda: self._page(offset), shown, self._error)
 
-    def _show_rows(self, rows: list[MemoryRow]) -> None:
+    def _say_count(self, total: int) -> None:
+        listed = len(self.model.rows)
+        more = f" (the newest {listed} listed; scroll for more)" if listed < total else ""
+        self.status.setText(f"{total} memories{more}.")
+
+    def _show_rows(self, page: tuple[list[MemoryRow], int]) -> None:
+        rows, total = page
         selected = set(self.selected_ids())
         pending = getattr(self, "_pending_select", None)
         if pending is not None:
             selected = {pending}
             self._pending_select = None
-        self.model.set_rows(rows)
+        self.model.set_rows(rows, len(rows) == PAGE)
         self.timeline.show_rows(rows)
         self.detail.clear()
         self._reselect(selected)
-        self.status.setText(f"{len(rows)} memories.")
+        self._say_count(total)
         self._update_buttons()
         self.loaded.emit(len(rows))
 

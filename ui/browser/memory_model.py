@@ -14,6 +14,7 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     QSortFilterProxyModel,
     Qt,
+    Signal,
 )
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import (
@@ -55,14 +56,42 @@ def _when(value: datetime | None) -> str:
 
 
 class MemoryTableModel(QAbstractTableModel):
+    """The memories a page at a time, newest first: the view asks for more (`fetchMore`) as
+    it is scrolled to the end, and `more_wanted` tells the browser to load the next page."""
+
+    more_wanted = Signal(int)  # offset: rows already listed
+
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.rows: list[MemoryRow] = []
+        self.has_more = False  # the last page was full: there may be older memories
+        self._asked = False  # a page is being loaded
 
-    def set_rows(self, rows: Sequence[MemoryRow]) -> None:
+    def set_rows(self, rows: Sequence[MemoryRow], has_more: bool = False) -> None:
         self.beginResetModel()
         self.rows = list(rows)
+        self.has_more = has_more
+        self._asked = False
         self.endResetModel()
+
+    def append_rows(self, rows: Sequence[MemoryRow], has_more: bool) -> None:
+        known = {r.memory.id for r in self.rows}
+        fresh = [r for r in rows if r.memory.id not in known]  # a write may shift the pages
+        if fresh:
+            first = len(self.rows)
+            self.beginInsertRows(QModelIndex(), first, first + len(fresh) - 1)
+            self.rows.extend(fresh)
+            self.endInsertRows()
+        self.has_more = has_more
+        self._asked = False
+
+    def canFetchMore(self, parent: AnyIndex = QModelIndex()) -> bool:  # noqa: B008, N802
+        return not parent.isValid() and self.has_more and not self._asked
+
+    def fetchMore(self, parent: AnyIndex = QModelIndex()) -> None:  # noqa: B008, N802
+        if self.canFetchMore(parent):
+            self._asked = True
+            self.more_wanted.emit(len(self.rows))
 
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008, N802
         return 0 if parent.isValid() else len(self.rows)
