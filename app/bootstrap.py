@@ -71,13 +71,18 @@ def make_clock(now: datetime | None) -> Clock:
     return ShiftedClock(now) if now is not None else SystemClock()
 
 
-def open_runtime(data_dir: str | None = None, now: datetime | None = None) -> Runtime:
-    """Fast part of start-up (no models): settings, the lock, the SQLite store."""
+def open_runtime(
+    data_dir: str | None = None, now: datetime | None = None, *, lock_timeout: float = 0
+) -> Runtime:
+    """Fast part of start-up (no models): settings, the lock, the SQLite store.
+
+    `lock_timeout`: how long to wait for a folder another membank holds (membank-mcp holds it
+    only for the length of one call)."""
     paths = resolve_paths(data_dir)
     config = load_config(paths.config_file)
     lock = InstanceLock(paths.lock_file)
     try:
-        lock.acquire()
+        lock.acquire(lock_timeout)
     except OSError as exc:
         from memory.errors import DataDirError
 

@@ -27,6 +27,7 @@ from app.mcp.ipc import InstanceError, McpRequest, NoInstance, call_running, win
 from models.embedder import SentenceEmbedder
 
 log = logging.getLogger(__name__)
+RELEASE_GAP_S = 0.3  # > the lock's 0.05 s poll interval
 
 
 class McpRouter:
@@ -48,6 +49,7 @@ class McpRouter:
         self._serial = threading.Lock()
         self._loading = threading.Lock()
         self.served_by = ""  # "window" or "self": where the last call ran (tests, logs)
+        self._released = 0.0
 
     @property
     def folder(self) -> Path:
@@ -64,14 +66,18 @@ class McpRouter:
                 try:
                     result = call_running(self.folder, request)
                     self.served_by = "window"
+                    log.info("mcp %s ran in the window", tool)
                     return result
                 except InstanceError as exc:
                     raise ToolRefused(str(exc)) from None
                 except NoInstance:
                     pass
+                # Calls in a row leave a gap, so a window waiting for the folder gets it.
+                time.sleep(max(0.0, self._released + RELEASE_GAP_S - time.monotonic()))
                 try:
                     result = self._run_here(request)
                     self.served_by = "self"
+                    log.info("mcp %s ran in this process", tool)
                     return result
                 except AlreadyRunningError:
                     pass  # a window (or membank-cli) holds the folder: ask again shortly
@@ -110,3 +116,4 @@ class McpRouter:
             return gateway.call(request.client, request.tool, request.args)
         finally:
             runtime.close()  # index, store, then the lock: the folder is free again
+            self._released = time.monotonic()

@@ -32,6 +32,7 @@ from ui.chat.input import ChatInput
 from ui.chat.worker import ChatWorker
 from ui.dialogs.archive_actions import ArchiveActions
 from ui.dialogs.backup_dialog import BackupActions
+from ui.dialogs.connected_apps import ConnectedAppsDialog
 from ui.dialogs.models_dialog import ModelsDialog
 from ui.dialogs.persona_dialog import PersonaDialog
 from ui.dialogs.privacy_dialogs import AuditDialog, ForgetAboutDialog
@@ -39,6 +40,7 @@ from ui.dialogs.quick_capture import QuickCaptureDialog
 from ui.dialogs.search_dialog import SearchDialog
 from ui.dialogs.settings_dialog import SettingsDialog
 from ui.errors import show_error
+from ui.shell.mcp_bridge import McpBridge
 from ui.shell.tray import TrayIcon, tray_available
 from ui.tasks import TaskRunner
 
@@ -66,6 +68,7 @@ class MainWindow(QMainWindow):
         self.archive = ArchiveActions(self, runtime, self.tasks)
         self.backups = BackupActions(self)
         self.paused = False
+        self.mcp_bridge = McpBridge(runtime, self.tasks, lambda: self.paused, self)
         self.tray: TrayIcon | None = None
         self.browser_window: MemoryBrowser | None = None
         self.models_dialog: ModelsDialog | None = None
@@ -203,6 +206,7 @@ class MainWindow(QMainWindow):
             ("&Persona and summaries…", QKeySequence("Ctrl+P"), self.show_persona),
             ("&Forget everything about…", QKeySequence("Ctrl+Shift+F"), self.show_forget_about),
             ("&Audit log…", QKeySequence("Ctrl+Shift+A"), self.show_audit),
+            ("Connected a&pps…", QKeySequence("Ctrl+Shift+M"), self.show_connected_apps),
         ):
             action = QAction(text, self)
             action.setShortcut(shortcut)
@@ -549,6 +553,13 @@ class MainWindow(QMainWindow):
             self.audit_dialog.open()
 
         self.tasks.run(service.audit, opened, self._show_error)
+
+    def show_connected_apps(self) -> None:
+        dialog = ConnectedAppsDialog(self.runtime, self.tasks, self)
+        self.mcp_bridge.accessed.connect(dialog.refresh)
+        dialog.finished.connect(lambda _: self.mcp_bridge.accessed.disconnect(dialog.refresh))
+        self.connected_apps_dialog = dialog
+        dialog.open()
 
     # --- tray, quick capture, hand-over from a second launch ---------------------------------
 
