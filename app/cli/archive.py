@@ -215,7 +215,7 @@ def run(args: argparse.Namespace, runtime: Runtime) -> int:
         contents = read_archive(Path(args.path), _passphrase(args.passphrase_env))
         bank = _bank(runtime)
         report = import_archive(
-            bank, contents, now, mode=args.mode, backup_dir=runtime.paths.data_dir / "backups"
+            bank, contents, now, mode=args.mode, backup_dir=runtime.paths.backups
         )
         data: dict[str, Any] = {
             "mode": report.mode,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from app.config import backups_folder
 from app.service import AssistantService
 from memory.archive.restore import ImportReport
 from memory.archive.writer import Phase
@@ -36,7 +37,7 @@ class Backup:
 
 
 def backups_dir(service: AssistantService) -> Path:
-    return service.store.path.parent / "backups"
+    return backups_folder(service.store.path.parent)  # the store lives in the data folder
 
 
 def list_backups(folder: Path) -> list[Backup]:

@@ -19,8 +19,9 @@ from memory.bank import MemoryBank
 from memory.lifecycle.decay import DecayPolicy
 from memory.recall.retrieval import RecallSettings
 from memory.records import Kind, Message
+from memory.storage.fts import STOP_WORDS
 from memory.storage.index import ChromaIndex
-from memory.storage.store import STOP_WORDS, SQLiteStore
+from memory.storage.store import SQLiteStore
 from models.protocols import CancelToken, ChatMessage, T
 
 # A Friday; every test starts here unless it says otherwise.

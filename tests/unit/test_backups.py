@@ -8,10 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from app.config import BackupConfig, Config
+from app.config import BackupConfig, Config, resolve_paths
 from app.jobs.daily import MemoryJobs
 from app.service import AssistantService
-from app.transfer.backups import BackupError, backup_now, list_backups, prune, restore
+from app.transfer.backups import (
+    BackupError,
+    backup_now,
+    backups_dir,
+    list_backups,
+    prune,
+    restore,
+)
 from memory.clock import ManualClock
 from memory.storage.store import SQLiteStore
 from tests.unit.fakes import T0, ScriptedLLM, make_bank
@@ -84,3 +91,15 @@ def test_the_backup_job_is_recorded(service: AssistantService, tmp_path: Path) -
     result = MemoryJobs(service, idle=__import__("datetime").timedelta(minutes=30)).run("backup")
     assert result.error is None and result.counts == {"backups": 1}
     assert len(list_backups(tmp_path / "backups")) == 1
+
+
+def test_one_backups_folder_for_the_rolling_backups_the_safety_archive_and_the_paths(
+    service: AssistantService, tmp_path: Path
+) -> None:
+    folder = resolve_paths(str(tmp_path), env={}).backups
+    assert backups_dir(service) == folder == tmp_path / "backups"
+    _chat(service, "My cat is called Miso")
+    rolling = backup_now(service, keep=7)
+    report = restore(service, rolling.path)
+    assert rolling.path.parent == folder
+    assert report.backup is not None and report.backup.parent == folder

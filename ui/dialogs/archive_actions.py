@@ -10,7 +10,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QLineEdit, QMessageBox, QProgressDialog
 
 from app.bootstrap import Runtime
-from memory.errors import ArchiveError
+from memory.errors import ArchiveEncryptedError
 from ui.errors import show_error
 from ui.tasks import TaskRunner
 
@@ -118,7 +118,7 @@ class ArchiveActions:
 
         def failed(error: BaseException) -> None:
             self._done()
-            if isinstance(error, ArchiveError) and "is encrypted" in str(error):
+            if isinstance(error, ArchiveEncryptedError):
                 text, ok = QInputDialog.getText(
                     self.window, "Encrypted archive", "Passphrase:", QLineEdit.EchoMode.Password
                 )
