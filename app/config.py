@@ -85,6 +85,8 @@ class McpClientConfig(_Section):
     """What one app connected over MCP may do (README: Use your memory in other apps)."""
 
     permission: Permission = "read"
+    # The memory space the app reads and writes (its own and the shared memories only).
+    space: str = Field("personal", pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")
 
 
 class McpConfig(_Section):

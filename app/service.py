@@ -17,13 +17,24 @@ from memory.archive.restore import import_archive as apply_archive
 from memory.archive.writer import ExportFilter, ExportReport, Phase, export_archive
 from memory.bank import IndexReport, MemoryBank
 from memory.clock import Clock
-from memory.consolidation.hierarchy import HierarchyStore
+from memory.consolidation.hierarchy import HierarchyStore, in_space
 from memory.errors import NotFoundError
 from memory.lifecycle.decay import DecayPolicy
 from memory.lifecycle.erase import ForgetReport, forget
 from memory.lifecycle.fading import restore
 from memory.recall.prompt import Prompt, PromptBudget, PromptBuilder
-from memory.records import Conversation, Kind, Link, Memory, Message, MessageHit, Recalled, State
+from memory.records import (
+    PERSONAL,
+    Conversation,
+    Kind,
+    Link,
+    Memory,
+    Message,
+    MessageHit,
+    Recalled,
+    State,
+    check_space,
+)
 from memory.storage.audit import AuditEntry
 from memory.storage.audit import entries as audit_entries
 from memory.storage.store import SQLiteStore
@@ -116,8 +127,10 @@ class AssistantService:
     def conversations(self) -> list[Conversation]:
         return self.store.conversations()
 
-    def new_conversation(self, title: str = DEFAULT_TITLE) -> Conversation:
-        return self.store.create_conversation(title, self.clock.now())
+    def new_conversation(self, title: str = DEFAULT_TITLE, space: str = PERSONAL) -> Conversation:
+        """A conversation in `space`: it recalls that space's memories (and shared ones) only,
+        and what is said in it is remembered there."""
+        return self.store.create_conversation(title, self.clock.now(), check_space(space))
 
     def rename_conversation(self, conversation_id: int, title: str) -> None:
         self.store.rename_conversation(conversation_id, title.strip() or DEFAULT_TITLE)
@@ -148,13 +161,15 @@ class AssistantService:
         user_message = self.store.add_message(conversation_id, "user", text, now)
         if conversation.title == DEFAULT_TITLE and not history:
             self.store.rename_conversation(conversation_id, _title_from(text))
-        prompt = self._prompt(bank, builder, text, now, history)  # recall before remembering
+        # Recall before remembering.
+        prompt = self._prompt(bank, builder, text, now, history, space=conversation.space)
         bank.remember(
             Kind.TURN,
             text,
             now,
             conversation_id=conversation_id,
             source_message_ids=[user_message.id],
+            space=conversation.space,
         )
         used = tuple(prompt.used)
         yield RecallEvent(user_message, used, tuple(prompt.messages))
@@ -179,10 +194,11 @@ class AssistantService:
         now: datetime,
         history: Sequence[Message],
         skip_message: int | None = None,
+        space: str = PERSONAL,
     ) -> Prompt:
         # The overviews go in the system prompt whole; recall brings the specific memories.
-        overview = self.overview()
-        found = self._recall(bank, text, now)
+        overview = self.overview(space)
+        found = self._recall(bank, text, now, space=space)
         if skip_message is not None:  # not the memory made from the message being answered
             found = [r for r in found if skip_message not in r.memory.source_message_ids]
         return builder.build(
@@ -195,7 +211,12 @@ class AssistantService:
         )
 
     def send_paused(
-        self, history: Sequence[Message], text: str, *, cancel: CancelToken | None = None
+        self,
+        history: Sequence[Message],
+        text: str,
+        *,
+        cancel: CancelToken | None = None,
+        space: str = PERSONAL,
     ) -> Iterator[ChatEvent]:
         """Memory paused (incognito): memories are read, nothing is written — no messages, no
         turn memory, no strengthening. The caller keeps the conversation (ids are negative)."""
@@ -204,7 +225,7 @@ class AssistantService:
         if not text:
             return
         now = self.clock.now()
-        prompt = self._prompt(bank, builder, text, now, history)
+        prompt = self._prompt(bank, builder, text, now, history, space=space)
         user_message = Message(-(2 * len(history) + 1), 0, "user", text, now)
         used = tuple(prompt.used)
         yield RecallEvent(user_message, used, tuple(prompt.messages))
@@ -236,7 +257,10 @@ class AssistantService:
         user_message = recent[-1]
         history = recent[:-1][-self.config.memory.history_turns :]
         now = self.clock.now()
-        prompt = self._prompt(bank, builder, user_message.text, now, history, user_message.id)
+        space = self.store.conversation(conversation_id).space
+        prompt = self._prompt(
+            bank, builder, user_message.text, now, history, user_message.id, space
+        )
         used = tuple(prompt.used)
         yield RecallEvent(user_message, used, tuple(prompt.messages))
         reply_text, stopped = yield from _stream(llm, prompt, cancel)
@@ -260,13 +284,13 @@ class AssistantService:
 
     # --- memories --------------------------------------------------------------------------
 
-    def remember(self, text: str) -> Memory:
+    def remember(self, text: str, space: str = PERSONAL) -> Memory:
         """Store `text` as a note ("remember this")."""
         bank, _, _ = self._models()
         text = text.strip()
         if not text:
             raise MembankError("Nothing to remember: the text is empty.")
-        return bank.remember(Kind.NOTE, text, self.clock.now())
+        return bank.remember(Kind.NOTE, text, self.clock.now(), space=check_space(space))
 
     def remember_message(self, message_id: int) -> Memory:
         """ "Remember this" on a chat message: a note with the message's words, linked to it."""
@@ -284,42 +308,64 @@ class AssistantService:
         """Search every conversation's messages by keyword (works before the models load)."""
         return self.store.search_messages(query, limit)
 
-    def capture(self, text: str) -> Memory:
+    def capture(self, text: str, space: str = PERSONAL) -> Memory:
         """Quick capture: the note is committed at once, even while the models still load;
         its vector follows now if the embedder is ready, else at the next index reconcile."""
         text = text.strip()
         if not text:
             raise MembankError("Nothing to remember: the text is empty.")
+        space = check_space(space)
         if self.bank is not None:
-            return self.bank.remember(Kind.NOTE, text, self.clock.now())
+            return self.bank.remember(Kind.NOTE, text, self.clock.now(), space=space)
         strength = DecayPolicy(self.config.memory.initial_strength).initial(Kind.NOTE, text)
-        return self.store.add_memory(Kind.NOTE, text, self.clock.now(), strength=strength)
+        return self.store.add_memory(
+            Kind.NOTE, text, self.clock.now(), strength=strength, space=space
+        )
 
-    def memories(self, limit: int = 100, offset: int = 0) -> list[Memory]:
-        return self.store.memories(limit=limit, offset=offset)
+    def memories(self, limit: int = 100, offset: int = 0, space: str | None = None) -> list[Memory]:
+        return self.store.memories(limit=limit, offset=offset, space=space)
+
+    def spaces(self) -> list[str]:
+        return self.store.spaces()
+
+    def set_space(self, memory_id: str, space: str, shared: bool = False) -> Memory:
+        """Move a memory to `space`; `shared`: recalled in every space."""
+        memory = self.store.memory(memory_id)
+        self.store.set_space(memory.id, check_space(space), shared)
+        return self.store.memory(memory.id)
 
     def memory(self, memory_id: str) -> Memory:
         return self.store.memory(memory_id)
 
-    def overview(self) -> Overview:
+    def overview(self, space: str = PERSONAL) -> Overview:
+        """The persona and summary of `space`; another space has its own, and the personal
+        ones join it only when marked shared."""
         h = HierarchyStore(self.store)
+
+        def of_space(key: str) -> Memory | None:
+            own = h.by_key(in_space(key, space))
+            personal = h.by_key(key)
+            return own or (personal if personal is not None and personal.shared else None)
+
         return Overview(
-            h.by_key("global_persona"),
-            h.by_key("global_summary"),
+            of_space("global_persona"),
+            of_space("global_summary"),
             tuple(h.of_kind(Kind.REFLECTION)),
             tuple(h.of_kind(Kind.FACT)),
         )
 
-    def days(self, day: str | None = None) -> list[Day]:
-        """Daily summaries and personas, newest first (or just `day`, YYYY-MM-DD)."""
+    def days(self, day: str | None = None, space: str = PERSONAL) -> list[Day]:
+        """Daily summaries and personas of `space`, newest first (or just `day`, YYYY-MM-DD)."""
         h = HierarchyStore(self.store)
         summaries = {
             (m.derive_key or "").split(":")[-1]: m
             for m in h.of_kind(Kind.DAILY_SUMMARY, active_only=False)
+            if m.space == space
         }
         personas = {
             (m.derive_key or "").split(":")[-1]: m
             for m in h.of_kind(Kind.DAILY_PERSONA, active_only=False)
+            if m.space == space
         }
         keys = sorted(set(summaries) | set(personas), reverse=True)
         return [Day(d, summaries.get(d), personas.get(d)) for d in keys if day in (None, d)]
@@ -358,12 +404,17 @@ class AssistantService:
             self.bank.reconcile()  # else the next start-up reconcile re-embeds it
         return self.store.memory(memory.id)
 
-    def search(self, query: str, k: int = 10) -> list[Recalled]:
+    def search(self, query: str, k: int = 10, space: str | None = None) -> list[Recalled]:
         bank, _, _ = self._models()
-        return self._recall(bank, query, self.clock.now(), k)
+        return self._recall(bank, query, self.clock.now(), k, space)
 
     def _recall(
-        self, bank: MemoryBank, query: str, now: datetime, k: int | None = None
+        self,
+        bank: MemoryBank,
+        query: str,
+        now: datetime,
+        k: int | None = None,
+        space: str | None = None,
     ) -> list[Recalled]:
         """Recall, minus what the system prompt holds anyway, with knowledge updates brought in:
         a memory whose fact was superseded is preceded by the newer fact (the newest wins)."""
@@ -371,7 +422,7 @@ class AssistantService:
         want = k or bank.retriever.settings.k
         found = [
             r
-            for r in bank.recall(query, now, want + len(IN_SYSTEM_PROMPT))
+            for r in bank.recall(query, now, want + len(IN_SYSTEM_PROMPT), space)
             if r.memory.kind not in IN_SYSTEM_PROMPT
         ][:want]
         updates = HierarchyStore(self.store).updates_for([r.memory for r in found])

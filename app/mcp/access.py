@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from app.service import AssistantService, ModelsNotReadyError
 from memory.consolidation.hierarchy import HierarchyStore
+from memory.errors import NotFoundError
 from memory.lifecycle.erase import ForgetReport
 from memory.records import Kind, Memory, Recalled
 from memory.storage.store import SQLiteStore
@@ -33,27 +34,32 @@ class MemoryAccess:
     def ready(self) -> bool:
         return self.service.bank is not None
 
-    def recall(self, query: str, k: int) -> list[Recalled]:
+    def recall(self, query: str, k: int, space: str) -> list[Recalled]:
         bank = self.service.bank
         if bank is None:
             raise ModelsNotReadyError()
         # The chat's own recall (hybrid, time-aware, the forgetting curve, newest facts first).
-        return self.service._recall(bank, query, self.service.clock.now(), k)
+        return self.service._recall(bank, query, self.service.clock.now(), k, space)
 
-    def remember(self, text: str) -> Memory:
+    def remember(self, text: str, space: str) -> Memory:
         if self.service.bank is None:
             raise ModelsNotReadyError()
-        return self.service.capture(text)
+        return self.service.capture(text, space)
 
-    def forget(self, memory_id: str) -> ForgetReport:
-        return self.service.forget([self.service.memory(memory_id).id])
+    def forget(self, memory_id: str, space: str) -> ForgetReport:
+        """Only a memory of the app's own space (an app never deletes another space's)."""
+        memory = self.service.memory(memory_id)
+        if memory.space != space:
+            raise NotFoundError(f"There is no memory {memory_id!r} in the space {space!r}.")
+        return self.service.forget([memory.id])
 
-    def persona(self) -> tuple[Memory | None, Memory | None]:
-        overview = self.service.overview()
+    def persona(self, space: str) -> tuple[Memory | None, Memory | None]:
+        overview = self.service.overview(space)
         return overview.persona, overview.summary
 
-    def days(self, day: str | None, limit: int) -> list[DayDigest]:
-        return [DayDigest(d.day, d.summary, d.persona) for d in self.service.days(day)][:limit]
+    def days(self, day: str | None, limit: int, space: str) -> list[DayDigest]:
+        days = self.service.days(day, space)
+        return [DayDigest(d.day, d.summary, d.persona) for d in days][:limit]
 
     def facts(self) -> list[Memory]:
         return HierarchyStore(self.store).of_kind(Kind.FACT)

@@ -15,7 +15,7 @@ from typing import Any
 from app.config import McpConfig, Permission
 from app.mcp.access import MemoryAccess
 from memory.clock import Clock
-from memory.records import Memory, Recalled
+from memory.records import PERSONAL, Memory, Recalled
 from memory.storage import audit
 from models.errors import MembankError
 
@@ -69,7 +69,10 @@ class McpGateway:
         """The tool's result, or ToolRefused; every call is audited (ids only, never text)."""
         if tool not in NEEDS:
             raise ToolRefused(f"membank has no tool {tool!r}.")
-        granted = permission_for(self._config(), client)
+        config = self._config()
+        granted = permission_for(config, client)
+        entry = config.clients.get(client)
+        space = entry.space if entry is not None else PERSONAL
         if RANK[granted] < RANK[NEEDS[tool]]:
             self._audit(client, tool, "refused", [])
             raise ToolRefused(
@@ -85,7 +88,7 @@ class McpGateway:
                 "stored or forgotten. Resume memory there (Memory > Pause memory) and try again."
             )
         try:
-            result, ids = self._run(tool, args)
+            result, ids = self._run(tool, args, space)
         except MembankError as exc:
             self._audit(client, tool, "error", [])
             if isinstance(exc, ToolRefused):
@@ -94,25 +97,26 @@ class McpGateway:
         self._audit(client, tool, "ok", ids)
         return result
 
-    def _run(self, tool: str, args: Mapping[str, Any]) -> tuple[Any, list[str]]:
+    def _run(self, tool: str, args: Mapping[str, Any], space: str) -> tuple[Any, list[str]]:
+        """`space`: the app's memory space (its own memories and the shared ones)."""
         a = self.access
         if tool == "recall":
             query = _text(args, "query")
             k = _k(args.get("k"))
-            found = a.recall(query, k)
+            found = a.recall(query, k, space)
             return [recalled_json(r) for r in found], [r.memory.id for r in found]
         if tool == "remember":
-            memory = a.remember(_text(args, "text"))
+            memory = a.remember(_text(args, "text"), space)
             return memory_json(memory), [memory.id]
         if tool == "forget":
-            report = a.forget(_text(args, "memory_id"))
+            report = a.forget(_text(args, "memory_id"), space)
             ids = [*report.forgotten, *report.derived]
             return {
                 "forgotten": list(report.forgotten),
                 "derived_removed": len(report.derived),
             }, ids
         if tool in ("persona", "resource"):
-            persona, summary = a.persona()
+            persona, summary = a.persona(space)
             ids = [m.id for m in (persona, summary) if m is not None]
             return {
                 "persona": persona.text if persona else None,
@@ -124,7 +128,7 @@ class McpGateway:
             day = args.get("day") or None
             if day is not None and not isinstance(day, str):
                 raise ToolRefused("day must be a date like 2025-03-14, or left out.")
-            days = a.days(day, limit=14)
+            days = a.days(day, 14, space)
             out = [
                 {
                     "day": d.day,

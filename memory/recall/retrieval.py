@@ -89,8 +89,14 @@ class HybridRetriever:
         self.settings = settings or RecallSettings()
         self.times = times or TimeResolver()
 
-    def recall(self, query: str, now: datetime, k: int | None = None) -> list[Recalled]:
-        """The memories relevant to `query`, best first; faded and superseded ones left out."""
+    def recall(
+        self, query: str, now: datetime, k: int | None = None, space: str | None = None
+    ) -> list[Recalled]:
+        """The memories relevant to `query`, best first; faded and superseded ones left out.
+
+        `space`: only memories of that space or shared by all. Filtered here, after the vector
+        search (a Chroma `where` filter is slow, MEASURED.md), on rows already loaded, so a
+        store with one space pays nothing."""
         s = self.settings
         k = k or s.k
         found = self._candidates(query, now)
@@ -98,6 +104,8 @@ class HybridRetriever:
         for mid, score in found.fused.items():
             memory = found.memories.get(mid)
             if memory is None or not self._recallable(memory, now):
+                continue
+            if space is not None and memory.space != space and not memory.shared:
                 continue
             sim = found.similarity.get(mid)
             rank = found.keyword_rank.get(mid)
