@@ -268,12 +268,14 @@ class AssistantService:
         bank.strengthen(used, now, reply.id)
         yield ReplyEvent(replace(reply, used_memories=tuple(r.memory for r in used)), used, stopped)
 
-    def ask(self, text: str, conversation_id: int | None = None) -> ReplyEvent:
+    def ask(
+        self, text: str, conversation_id: int | None = None, space: str = PERSONAL
+    ) -> ReplyEvent:
         """Send one message and wait for the whole reply (CLI `ask`)."""
         if not text.strip():
             raise MembankError("Nothing to send: the message is empty.")
         if conversation_id is None:
-            conversation_id = self.new_conversation().id
+            conversation_id = self.new_conversation(space=space).id
         reply: ReplyEvent | None = None
         for event in self.send(conversation_id, text, cancel=threading.Event()):
             if isinstance(event, ReplyEvent):

@@ -25,7 +25,7 @@ from memory.bank import MemoryBank
 from memory.clock import parse_user_time
 from memory.errors import ArchiveError
 from memory.lifecycle.erase import ForgetReport, forget
-from memory.records import Kind, Memory
+from memory.records import Kind, Memory, check_space
 from memory.storage import audit
 from models.errors import MembankError
 
@@ -184,7 +184,7 @@ def run(args: argparse.Namespace, runtime: Runtime) -> int:
         return _export_markdown(args, runtime, now)
     if args.command == "import" and (fmt or detect_format(Path(args.path))) == "text":
         items = read_text_memories(Path(args.path))  # all validated before anything is written
-        text_report = write_text_memories(_bank(runtime), items, now)
+        text_report = write_text_memories(_bank(runtime), items, now, check_space(args.space))
         added = {
             "facts": text_report.facts,
             "notes": text_report.notes,
@@ -281,9 +281,9 @@ def run(args: argparse.Namespace, runtime: Runtime) -> int:
 
 def _export_markdown(args: argparse.Namespace, runtime: Runtime, now: datetime) -> int:
     if args.path == "-":
-        sys.stdout.write(render_markdown(runtime.store, now))
+        sys.stdout.write(render_markdown(runtime.store, now, check_space(args.space)))
         return 0
-    size = write_markdown(runtime.store, Path(args.path), now)
+    size = write_markdown(runtime.store, Path(args.path), now, check_space(args.space))
     if args.json:
         _print_json({"path": args.path, "format": "markdown", "size": size})
     else:

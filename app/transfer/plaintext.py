@@ -22,9 +22,9 @@ from pathlib import Path
 
 from memory.bank import MemoryBank
 from memory.clock import from_db
-from memory.consolidation.hierarchy import HierarchyStore
+from memory.consolidation.hierarchy import HierarchyStore, in_space
 from memory.errors import ArchiveError
-from memory.records import Kind
+from memory.records import PERSONAL, Kind
 from memory.storage.store import SQLiteStore
 
 MAX_LINE = 2000
@@ -57,18 +57,20 @@ def same_text_key(text: str) -> str:
     return one_line(text).casefold().rstrip(".!").strip()
 
 
-def render_markdown(store: SQLiteStore, now: datetime) -> str:
+def render_markdown(store: SQLiteStore, now: datetime, space: str = PERSONAL) -> str:
+    """`space`: its persona and summary, its facts and notes and the shared ones."""
     hierarchy = HierarchyStore(store)
-    persona = hierarchy.by_key("global_persona")
-    summary = hierarchy.by_key("global_summary")
+    persona = hierarchy.by_key(in_space("global_persona", space))
+    summary = hierarchy.by_key(in_space("global_summary", space))
     rows = store.rows(
         "SELECT kind, text, event_time FROM memories WHERE kind IN ('fact', 'note') "
-        "AND state != 'superseded' ORDER BY event_time, id"
+        "AND state != 'superseded' AND (space = ? OR shared = 1) ORDER BY event_time, id",
+        [space],
     )
     facts = [r for r in rows if r["kind"] == "fact"]
     notes = [r for r in rows if r["kind"] == "note"]
     out = [
-        "# What membank knows about me",
+        "# What membank knows about me" + ("" if space == PERSONAL else f" ({space})"),
         "",
         f"<!-- membank export of {now.astimezone(UTC).date().isoformat()}: {len(facts)} facts, "
         f"{len(notes)} notes. Import them back: membank-cli import FILE --format text -->",
@@ -92,9 +94,9 @@ def _day(at: datetime) -> str:
     return at.astimezone(UTC).date().isoformat()
 
 
-def write_markdown(store: SQLiteStore, path: Path, now: datetime) -> int:
+def write_markdown(store: SQLiteStore, path: Path, now: datetime, space: str = PERSONAL) -> int:
     """Write the export atomically (temp file, then rename); returns its size in bytes."""
-    data = render_markdown(store, now).encode("utf-8")
+    data = render_markdown(store, now, space).encode("utf-8")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".part")
     try:
@@ -155,13 +157,18 @@ def read_text_memories(path: Path) -> list[TextMemory]:
 
 
 def write_text_memories(
-    bank: MemoryBank, items: list[TextMemory], now: datetime
+    bank: MemoryBank, items: list[TextMemory], now: datetime, space: str = PERSONAL
 ) -> TextImportReport:
-    """New facts and notes in one transaction, then indexed; known texts are skipped."""
+    """New facts and notes of `space` in one transaction, then indexed; texts the space already
+    knows (its own or shared) are skipped."""
     store = bank.store
     known = {
         same_text_key(r["text"])
-        for r in store.rows("SELECT text FROM memories WHERE kind IN ('fact', 'note')")
+        for r in store.rows(
+            "SELECT text FROM memories WHERE kind IN ('fact', 'note') "
+            "AND (space = ? OR shared = 1)",
+            [space],
+        )
     }
     added = {Kind.FACT: 0, Kind.NOTE: 0}
     skipped = 0
@@ -179,6 +186,7 @@ def write_text_memories(
                     now,
                     event_time=item.when,
                     strength=bank.decay.initial(item.kind, item.text),
+                    space=space,
                 )
                 added[item.kind] += 1
     except sqlite3.Error as exc:
