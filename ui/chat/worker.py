@@ -14,7 +14,7 @@ from app.config import Config
 from app.engine.model_manager import ModelManager
 from app.engine.settings_apply import Applied, apply_settings
 from app.service import ChatEvent, RecallEvent, ReplyEvent, TokenEvent
-from memory.records import Message
+from memory.records import PERSONAL, Message
 from models.errors import MembankError
 
 log = logging.getLogger(__name__)
@@ -66,14 +66,15 @@ class ChatWorker(QObject):
         if self._guarded(work, self.model_switch_failed, "Model not changed"):
             self.model_switched.emit(path)
 
-    @Slot(int, str)
-    def send(self, conversation_id: int, text: str) -> None:
+    @Slot(int, str, str)
+    def send(self, conversation_id: int, text: str, space: str = PERSONAL) -> None:
+        """`space`: of the conversation this message starts, if it starts one."""
         service = self.runtime.service
 
         def events() -> Iterator[ChatEvent]:
             cid = conversation_id
             if cid <= 0:
-                conversation = service.new_conversation()
+                conversation = service.new_conversation(space=space)
                 cid = conversation.id
                 self.conversation_created.emit(conversation)
             yield from service.send(cid, text, cancel=self._cancel)
@@ -110,11 +111,11 @@ class ChatWorker(QObject):
         service = self.runtime.service
         self._relay(lambda: service.regenerate(conversation_id, cancel=self._cancel))
 
-    @Slot(object, str)
-    def send_paused(self, history: list[Message], text: str) -> None:
+    @Slot(object, str, str)
+    def send_paused(self, history: list[Message], text: str, space: str = PERSONAL) -> None:
         """Memory paused: the reply uses memories, but nothing of this chat is stored."""
         service = self.runtime.service
-        self._relay(lambda: service.send_paused(history, text, cancel=self._cancel))
+        self._relay(lambda: service.send_paused(history, text, cancel=self._cancel, space=space))
 
     def _relay(self, events: Callable[[], Iterator[ChatEvent]]) -> None:
         self._cancel.clear()

@@ -25,10 +25,11 @@ from PySide6.QtWidgets import (
 
 from app.bootstrap import Runtime
 from app.service import RecallEvent, ReplyEvent
-from memory.records import Conversation, Memory, Message
+from memory.records import PERSONAL, Conversation, Memory, Message
 from ui.browser.memory_browser import MemoryBrowser
 from ui.chat import transcript
 from ui.chat.input import ChatInput
+from ui.chat.space_picker import SpacePicker
 from ui.chat.worker import ChatWorker
 from ui.dialogs.archive_actions import ArchiveActions
 from ui.dialogs.backup_dialog import BackupActions
@@ -49,8 +50,8 @@ ROLE_ID = 0x0100  # Qt.UserRole
 
 
 class MainWindow(QMainWindow):
-    send_requested = Signal(int, str)  # to the worker thread
-    send_paused_requested = Signal(object, str)
+    send_requested = Signal(int, str, str)  # to the worker thread: id, text, space
+    send_paused_requested = Signal(object, str, str)
     regenerate_requested = Signal(int)
     settings_requested = Signal(object)  # Config, applied on the worker thread
     load_requested = Signal()
@@ -105,6 +106,8 @@ class MainWindow(QMainWindow):
         left_layout = QVBoxLayout(left)
         left_layout.addWidget(QLabel("<b>Conversations</b>"))
         left_layout.addWidget(self.conversation_list)
+        self.space_picker = SpacePicker()
+        left_layout.addWidget(self.space_picker)
         buttons = QHBoxLayout()
         for b in (new_button, rename_button, delete_button):
             buttons.addWidget(b)
@@ -243,13 +246,15 @@ class MainWindow(QMainWindow):
             self.conversation_list.blockSignals(True)
             self.conversation_list.clear()
             for c in conversations:
-                item = QListWidgetItem(c.title)
+                item = QListWidgetItem(c.title if c.space == PERSONAL else f"{c.title} · {c.space}")
                 item.setData(ROLE_ID, c.id)
+                item.setData(ROLE_ID + 1, c.space)
                 item.setToolTip(f"{c.message_count} messages · {c.updated_at.astimezone():%c}")
                 self.conversation_list.addItem(item)
                 if c.id == self.conversation_id:  # as it is when the list arrives
                     self.conversation_list.setCurrentItem(item)
             self.conversation_list.blockSignals(False)
+            self.space_picker.offer(c.space for c in conversations)
 
         self.tasks.run(self.runtime.service.conversations, done, self._show_error)
 
@@ -322,9 +327,9 @@ class MainWindow(QMainWindow):
         self.stop_button.setEnabled(True)
         self.status_label.setText("Recalling memories…")
         if self.paused:
-            self.send_paused_requested.emit(list(self.messages), text)
+            self.send_paused_requested.emit(list(self.messages), text, self.chat_space())
         else:
-            self.send_requested.emit(self.conversation_id, text)
+            self.send_requested.emit(self.conversation_id, text, self.space_picker.space())
 
     def stop(self) -> None:
         if self.streaming is not None:
@@ -553,6 +558,12 @@ class MainWindow(QMainWindow):
             self.audit_dialog.open()
 
         self.tasks.run(service.audit, opened, self._show_error)
+
+    def chat_space(self) -> str:
+        """The space of the conversation shown, or of the next one."""
+        current = self.conversation_list.currentItem()
+        data = current.data(ROLE_ID + 1) if current is not None else None
+        return str(data) if self.conversation_id and data else self.space_picker.space()
 
     def show_connected_apps(self) -> None:
         dialog = ConnectedAppsDialog(self.runtime, self.tasks, self)
