@@ -19,6 +19,7 @@ class ConnectedApp:
     calls: int  # among the recent audit entries
     refused: int
     last_tool: str
+    space: str = "personal"  # the memory space it reads and writes
 
 
 def connected_apps(store: RowReader, config: McpConfig, recent: int = 2000) -> list[ConnectedApp]:
@@ -44,6 +45,7 @@ def connected_apps(store: RowReader, config: McpConfig, recent: int = 2000) -> l
                 len(calls),
                 sum(1 for _, _, outcome in calls if outcome == "refused"),
                 calls[0][1] if calls else "",
+                config.clients[name].space if name in config.clients else "personal",
             )
         )
     return sorted(
@@ -54,7 +56,8 @@ def connected_apps(store: RowReader, config: McpConfig, recent: int = 2000) -> l
 def with_permission(config: Config, client: str, permission: Permission) -> Config:
     """`config` with this app's permission set (the rest unchanged)."""
     clients = dict(config.mcp.clients)
-    clients[client] = McpClientConfig(permission=permission)
+    old = clients.get(client, McpClientConfig())
+    clients[client] = old.model_copy(update={"permission": permission})  # its space stays
     return config.model_copy(update={"mcp": config.mcp.model_copy(update={"clients": clients})})
 
 

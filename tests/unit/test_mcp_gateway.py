@@ -103,6 +103,12 @@ def test_every_call_is_audited_by_id_never_text(gateway: McpGateway) -> None:
 
 def test_with_permission_changes_one_app_only() -> None:
     config = Config(mcp=CONFIG)
+    config = Config(
+        mcp=CONFIG.model_copy(
+            update={"clients": {**CONFIG.clients, "ide": McpClientConfig(space="work")}}
+        )
+    )
+    assert with_permission(config, "ide", "full").mcp.clients["ide"].space == "work"
     changed = with_permission(config, "stranger", "full")
     assert changed.mcp.clients["stranger"].permission == "full"
     assert changed.mcp.clients["notes-app"].permission == "remember"

@@ -44,10 +44,10 @@ class ConnectedAppsDialog(QDialog):
         default = PERMISSION_TEXT[runtime.config.mcp.default_permission]
         self.help = QLabel(HELP.format(default=default))
         self.help.setWordWrap(True)
-        self.table = QTableWidget(0, 5)
+        self.table = QTableWidget(0, 6)
         self.table.setObjectName("connectedAppsTable")
         self.table.setHorizontalHeaderLabels(
-            ["App", "May", "Last access", "Recent calls", "Last tool"]
+            ["App", "May", "Last access", "Recent calls", "Last tool", "Space"]
         )
         self.status = QLabel("")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
@@ -70,7 +70,8 @@ class ConnectedAppsDialog(QDialog):
         for row, app in enumerate(apps):
             when = f"{app.last_access.astimezone():%Y-%m-%d %H:%M}" if app.last_access else "never"
             calls = f"{app.calls}" + (f" ({app.refused} refused)" if app.refused else "")
-            for col, value in ((0, app.name), (2, when), (3, calls), (4, app.last_tool)):
+            cells = ((0, app.name), (2, when), (3, calls), (4, app.last_tool), (5, app.space))
+            for col, value in cells:
                 self.table.setItem(row, col, QTableWidgetItem(value))
             combo = QComboBox()
             for permission in PERMISSIONS:
