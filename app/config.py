@@ -13,6 +13,7 @@ import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from models.errors import MembankError
+from models.private_files import open_private, private_dir
 
 APP_NAME = "membank"
 
@@ -185,10 +186,10 @@ def save_config(path: Path, config: Config) -> None:
     data = config.model_dump(exclude_defaults=True)
     text = "# membank settings (written by the app; edit freely, see README: Configuration)\n"
     text += tomli_w.dumps(data)
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     try:
-        with tmp.open("w", encoding="utf-8") as fh:
+        private_dir(path.parent)
+        with open_private(tmp, "w") as fh:  # 0600: it may hold the API key
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())

@@ -15,9 +15,11 @@ from app.cli.main import add_common_options, now_override
 from app.config import resolve_paths
 from app.instance import AlreadyRunningError
 from app.logs import setup_logging
+from app.privacy.folders import protect_process
+from app.privacy.secrets import known_secrets
 from models.errors import MembankError
 from ui.dialogs.first_run import WelcomeDialog
-from ui.errors import install_excepthook
+from ui.errors import install_excepthook, show_notices
 from ui.resources import app_icon
 from ui.shell import startup_probe
 from ui.shell.main_window import MainWindow
@@ -33,6 +35,7 @@ def is_first_run(runtime: Runtime) -> bool:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    protect_process()  # owner-only files from here on (README: Privacy on this computer)
     parser = argparse.ArgumentParser(prog="membank", description="membank desktop app")
     add_common_options(parser)
     parser.add_argument(
@@ -63,8 +66,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         title = getattr(exc, "title", "membank cannot start")
         QMessageBox.critical(None, title, str(exc))
         return 1
-    setup_logging(runtime.paths.log_dir)
-    install_excepthook()
+    secrets = known_secrets(runtime.config)
+    setup_logging(runtime.paths.log_dir, secrets=secrets)
+    install_excepthook(secrets)
     window = MainWindow(runtime)
     SignalQuit(window.quit, window)  # SIGTERM/SIGINT quit cleanly (kept alive by its parent)
     server = InstanceServer(runtime.paths.data_dir, window.handle_request, window.mcp_bridge.handle)
@@ -77,6 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         lambda: settings.setValue("main_window/geometry", window.saveGeometry())
     )
     window.show()
+    show_notices(window, runtime.notices)  # e.g. the data folder was made private
     probing = startup_probe.install(app, window)  # `membank-cli bench startup` only
     if is_first_run(runtime) and not probing:
         config = runtime.config

@@ -117,7 +117,7 @@ def _time(value: str | None, flag: str) -> datetime | None:
 def _bank(runtime: Runtime) -> MemoryBank:
     """The embedder and the index, healed from the store (no chat model needed here)."""
     bank = open_bank(runtime, load_embedder(runtime.config))
-    runtime.service.bank = bank  # closed with the runtime
+    runtime.host.swap(bank=bank)  # closed with the runtime
     bank.reconcile()
     return bank
 

@@ -17,7 +17,9 @@ from app.cli import bench_args, doctor
 from app.cli import models as models_cli
 from app.jobs.daily import JOB_NAMES
 from app.logs import setup_logging
-from app.service import RecallEvent, ReplyEvent, TokenEvent
+from app.privacy.folders import protect_process
+from app.privacy.secrets import known_secrets
+from app.services.events import RecallEvent, ReplyEvent, TokenEvent
 from memory.clock import parse_user_time
 from memory.records import PERSONAL, Memory, Recalled
 from models.errors import MembankError
@@ -123,6 +125,7 @@ def now_override(value: str | None) -> datetime | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    protect_process()  # owner-only files from here on (README: Privacy on this computer)
     args = build_parser().parse_args(argv)
     try:
         now = now_override(args.now)
@@ -144,7 +147,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MembankError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    setup_logging(runtime.paths.log_dir)
+    setup_logging(runtime.paths.log_dir, secrets=known_secrets(runtime.config))
+    _tell(runtime)
     try:
         return _dispatch(args, runtime)
     except MembankError as exc:
@@ -156,8 +160,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         runtime.close()
 
 
+def _tell(runtime: Runtime) -> None:
+    """Print what start-up healed (once: the list is emptied)."""
+    for notice in runtime.notices:
+        print(f"note: {notice}", file=sys.stderr)
+    runtime.notices.clear()
+
+
 def _dispatch(args: argparse.Namespace, runtime: Runtime) -> int:
-    service = runtime.service
     if archive_cli.handles(args):
         return archive_cli.run(args, runtime)
     if models_cli.handles(args):
@@ -169,8 +179,7 @@ def _dispatch(args: argparse.Namespace, runtime: Runtime) -> int:
     if args.command in ("persona", "summaries", "jobs"):
         return _overview(args, runtime)
     load_models(runtime)
-    for notice in runtime.notices:
-        print(f"note: {notice}", file=sys.stderr)
+    _tell(runtime)
     if args.command == "consolidate":
         result = runtime.jobs().run(args.job)
         data = {
@@ -192,14 +201,14 @@ def _dispatch(args: argparse.Namespace, runtime: Runtime) -> int:
                 print(f"error: {result.error}", file=sys.stderr)
         return 1 if result.error else 0
     if args.command == "remember":
-        memory = service.remember(args.text, args.space)
+        memory = runtime.curation.remember(args.text, args.space)
         if args.json:
-            _print_json(memory_json(memory, service.retention(memory)))
+            _print_json(memory_json(memory, runtime.curation.retention(memory)))
         else:
             print(f"Remembered ({memory.id[:8]}): {memory.text}")
         return 0
     if args.command == "ask":
-        reply = service.ask(args.text, args.conversation, args.space)
+        reply = runtime.chat.ask(args.text, args.conversation, args.space)
         if args.json:
             _print_json(
                 {
@@ -214,7 +223,7 @@ def _dispatch(args: argparse.Namespace, runtime: Runtime) -> int:
             _print_used(reply.used)
         return 0
     if args.command == "memories":
-        results = service.search(args.query, args.k, args.space)
+        results = runtime.curation.search(args.query, args.k, args.space)
         if args.json:
             _print_json([recalled_json(r) for r in results])
         else:
@@ -250,11 +259,11 @@ def _encrypt_store(data_dir: str | None) -> int:
 
 
 def _memories(args: argparse.Namespace, runtime: Runtime) -> int:
-    service = runtime.service
+    curation = runtime.curation
     decay = decay_policy(runtime.config)
     now = runtime.clock.now()
     if args.action == "list":
-        items = service.memories(limit=args.limit, space=args.space)
+        items = curation.memories(limit=args.limit, space=args.space)
         if args.json:
             _print_json([memory_json(m, decay.retention(m, now)) for m in items])
         else:
@@ -265,8 +274,8 @@ def _memories(args: argparse.Namespace, runtime: Runtime) -> int:
                 )
         return 0
     if args.action in ("share", "unshare"):
-        memory = service.memory(args.id)
-        memory = service.set_space(memory.id, memory.space, args.action == "share")
+        memory = curation.memory(args.id)
+        memory = curation.set_space(memory.id, memory.space, args.action == "share")
         if args.json:
             _print_json(memory_json(memory, decay.retention(memory, now)))
         else:
@@ -274,21 +283,21 @@ def _memories(args: argparse.Namespace, runtime: Runtime) -> int:
         return 0
     if args.action in ("pin", "unpin", "restore"):
         memory = (
-            service.restore(args.id)
+            curation.restore(args.id)
             if args.action == "restore"
-            else service.set_pinned(args.id, args.action == "pin")
+            else curation.set_pinned(args.id, args.action == "pin")
         )
         if args.json:
             _print_json(memory_json(memory, decay.retention(memory, runtime.clock.now())))
         else:
             print(f"{memory.id[:8]}  {memory.state}{'  pinned' if memory.pinned else ''}")
         return 0
-    memory = service.memory(args.id)
+    memory = curation.memory(args.id)
     data = memory_json(memory, decay.retention(memory, now))
-    data["used_by_messages"] = service.used_by(memory.id)
+    data["used_by_messages"] = curation.used_by(memory.id)
     data["links"] = [
         {"memory_id": link.memory_id, "source_id": link.source_id, "relation": link.relation}
-        for link in service.links(memory.id)
+        for link in curation.links(memory.id)
     ]
     if args.json:
         _print_json(data)
@@ -299,7 +308,7 @@ def _memories(args: argparse.Namespace, runtime: Runtime) -> int:
 
 
 def _overview(args: argparse.Namespace, runtime: Runtime) -> int:
-    service = runtime.service
+    curation = runtime.curation
     decay = decay_policy(runtime.config)
     now = runtime.clock.now()
 
@@ -307,7 +316,7 @@ def _overview(args: argparse.Namespace, runtime: Runtime) -> int:
         return None if m is None else memory_json(m, decay.retention(m, now))
 
     if args.command == "persona":
-        o = service.overview(args.space)
+        o = curation.overview(args.space)
         data: Any = {
             "persona": mj(o.persona),
             "summary": mj(o.summary),
@@ -324,10 +333,10 @@ def _overview(args: argparse.Namespace, runtime: Runtime) -> int:
     elif args.command == "summaries":
         data = [
             {"day": d.day, "summary": mj(d.summary), "persona": mj(d.persona)}
-            for d in service.days(args.day, args.space)
+            for d in curation.days(args.day, args.space)
         ]
         if not args.json:
-            for d in service.days(args.day, args.space):
+            for d in curation.days(args.day, args.space):
                 print(f"{d.day}: {d.summary.text if d.summary else '(no summary)'}")
                 if d.persona:
                     print(f"            persona: {d.persona.text}")
@@ -356,9 +365,9 @@ def _overview(args: argparse.Namespace, runtime: Runtime) -> int:
 
 
 def _chat(runtime: Runtime, conversation_id: int | None, space: str = PERSONAL) -> int:
-    service = runtime.service
+    chat = runtime.chat
     if conversation_id is None:
-        conversation_id = service.new_conversation(space=space).id
+        conversation_id = chat.new_conversation(space=space).id
     print("membank chat — type a message, an empty line or Ctrl-D to quit, Ctrl-C stops a reply.")
     while True:
         try:
@@ -371,7 +380,7 @@ def _chat(runtime: Runtime, conversation_id: int | None, space: str = PERSONAL) 
         cancel = threading.Event()
         print("membank> ", end="", flush=True)
         try:
-            for event in service.send(conversation_id, text, cancel=cancel):
+            for event in chat.send(conversation_id, text, cancel=cancel):
                 if isinstance(event, TokenEvent):
                     print(event.text, end="", flush=True)
                 elif isinstance(event, ReplyEvent):

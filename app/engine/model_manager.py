@@ -12,7 +12,7 @@ from pathlib import Path
 
 from app.bootstrap import Runtime, load_embedder, open_bank
 from app.config import Config, save_config
-from app.engine.settings_apply import load_chat_model, swap_chat_model
+from app.engine.settings_apply import load_chat_model
 from memory.bank import MemoryBank
 from memory.storage.index import ChromaIndex
 from models.errors import MembankError
@@ -26,6 +26,7 @@ from models.hub.discovery import (
 from models.hub.download import ProgressFn, download_file, download_snapshot
 from models.hub.gguf_info import read_gguf_info
 from models.hub.hardware import FitAdvice, HardwareInfo, assess, detect_hardware
+from models.private_files import open_private, private_dir
 from models.protocols import CancelToken
 
 log = logging.getLogger(__name__)
@@ -182,7 +183,7 @@ class ModelManager:
             raise ModelManagerError(
                 f"{target} already exists. Rename the file, or remove the old one first."
             )
-        self.models_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.models_dir)
         free = shutil.disk_usage(self.models_dir).free
         size = source.stat().st_size
         try:
@@ -194,7 +195,8 @@ class ModelManager:
                     f"into {self.models_dir} ({free // 1_000_000} MB free)."
                 ) from None
             partial = target.with_name(target.name + ".part")
-            shutil.copyfile(source, partial)
+            with source.open("rb") as src, open_private(partial) as dst:
+                shutil.copyfileobj(src, dst, 1 << 20)
             os.replace(partial, target)
         return warnings
 
@@ -215,9 +217,8 @@ class ModelManager:
         except MembankError:
             new_llm.close()
             raise
-        runtime.config = config
-        runtime.service.config = config
-        swap_chat_model(runtime, new_llm)
+        runtime.host.swap(llm=new_llm, config=config)  # the old one closes when unused
+        log.info("chat model switched to %s", new_llm.model_id)
 
     def use_embedder(
         self,
@@ -229,10 +230,9 @@ class ModelManager:
 
         Runs in the calling (background) thread; recall keeps using the old index meanwhile.
         A failure or cancel leaves the old embedder in use and removes the half-built index.
+        The old index is dropped once no reply or job step uses it any more.
         """
         runtime = self.runtime
-        service = runtime.service
-        old_bank = service.bank
         folder = Path(folder).expanduser()
         setting = "" if _same(folder, bundled_embedder_path()) else str(folder)
         config = _with(runtime.config, embedder={"model_path": setting})
@@ -250,15 +250,10 @@ class ModelManager:
         except BaseException:
             _discard(bank.index)
             raise
-        runtime.config = config
-        service.config = config
-        if service.llm is not None:
-            service.attach(bank, service.llm)
-        else:
-            service.bank = bank
-        bank.reconcile()  # memories written or deleted while re-embedding
-        if old_bank is not None:
-            _discard(old_bank.index)
+        runtime.host.swap(bank=bank, config=config, drop_old_index=True)
+        with runtime.host.lease() as models:
+            if models.bank is bank:  # memories written or deleted while re-embedding
+                bank.reconcile()
         log.info("embedder switched to %s", new_id)
 
     def _reembed(

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.service import AssistantService, ModelsNotReadyError
-from memory.consolidation.hierarchy import HierarchyStore
+from app.bootstrap import Runtime
+from app.engine.host import ModelHost
+from app.services.curation import MemoryCuration
+from app.services.privacy import PrivacyService
+from app.services.recall import recall
+from memory.clock import Clock
 from memory.errors import NotFoundError
 from memory.lifecycle.erase import ForgetReport
-from memory.records import Kind, Memory, Recalled
+from memory.records import Memory, Recalled
 from memory.storage.store import SQLiteStore
 
 
@@ -20,46 +24,54 @@ class DayDigest:
 
 
 class MemoryAccess:
-    """Recall, remember, forget and the overviews, over a service whose index is open (the chat
-    model is not needed: membank-mcp on its own never loads one)."""
+    """Recall, remember, forget and the overviews, once the host has a bank (the chat model is
+    not needed: membank-mcp on its own never loads one)."""
 
-    def __init__(self, service: AssistantService) -> None:
-        self.service = service
+    def __init__(
+        self,
+        store: SQLiteStore,
+        host: ModelHost,
+        curation: MemoryCuration,
+        privacy: PrivacyService,
+        clock: Clock,
+    ) -> None:
+        self.store = store
+        self.host = host
+        self.curation = curation
+        self.privacy = privacy
+        self.clock = clock
 
-    @property
-    def store(self) -> SQLiteStore:
-        return self.service.store
+    @staticmethod
+    def of(runtime: Runtime) -> MemoryAccess:
+        return MemoryAccess(
+            runtime.store, runtime.host, runtime.curation, runtime.privacy, runtime.clock
+        )
 
     @property
     def ready(self) -> bool:
-        return self.service.bank is not None
+        return self.host.models.bank is not None
 
     def recall(self, query: str, k: int, space: str) -> list[Recalled]:
-        bank = self.service.bank
-        if bank is None:
-            raise ModelsNotReadyError()
         # The chat's own recall (hybrid, time-aware, the forgetting curve, newest facts first).
-        return self.service._recall(bank, query, self.service.clock.now(), k, space)
+        # Nothing is strengthened: an app looking is not the user using a memory.
+        with self.host.lease() as models:
+            return recall(models.require_bank(), query, self.clock.now(), k, space)
 
     def remember(self, text: str, space: str) -> Memory:
-        if self.service.bank is None:
-            raise ModelsNotReadyError()
-        return self.service.capture(text, space)
+        self.host.models.require_bank()  # stored and indexed now, not at the next start
+        return self.curation.capture(text, space)
 
     def forget(self, memory_id: str, space: str) -> ForgetReport:
         """Only a memory of the app's own space (an app never deletes another space's)."""
-        memory = self.service.memory(memory_id)
+        memory = self.store.memory(memory_id)
         if memory.space != space:
             raise NotFoundError(f"There is no memory {memory_id!r} in the space {space!r}.")
-        return self.service.forget([memory.id])
+        return self.privacy.forget([memory.id])
 
     def persona(self, space: str) -> tuple[Memory | None, Memory | None]:
-        overview = self.service.overview(space)
+        overview = self.curation.overview(space)
         return overview.persona, overview.summary
 
     def days(self, day: str | None, limit: int, space: str) -> list[DayDigest]:
-        days = self.service.days(day, space)
+        days = self.curation.days(day, space)
         return [DayDigest(d.day, d.summary, d.persona) for d in days][:limit]
-
-    def facts(self) -> list[Memory]:
-        return HierarchyStore(self.store).of_kind(Kind.FACT)

@@ -9,7 +9,6 @@ the window's QLocalServer (STYLE.md §3); nothing listens on the network.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import socket
@@ -17,21 +16,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from app.privacy.ipc import socket_name
+
 PREFIX = "mcp "
 VERSION = 1
 MAX_LINE = 16 * 1024 * 1024
 
 
-def socket_name(data_dir: Path) -> str:
-    """The single-instance server's name for `data_dir` (ui/shell/single_instance.py listens
-    on it; a bare name lives in Qt's temp folder)."""
-    digest = hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest()[:16]
-    return f"membank-{digest}"
-
-
 def socket_address(data_dir: Path) -> str:
-    """Where QLocalServer puts `socket_name` on Unix: a path as given, else in QDir::tempPath()
-    ($TMPDIR, else /tmp)."""
+    """Where the window's QLocalServer listens on Unix: the private runtime folder's socket
+    (app/privacy/ipc.py), or, for a bare name, QDir::tempPath() ($TMPDIR, else /tmp)."""
     name = socket_name(data_dir)
     if os.path.isabs(name):
         return name

@@ -109,9 +109,9 @@ class McpRouter:
         embedder = self.embedder()
         runtime = open_runtime(self.data_dir, self.now)  # AlreadyRunningError: not ours now
         try:
-            runtime.service.bank = open_bank(runtime, embedder)
+            runtime.host.swap(bank=open_bank(runtime, embedder))  # the index only, no LLM
             gateway = McpGateway(
-                MemoryAccess(runtime.service), runtime.clock, lambda: runtime.config.mcp
+                MemoryAccess.of(runtime), runtime.clock, lambda: runtime.config.mcp
             )
             return gateway.call(request.client, request.tool, request.args)
         finally:

@@ -71,7 +71,7 @@ def import_conversation(
     now: datetime,
 ) -> ImportedConversation:
     """Every turn becomes a message (at its own time) and a turn memory (recorded `now`, having
-    happened when it was said), as `AssistantService.send` does for a user's turn; the vectors
+    happened when it was said), as `ChatService.send` does for a user's turn; the vectors
     are computed in batches. Needs no chat model."""
     started = turns[0].when if turns else now
     conversation = store.create_conversation(title, started)

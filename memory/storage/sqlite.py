@@ -18,6 +18,7 @@ import sqlite_utils
 from memory.errors import DataDirError, StorageFullError, StoreCorruptError
 from memory.storage.encryption import connect, database_errors
 from memory.storage.schema import migrate
+from models.private_files import create_private_file
 
 
 class SQLiteBase:
@@ -26,7 +27,7 @@ class SQLiteBase:
     def __init__(self, path: Path, passphrase: str | None = None) -> None:
         self.path = path
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            create_private_file(path)  # 0600 in a 0700 folder, and so its -wal and -shm files
             conn = connect(path, passphrase)  # SQLCipher when a passphrase is given
             try:
                 conn.execute("PRAGMA journal_mode = WAL")

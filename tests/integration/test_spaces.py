@@ -14,7 +14,7 @@ from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
 from app.bootstrap import Runtime
-from app.service import RecallEvent
+from app.services.events import RecallEvent
 from tests.realmodels import ready_runtime
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
@@ -56,9 +56,9 @@ async def work_remembers(data: Path) -> str:
 
 
 def chat_recalls(runtime: Runtime, space: str) -> set[str]:
-    service = runtime.service
-    conversation = service.new_conversation(space=space)
-    for event in service.send(conversation.id, QUESTION, cancel=threading.Event()):
+    chat = runtime.chat
+    conversation = chat.new_conversation(space=space)
+    for event in chat.send(conversation.id, QUESTION, cancel=threading.Event()):
         if isinstance(event, RecallEvent):
             return {r.memory.text for r in event.memories}
     raise AssertionError("no recall event")
@@ -76,7 +76,7 @@ def test_work_stays_in_work_until_shared(tmp_path: Path) -> None:
         assert runtime.store.memory(work_id).space == "work"
         assert WORK not in chat_recalls(runtime, "personal")
         assert WORK in chat_recalls(runtime, "work")
-        runtime.service.set_space(work_id, "work", shared=True)
+        runtime.curation.set_space(work_id, "work", shared=True)
         assert WORK in chat_recalls(runtime, "personal")
 
     assert WORK in asyncio.run(mcp_recall(data, "home-chat", "budget review Dana"))

@@ -17,14 +17,14 @@ pytestmark = [pytest.mark.gui, pytest.mark.model]
 def test_a_work_conversation_and_the_space_filter(
     qtbot: QtBot, runtime: Runtime, window: MainWindow
 ) -> None:
-    home = runtime.service.remember("My cat is called Miso")
+    home = runtime.curation.remember("My cat is called Miso")
     window.space_picker.setCurrentText("work")
     with qtbot.waitSignal(window.reply_shown, timeout=180_000) as shown:
         window.send("What is my cat called?")
     assert home.id not in {r.memory.id for r in shown.args[0].used}
-    conversation = runtime.service.conversations()[0]
+    conversation = runtime.chat.conversations()[0]
     assert conversation.space == "work"
-    turn = next(m for m in runtime.service.memories() if m.kind == "turn")
+    turn = next(m for m in runtime.curation.memories() if m.kind == "turn")
     assert turn.space == "work"
     qtbot.waitUntil(
         lambda: (
@@ -40,7 +40,7 @@ def test_a_work_conversation_and_the_space_filter(
     used = {r.memory.id for r in again.args[0].used}
     assert home.id in used and turn.id not in used
 
-    browser = MemoryBrowser(runtime, window.tasks)
+    browser = MemoryBrowser(runtime.curation, runtime.privacy, window.tasks)
     qtbot.addWidget(browser)
     browser.refresh()
     qtbot.waitUntil(lambda: browser.space_combo.findData("work") >= 0)

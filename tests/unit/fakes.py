@@ -234,7 +234,7 @@ def _key_words(text: str) -> list[str]:
 
 
 def say(bank: MemoryBank, conversation_id: int, text: str, when: datetime) -> Message:
-    """What AssistantService.send stores for a user's turn: the message and its turn memory."""
+    """What ChatService.send stores for a user's turn: the message and its turn memory."""
     message = bank.store.add_message(conversation_id, "user", text, when)
     bank.remember(
         Kind.TURN, text, when, conversation_id=conversation_id, source_message_ids=[message.id]

@@ -12,11 +12,11 @@ from app.mcp.access import MemoryAccess
 from app.mcp.apps import connected_apps, with_permission
 from app.mcp.gateway import McpGateway, ToolRefused
 from app.mcp.ipc import McpRequest, socket_address
-from app.service import AssistantService
 from memory.clock import ManualClock
 from memory.storage.audit import entries
 from memory.storage.store import SQLiteStore
 from tests.unit.fakes import T0, make_bank
+from tests.unit.wiring import make_services
 
 CONFIG = McpConfig(
     clients={
@@ -30,10 +30,10 @@ CONFIG = McpConfig(
 def gateway(tmp_path: Path) -> Iterator[McpGateway]:
     store = SQLiteStore(tmp_path / "membank.sqlite3")
     bank = make_bank(tmp_path, store=store)
-    service = AssistantService(Config(), store, ManualClock(T0))
-    service.bank = bank  # the index only: membank-mcp never loads a chat model
+    s = make_services(Config(), store, ManualClock(T0), bank)  # no chat model, as membank-mcp
+    access = MemoryAccess(s.store, s.host, s.curation, s.privacy, s.clock)
     paused = {"on": False}
-    gw = McpGateway(MemoryAccess(service), service.clock, lambda: CONFIG, lambda: paused["on"])
+    gw = McpGateway(access, s.clock, lambda: CONFIG, lambda: paused["on"])
     gw.paused_flag = paused  # type: ignore[attr-defined]
     yield gw
     bank.close()

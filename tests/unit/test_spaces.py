@@ -14,7 +14,7 @@ import pytest
 from app.config import Config, McpClientConfig, McpConfig
 from app.mcp.access import MemoryAccess
 from app.mcp.gateway import McpGateway, ToolRefused
-from app.service import AssistantService, RecallEvent
+from app.services.events import RecallEvent
 from memory.bank import MemoryBank
 from memory.clock import ManualClock
 from memory.consolidation.hierarchy import in_space
@@ -23,6 +23,7 @@ from memory.records import Kind, check_space
 from memory.storage.schema import MIGRATIONS
 from memory.storage.store import SQLiteStore
 from tests.unit.fakes import T0, ScriptedLLM, make_bank
+from tests.unit.wiring import Services, make_services
 
 WORK = "The quarterly budget review with Dana is on Thursday"
 SHARED = "The user's laptop password hint is the budgie's name"
@@ -31,7 +32,7 @@ HOME = "The budgie at home is called Kiwi"
 
 @dataclass
 class Setup:
-    service: AssistantService
+    services: Services
     bank: MemoryBank
 
 
@@ -39,24 +40,23 @@ class Setup:
 def setup(tmp_path: Path) -> Iterator[Setup]:
     store = SQLiteStore(tmp_path / "membank.sqlite3")
     bank = make_bank(tmp_path, store=store)
-    service = AssistantService(Config(), store, ManualClock(T0))
-    service.attach(bank, ScriptedLLM(("Noted.",)))
-    yield Setup(service, bank)
+    services = make_services(Config(), store, ManualClock(T0), bank, ScriptedLLM(("Noted.",)))
+    yield Setup(services, bank)
     bank.close()
     store.close()
 
 
 def seed(s: Setup) -> dict[str, str]:
-    work = s.service.remember(WORK, "work")
-    shared = s.service.remember(SHARED, "work")
-    s.service.set_space(shared.id, "work", shared=True)
-    home = s.service.remember(HOME)
+    work = s.services.curation.remember(WORK, "work")
+    shared = s.services.curation.remember(SHARED, "work")
+    s.services.curation.set_space(shared.id, "work", shared=True)
+    home = s.services.curation.remember(HOME)
     return {"work": work.id, "shared": shared.id, "home": home.id}
 
 
 def recalled_in_chat(s: Setup, space: str, text: str) -> set[str]:
-    conversation = s.service.new_conversation(space=space)
-    events = list(s.service.send(conversation.id, text, cancel=threading.Event()))
+    conversation = s.services.chat.new_conversation(space=space)
+    events = list(s.services.chat.send(conversation.id, text, cancel=threading.Event()))
     first = events[0]
     assert isinstance(first, RecallEvent)
     return {r.memory.id for r in first.memories}
@@ -73,11 +73,12 @@ def test_a_work_memory_never_reaches_a_personal_chat_and_a_shared_one_reaches_bo
     assert ids["shared"] in personal and ids["shared"] in work
     assert ids["home"] in personal and ids["home"] not in work
     # What the work chat said is remembered in work, so it stays out of personal chats too.
-    turns = [m for m in setup.service.memories() if m.kind is Kind.TURN]
+    turns = [m for m in setup.services.curation.memories() if m.kind is Kind.TURN]
     assert {m.space for m in turns} == {"personal", "work"}
-    unfiltered = {r.memory.id for r in setup.service.search("quarterly budget review", 10)}
+    curation = setup.services.curation
+    unfiltered = {r.memory.id for r in curation.search("quarterly budget review", 10)}
     assert ids["work"] in unfiltered  # no space given (the CLI's default search): every space
-    in_personal = setup.service.search("quarterly budget review", 10, "personal")
+    in_personal = curation.search("quarterly budget review", 10, "personal")
     assert ids["work"] not in {r.memory.id for r in in_personal}
 
 
@@ -89,7 +90,9 @@ def test_mcp_clients_see_their_own_space(setup: Setup) -> None:
             "notes": McpClientConfig(permission="remember"),
         }
     )
-    gateway = McpGateway(MemoryAccess(setup.service), setup.service.clock, lambda: config)
+    s = setup.services
+    access = MemoryAccess(s.store, s.host, s.curation, s.privacy, s.clock)
+    gateway = McpGateway(access, s.clock, lambda: config)
     query = {"query": "budget review Dana budgie password Kiwi", "k": 10}
     ide = {m["id"] for m in gateway.call("ide", "recall", query)}
     notes = {m["id"] for m in gateway.call("notes", "recall", query)}
@@ -97,16 +100,17 @@ def test_mcp_clients_see_their_own_space(setup: Setup) -> None:
     assert ids["shared"] in ide and ids["shared"] in notes
     assert ids["home"] in notes and ids["home"] not in ide
     note = gateway.call("ide", "remember", {"text": "Ship the release on Friday"})
-    assert setup.service.memory(note["id"]).space == "work"
+    assert s.curation.memory(note["id"]).space == "work"
     with pytest.raises(ToolRefused, match="not in the space|no memory"):
         gateway.call("ide", "forget", {"memory_id": ids["home"]})  # another space's memory
-    assert setup.service.memory(ids["home"]).space == "personal"
+    assert s.curation.memory(ids["home"]).space == "personal"
 
 
 def test_lists_and_overviews_filter_by_space(setup: Setup) -> None:
     ids = seed(setup)
-    assert {m.id for m in setup.service.memories(space="personal")} == {ids["home"], ids["shared"]}
-    assert setup.service.spaces() == ["personal", "work"]
+    curation = setup.services.curation
+    assert {m.id for m in curation.memories(space="personal")} == {ids["home"], ids["shared"]}
+    assert curation.spaces() == ["personal", "work"]
     assert in_space("global_persona", "personal") == "global_persona"
     assert in_space("daily_summary", "work") == "daily_summary@work"
 

@@ -13,7 +13,7 @@ from app.bootstrap import Runtime, load_models
 from app.config import Config
 from app.engine.model_manager import ModelManager
 from app.engine.settings_apply import Applied, apply_settings
-from app.service import ChatEvent, RecallEvent, ReplyEvent, TokenEvent
+from app.services.events import ChatEvent, RecallEvent, ReplyEvent, TokenEvent
 from memory.records import PERSONAL, Message
 from models.errors import MembankError
 
@@ -47,7 +47,7 @@ class ChatWorker(QObject):
 
     @Slot()
     def load_models(self) -> None:
-        if self.runtime.service.ready:
+        if self.runtime.host.ready:
             self.models_ready.emit()
             return
 
@@ -69,15 +69,15 @@ class ChatWorker(QObject):
     @Slot(int, str, str)
     def send(self, conversation_id: int, text: str, space: str = PERSONAL) -> None:
         """`space`: of the conversation this message starts, if it starts one."""
-        service = self.runtime.service
+        chat = self.runtime.chat
 
         def events() -> Iterator[ChatEvent]:
             cid = conversation_id
             if cid <= 0:
-                conversation = service.new_conversation(space=space)
+                conversation = chat.new_conversation(space=space)
                 cid = conversation.id
                 self.conversation_created.emit(conversation)
-            yield from service.send(cid, text, cancel=self._cancel)
+            yield from chat.send(cid, text, cancel=self._cancel)
 
         self._relay(events)
 
@@ -108,14 +108,14 @@ class ChatWorker(QObject):
     @Slot(int)
     def regenerate(self, conversation_id: int) -> None:
         """Answer the conversation's last message again (the last reply is replaced)."""
-        service = self.runtime.service
-        self._relay(lambda: service.regenerate(conversation_id, cancel=self._cancel))
+        chat = self.runtime.chat
+        self._relay(lambda: chat.regenerate(conversation_id, cancel=self._cancel))
 
     @Slot(object, str, str)
     def send_paused(self, history: list[Message], text: str, space: str = PERSONAL) -> None:
         """Memory paused: the reply uses memories, but nothing of this chat is stored."""
-        service = self.runtime.service
-        self._relay(lambda: service.send_paused(history, text, cancel=self._cancel, space=space))
+        chat = self.runtime.chat
+        self._relay(lambda: chat.send_paused(history, text, cancel=self._cancel, space=space))
 
     def _relay(self, events: Callable[[], Iterator[ChatEvent]]) -> None:
         self._cancel.clear()

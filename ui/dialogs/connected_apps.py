@@ -90,7 +90,7 @@ class ConnectedAppsDialog(QDialog):
         path = self.runtime.paths.config_file
 
         def saved(_: object, config: Config = config) -> None:
-            self.runtime.config = config
+            self.runtime.host.swap(config=config)
             self.status.setText(f"{client} may now: {PERMISSION_TEXT[permission]}.")
 
         self.tasks.run(lambda: save_config(path, config), saved, self._error)

@@ -35,7 +35,7 @@ class McpBridge(QObject):
         super().__init__(parent)
         self._runtime = runtime
         self._tasks = tasks
-        self._access = MemoryAccess(runtime.service)
+        self._access = MemoryAccess.of(runtime)
         self.gateway = McpGateway(
             self._access, runtime.clock, lambda: self._runtime.config.mcp, paused
         )

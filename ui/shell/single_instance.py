@@ -1,6 +1,7 @@
 """One membank per data folder: a second launch hands its request ("show", "capture") over a
 QLocalServer to the running one instead of failing; membank-mcp hands its tool calls the same
-way (`mcp {json}`, answered with one JSON line: app/mcp/ipc.py)."""
+way (`mcp {json}`, answered with one JSON line: app/mcp/ipc.py). Only the same OS user can
+connect: the socket is 0600 (UserAccessOption) in a 0700 folder (app/privacy/ipc.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from pathlib import Path
 from PySide6.QtCore import QObject
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
-from app.mcp.ipc import PREFIX, McpRequest, error_line, socket_name
+from app.mcp.ipc import PREFIX, McpRequest, error_line
+from app.privacy.ipc import socket_name
 
 REQUESTS = ("show", "capture")
 Reply = Callable[[bytes], None]
@@ -41,6 +43,7 @@ class InstanceServer(QObject):
         self._handle = handle
         self._mcp = mcp
         self._server = QLocalServer(self)
+        self._server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
         name = server_name(data_dir)
         QLocalServer.removeServer(name)  # a stale socket from a crashed instance (we hold the lock)
         self._server.newConnection.connect(self._on_connection)
@@ -81,6 +84,10 @@ class InstanceServer(QObject):
             reply(error_line("This membank window does not serve MCP requests."))
             return
         self._mcp(request, reply)
+
+    def socket_path(self) -> str:
+        """Where clients connect (a path on Unix, a pipe name on Windows)."""
+        return str(self._server.fullServerName())
 
     def close(self) -> None:
         self._server.close()
