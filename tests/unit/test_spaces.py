@@ -146,3 +146,37 @@ def test_space_names_are_checked(name: str) -> None:
     with pytest.raises(SpaceNameError):
         check_space(name)
     assert check_space(" Thesis ") == "thesis"
+
+
+def test_consolidation_keeps_each_space_to_itself(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from memory.consolidation.consolidator import Consolidator
+    from memory.consolidation.hierarchy import HierarchyStore
+    from tests.unit.fakes import StepLLM, say
+
+    bank = make_bank(tmp_path)
+    try:
+        store = bank.store
+        home = store.create_conversation("home", T0)
+        work = store.create_conversation("work", T0, "work")
+        say(bank, home.id, "I live in Lisbon with my partner", T0)
+        say(bank, work.id, "I lead the payments team at Acme", T0 + timedelta(minutes=1))
+        report = Consolidator(bank, StepLLM()).run(T0 + timedelta(hours=2))
+        assert report.failures == []
+        h = HierarchyStore(store)
+        day = T0.date().isoformat()
+        personal_day = h.by_key(f"daily_summary:{day}")
+        work_day = h.by_key(f"daily_summary@work:{day}")
+        assert personal_day is not None and personal_day.space == "personal"
+        assert work_day is not None and work_day.space == "work"
+        assert "Acme" not in personal_day.text and "Lisbon" not in work_day.text
+        persona, work_persona = h.by_key("global_persona"), h.by_key("global_persona@work")
+        assert persona is not None and work_persona is not None
+        assert "Acme" not in persona.text and "payments" not in persona.text
+        facts = h.of_kind(Kind.FACT)
+        assert {f.space for f in facts if "Acme" in f.text} <= {"work"}
+        assert {f.space for f in facts if "Lisbon" in f.text} <= {"personal"}
+    finally:
+        bank.close()
+        bank.store.close()
