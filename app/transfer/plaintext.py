@@ -1,7 +1,8 @@
 """Plain text in and out: "what membank knows about me" as Markdown, and memories pasted as text.
 
 The Markdown export holds the persona, the overall summary, then facts and notes, one per line
-with the date each is about, oldest first: readable, and diff-able between two exports.
+with the date each is about, oldest first (then alphabetically): readable, and diff-able between
+two exports.
 
 The text import takes one memory per line (ChatGPT's saved memories, another assistant's
 export, or membank's own Markdown). List markers and a leading `YYYY-MM-DD:` date are read;
@@ -67,6 +68,9 @@ def render_markdown(store: SQLiteStore, now: datetime, space: str = PERSONAL) ->
         "AND state != 'superseded' AND (space = ? OR shared = 1) ORDER BY event_time, id",
         [space],
     )
+    # By day, then by text (not by id or time of day): the same knowledge always prints the same
+    # lines in the same order, whichever store it was imported into.
+    rows.sort(key=lambda r: (_day(from_db(r["event_time"])), one_line(r["text"])))
     facts = [r for r in rows if r["kind"] == "fact"]
     notes = [r for r in rows if r["kind"] == "note"]
     out = [
