@@ -84,16 +84,22 @@ def make_clock(now: datetime | None) -> Clock:
 
 
 def open_runtime(
-    data_dir: str | None = None, now: datetime | None = None, *, tighten: bool = True
+    data_dir: str | None = None,
+    now: datetime | None = None,
+    *,
+    tighten: bool = True,
+    lock_timeout: float = 0,
 ) -> Runtime:
     """Fast part of start-up (no models): settings, the lock, the SQLite store. `tighten`:
-    make the folders owner-only first, and say so when they were not (`doctor` only checks)."""
+    make the folders owner-only first, and say so when they were not (`doctor` only checks).
+    `lock_timeout`: how long to wait for a folder another membank holds (membank-mcp holds it
+    only for the length of one call)."""
     paths = resolve_paths(data_dir)
     config = load_config(paths.config_file)
     notices = private_folders.notices(private_folders.secure(paths)) if tighten else []
     lock = InstanceLock(paths.lock_file)
     try:
-        lock.acquire()
+        lock.acquire(lock_timeout)
     except OSError as exc:
         from memory.errors import DataDirError
 

@@ -79,6 +79,26 @@ class BackupConfig(_Section):
     keep: int = Field(7, ge=1)
 
 
+Permission = Literal["read", "remember", "full"]
+
+
+class McpClientConfig(_Section):
+    """What one app connected over MCP may do (README: Use your memory in other apps)."""
+
+    permission: Permission = "read"
+    # The memory space the app reads and writes (its own and the shared memories only).
+    space: str = Field("personal", pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")
+
+
+class McpConfig(_Section):
+    # Apps not listed under [mcp.clients.<name>] get this.
+    default_permission: Permission = "read"
+    # `membank-mcp --http` listens on 127.0.0.1 at this port; there is no host setting on
+    # purpose: the server never binds anything but loopback.
+    http_port: int = Field(8765, ge=1024, le=65535)
+    clients: dict[str, McpClientConfig] = Field(default_factory=dict)
+
+
 class Config(_Section):
     data_dir: str = ""  # empty: the platform's user data folder
     llm: LLMConfig = LLMConfig()
@@ -88,6 +108,7 @@ class Config(_Section):
     ui: UIConfig = UIConfig()
     index: IndexConfig = IndexConfig()
     backup: BackupConfig = BackupConfig()
+    mcp: McpConfig = McpConfig()
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from datetime import datetime
 from memory.errors import VectorIndexError
 from memory.lifecycle.decay import DecayPolicy
 from memory.recall.retrieval import HybridRetriever, RecallSettings
-from memory.records import Kind, Memory, Recalled
+from memory.records import PERSONAL, Kind, Memory, Recalled
 from memory.storage.index import ChromaIndex
 from memory.storage.store import SQLiteStore
 from models.protocols import Embedder
@@ -71,6 +71,7 @@ class MemoryBank:
         event_time: datetime | None = None,
         conversation_id: int | None = None,
         source_message_ids: Iterable[int] = (),
+        space: str = PERSONAL,
     ) -> Memory:
         memory = self.store.add_memory(
             kind,
@@ -80,6 +81,7 @@ class MemoryBank:
             strength=self.decay.initial(kind, text),
             conversation_id=conversation_id,
             source_message_ids=source_message_ids,
+            space=space,
         )
         # Committed in SQLite; a failed index write is logged and redone by reconcile().
         with contextlib.suppress(VectorIndexError):
@@ -118,8 +120,11 @@ class MemoryBank:
         self.store.set_indexed([m.id for m in memories])
         return len(memories)
 
-    def recall(self, query: str, now: datetime, k: int | None = None) -> list[Recalled]:
-        return self.retriever.recall(query, now, k)
+    def recall(
+        self, query: str, now: datetime, k: int | None = None, space: str | None = None
+    ) -> list[Recalled]:
+        """`space`: only that space's memories and the shared ones (None: every space)."""
+        return self.retriever.recall(query, now, k, space)
 
     def strengthen(self, used: Sequence[Recalled], now: datetime, message_id: int | None) -> None:
         """Record which memories a reply used, and strengthen them (S += boost, t resets)."""

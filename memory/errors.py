@@ -71,3 +71,9 @@ class StorageFullError(DataDirError):
             f"membank could not save to {path}: {reason}. This change was not saved; everything "
             "saved before is intact. Free some disk space and try again.",
         )
+
+
+class SpaceNameError(MembankError):
+    """A memory space name membank cannot use."""
+
+    title = "Invalid space name"

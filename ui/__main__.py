@@ -26,6 +26,8 @@ from ui.shell.main_window import MainWindow
 from ui.shell.shutdown import SignalQuit
 from ui.shell.single_instance import InstanceServer, send_to_running
 
+LOCK_WAIT_S = 15.0
+
 
 def is_first_run(runtime: Runtime) -> bool:
     """A data folder with nothing in it yet (the page shows until the first memory exists)."""
@@ -48,12 +50,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setOrganizationName("membank")
     app.setWindowIcon(QIcon(app_icon()))
     try:
-        runtime = open_runtime(args.data_dir, now_override(args.now))
+        try:
+            runtime = open_runtime(args.data_dir, now_override(args.now))
+        except AlreadyRunningError:
+            # Hand the request to the running instance (any desktop shortcut can bind --capture).
+            data_dir = resolve_paths(args.data_dir).data_dir
+            if send_to_running(data_dir, "capture" if args.capture else "show"):
+                return 0
+            # No window answers: membank-mcp (or membank-cli) holds the folder for one call.
+            runtime = open_runtime(args.data_dir, now_override(args.now), lock_timeout=LOCK_WAIT_S)
     except AlreadyRunningError as exc:
-        # Hand the request to the running instance (any desktop shortcut can bind --capture).
-        data_dir = resolve_paths(args.data_dir).data_dir
-        if send_to_running(data_dir, "capture" if args.capture else "show"):
-            return 0
         QMessageBox.critical(None, exc.title, str(exc))
         return 1
     except (MembankError, ValueError) as exc:
@@ -65,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     install_excepthook(secrets)
     window = MainWindow(runtime)
     SignalQuit(window.quit, window)  # SIGTERM/SIGINT quit cleanly (kept alive by its parent)
-    server = InstanceServer(runtime.paths.data_dir, window.handle_request)
+    server = InstanceServer(runtime.paths.data_dir, window.handle_request, window.mcp_bridge.handle)
     window.install_tray()
     settings = QSettings()  # window geometry only (STYLE: everything else is config.toml)
     geometry = settings.value("main_window/geometry")

@@ -15,6 +15,7 @@ from app.bootstrap import load_embedder, open_bank, open_runtime
 from app.transfer.conversations import import_conversation
 from app.transfer.locomo import CATEGORIES, BenchConversation, load_locomo
 from memory.recall.retrieval import HybridRetriever, RecallSettings
+from memory.records import PERSONAL
 from models.protocols import Embedder
 
 KS = (1, 5, 10, 20)
@@ -207,7 +208,11 @@ def _one_conversation(
                     continue
                 for mode, retriever in retrievers.items():
                     t0 = time.perf_counter()
-                    found = [r.memory.id for r in retriever.recall(q.text, asked_at, max(KS))]
+                    # In the personal space, as a chat asks (every memory here is personal).
+                    found = [
+                        r.memory.id
+                        for r in retriever.recall(q.text, asked_at, max(KS), space=PERSONAL)
+                    ]
                     if mode == "full":
                         latencies.append((time.perf_counter() - t0) * 1000)
                     tallies.setdefault(mode, Tally()).add(q.category, found, evidence)

@@ -21,7 +21,7 @@ from app.privacy.folders import protect_process
 from app.privacy.secrets import known_secrets
 from app.services.events import RecallEvent, ReplyEvent, TokenEvent
 from memory.clock import parse_user_time
-from memory.records import Memory, Recalled
+from memory.records import PERSONAL, Memory, Recalled
 from models.errors import MembankError
 
 
@@ -30,6 +30,12 @@ def build_parser() -> argparse.ArgumentParser:
         prog="membank-cli", description="membank, the local memory assistant, from a terminal."
     )
     add_common_options(parser)
+    parser.add_argument(
+        "--space",
+        default=PERSONAL,
+        help="the memory space (default personal): new chats, notes and imports go there; "
+        "recall, lists and exports see its memories and the shared ones",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     chat = sub.add_parser("chat", help="chat in the terminal (streams the reply)")
@@ -61,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
         ("pin", "pin a memory: it never fades"),
         ("unpin", "unpin a memory"),
         ("restore", "bring a faded memory back into recall"),
+        ("share", "recall this memory in every space"),
+        ("unshare", "recall this memory in its own space only"),
     ):
         flag = msub.add_parser(action, help=text)
         flag.add_argument("id")
@@ -193,14 +201,14 @@ def _dispatch(args: argparse.Namespace, runtime: Runtime) -> int:
                 print(f"error: {result.error}", file=sys.stderr)
         return 1 if result.error else 0
     if args.command == "remember":
-        memory = runtime.curation.remember(args.text)
+        memory = runtime.curation.remember(args.text, args.space)
         if args.json:
             _print_json(memory_json(memory, runtime.curation.retention(memory)))
         else:
             print(f"Remembered ({memory.id[:8]}): {memory.text}")
         return 0
     if args.command == "ask":
-        reply = runtime.chat.ask(args.text, args.conversation)
+        reply = runtime.chat.ask(args.text, args.conversation, args.space)
         if args.json:
             _print_json(
                 {
@@ -215,7 +223,7 @@ def _dispatch(args: argparse.Namespace, runtime: Runtime) -> int:
             _print_used(reply.used)
         return 0
     if args.command == "memories":
-        results = runtime.curation.search(args.query, args.k)
+        results = runtime.curation.search(args.query, args.k, args.space)
         if args.json:
             _print_json([recalled_json(r) for r in results])
         else:
@@ -223,7 +231,7 @@ def _dispatch(args: argparse.Namespace, runtime: Runtime) -> int:
                 print(f"{r.memory.id[:8]}  {r.score:.4f}  {r.memory.kind:<8} {_one_line(r.memory)}")
         return 0
     if args.command == "chat":
-        return _chat(runtime, args.conversation)
+        return _chat(runtime, args.conversation, args.space)
     raise AssertionError(args.command)
 
 
@@ -255,7 +263,7 @@ def _memories(args: argparse.Namespace, runtime: Runtime) -> int:
     decay = decay_policy(runtime.config)
     now = runtime.clock.now()
     if args.action == "list":
-        items = curation.memories(limit=args.limit)
+        items = curation.memories(limit=args.limit, space=args.space)
         if args.json:
             _print_json([memory_json(m, decay.retention(m, now)) for m in items])
         else:
@@ -264,6 +272,14 @@ def _memories(args: argparse.Namespace, runtime: Runtime) -> int:
                     f"{m.id[:8]}  {m.event_time:%Y-%m-%d %H:%M}  {m.kind:<15} {m.state:<10} "
                     f"S={m.strength:<4.1f} R={decay.retention(m, now):.2f}  {_one_line(m, 70)}"
                 )
+        return 0
+    if args.action in ("share", "unshare"):
+        memory = curation.memory(args.id)
+        memory = curation.set_space(memory.id, memory.space, args.action == "share")
+        if args.json:
+            _print_json(memory_json(memory, decay.retention(memory, now)))
+        else:
+            print(f"{memory.id[:8]}  {memory.space}{'  shared' if memory.shared else ''}")
         return 0
     if args.action in ("pin", "unpin", "restore"):
         memory = (
@@ -300,7 +316,7 @@ def _overview(args: argparse.Namespace, runtime: Runtime) -> int:
         return None if m is None else memory_json(m, decay.retention(m, now))
 
     if args.command == "persona":
-        o = curation.overview()
+        o = curation.overview(args.space)
         data: Any = {
             "persona": mj(o.persona),
             "summary": mj(o.summary),
@@ -317,10 +333,10 @@ def _overview(args: argparse.Namespace, runtime: Runtime) -> int:
     elif args.command == "summaries":
         data = [
             {"day": d.day, "summary": mj(d.summary), "persona": mj(d.persona)}
-            for d in curation.days(args.day)
+            for d in curation.days(args.day, args.space)
         ]
         if not args.json:
-            for d in curation.days(args.day):
+            for d in curation.days(args.day, args.space):
                 print(f"{d.day}: {d.summary.text if d.summary else '(no summary)'}")
                 if d.persona:
                     print(f"            persona: {d.persona.text}")
@@ -348,10 +364,10 @@ def _overview(args: argparse.Namespace, runtime: Runtime) -> int:
     return 0
 
 
-def _chat(runtime: Runtime, conversation_id: int | None) -> int:
+def _chat(runtime: Runtime, conversation_id: int | None, space: str = PERSONAL) -> int:
     chat = runtime.chat
     if conversation_id is None:
-        conversation_id = chat.new_conversation().id
+        conversation_id = chat.new_conversation(space=space).id
     print("membank chat — type a message, an empty line or Ctrl-D to quit, Ctrl-C stops a reply.")
     while True:
         try:
@@ -394,6 +410,8 @@ def memory_json(memory: Memory, retention: float) -> dict[str, Any]:
         "state": str(memory.state),
         "conversation_id": memory.conversation_id,
         "source_message_ids": list(memory.source_message_ids),
+        "space": memory.space,
+        "shared": memory.shared,
     }
 
 

@@ -13,7 +13,7 @@ from app.services.events import ChatEvent, RecallEvent, ReplyEvent, TokenEvent
 from app.services.recall import overview, recall
 from memory.clock import Clock
 from memory.recall.prompt import Prompt, PromptBudget, PromptBuilder
-from memory.records import Conversation, Kind, Message, MessageHit
+from memory.records import PERSONAL, Conversation, Kind, Message, MessageHit, check_space
 from memory.storage.store import SQLiteStore
 from models.errors import MembankError
 from models.protocols import LLM, CancelToken
@@ -34,8 +34,10 @@ class ChatService:
     def conversations(self) -> list[Conversation]:
         return self.store.conversations()
 
-    def new_conversation(self, title: str = DEFAULT_TITLE) -> Conversation:
-        return self.store.create_conversation(title, self.clock.now())
+    def new_conversation(self, title: str = DEFAULT_TITLE, space: str = PERSONAL) -> Conversation:
+        """A conversation in `space`: it recalls that space's memories (and shared ones) only,
+        and what is said in it is remembered there."""
+        return self.store.create_conversation(title, self.clock.now(), check_space(space))
 
     def rename_conversation(self, conversation_id: int, title: str) -> None:
         self.store.rename_conversation(conversation_id, title.strip() or DEFAULT_TITLE)
@@ -72,11 +74,16 @@ class ChatService:
             if conversation.title == DEFAULT_TITLE and not history:
                 self.store.rename_conversation(conversation_id, _title_from(text))
             yield from self._recall_and_reply(
-                models, user_message, history, now, cancel, remember_turn=True
+                models, user_message, history, now, cancel, conversation.space, remember_turn=True
             )
 
     def send_paused(
-        self, history: Sequence[Message], text: str, *, cancel: CancelToken | None = None
+        self,
+        history: Sequence[Message],
+        text: str,
+        *,
+        cancel: CancelToken | None = None,
+        space: str = PERSONAL,
     ) -> Iterator[ChatEvent]:
         """Memory paused (incognito): memories are read, nothing is written — no messages, no
         turn memory, no strengthening. The caller keeps the conversation (ids are negative)."""
@@ -87,7 +94,7 @@ class ChatService:
                 return
             now = self.clock.now()
             user_message = Message(-(2 * len(history) + 1), 0, "user", text, now)
-            yield from self._recall_and_reply(models, user_message, history, now, cancel)
+            yield from self._recall_and_reply(models, user_message, history, now, cancel, space)
 
     def regenerate(
         self, conversation_id: int, *, cancel: CancelToken | None = None
@@ -107,16 +114,19 @@ class ChatService:
                 raise MembankError("There is no message to answer again in this conversation.")
             user_message = recent[-1]
             history = recent[:-1][-turns:]
+            space = self.store.conversation(conversation_id).space
             yield from self._recall_and_reply(
-                models, user_message, history, self.clock.now(), cancel, skip_own_memory=True
+                models, user_message, history, self.clock.now(), cancel, space, skip_own_memory=True
             )
 
-    def ask(self, text: str, conversation_id: int | None = None) -> ReplyEvent:
+    def ask(
+        self, text: str, conversation_id: int | None = None, space: str = PERSONAL
+    ) -> ReplyEvent:
         """Send one message and wait for the whole reply (CLI `ask`)."""
         if not text.strip():
             raise MembankError("Nothing to send: the message is empty.")
         if conversation_id is None:
-            conversation_id = self.new_conversation().id
+            conversation_id = self.new_conversation(space=space).id
         reply: ReplyEvent | None = None
         for event in self.send(conversation_id, text, cancel=threading.Event()):
             if isinstance(event, ReplyEvent):
@@ -132,6 +142,7 @@ class ChatService:
         history: Sequence[Message],
         now: datetime,
         cancel: CancelToken | None,
+        space: str,
         *,
         remember_turn: bool = False,
         skip_own_memory: bool = False,
@@ -141,7 +152,12 @@ class ChatService:
         bank, llm = models.require()
         stored = user_message.id > 0
         prompt = self._prompt(
-            models, user_message.text, now, history, user_message.id if skip_own_memory else None
+            models,
+            user_message.text,
+            now,
+            history,
+            user_message.id if skip_own_memory else None,
+            space,
         )
         if remember_turn:  # after recall, so the turn does not recall itself
             bank.remember(
@@ -150,6 +166,7 @@ class ChatService:
                 now,
                 conversation_id=user_message.conversation_id,
                 source_message_ids=[user_message.id],
+                space=space,
             )
         used = tuple(prompt.used)
         yield RecallEvent(user_message, used, tuple(prompt.messages))
@@ -170,6 +187,7 @@ class ChatService:
         now: datetime,
         history: Sequence[Message],
         skip_message: int | None,
+        space: str,
     ) -> Prompt:
         bank, llm = models.require()
         builder = PromptBuilder(
@@ -177,8 +195,8 @@ class ChatService:
             PromptBudget(context_size=llm.context_size, reply_tokens=models.config.llm.max_tokens),
         )
         # The overviews go in the system prompt whole; recall brings the specific memories.
-        summary = overview(self.store)
-        found = recall(bank, text, now)
+        summary = overview(self.store, space)
+        found = recall(bank, text, now, space=space)
         if skip_message is not None:  # not the memory made from the message being answered
             found = [r for r in found if skip_message not in r.memory.source_message_ids]
         return builder.build(

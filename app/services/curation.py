@@ -12,7 +12,7 @@ from memory.clock import Clock
 from memory.consolidation.hierarchy import HierarchyStore
 from memory.lifecycle.decay import DecayPolicy
 from memory.lifecycle.fading import restore
-from memory.records import Kind, Link, Memory, Recalled, State
+from memory.records import PERSONAL, Kind, Link, Memory, Recalled, State, check_space
 from memory.storage.store import SQLiteStore
 from models.errors import MembankError
 
@@ -27,14 +27,15 @@ class MemoryCuration:
 
     # --- remembering -----------------------------------------------------------------------
 
-    def remember(self, text: str) -> Memory:
-        """Store `text` as a note ("remember this")."""
+    def remember(self, text: str, space: str = PERSONAL) -> Memory:
+        """Store `text` as a note ("remember this") in `space`."""
+        space = check_space(space)
         with self.host.lease() as models:
             bank = models.require_bank()
             text = text.strip()
             if not text:
                 raise MembankError("Nothing to remember: the text is empty.")
-            return bank.remember(Kind.NOTE, text, self.clock.now())
+            return bank.remember(Kind.NOTE, text, self.clock.now(), space=space)
 
     def remember_message(self, message_id: int) -> Memory:
         """ "Remember this" on a chat message: a note with the message's words, linked to it."""
@@ -49,23 +50,36 @@ class MemoryCuration:
                 source_message_ids=[message.id],
             )
 
-    def capture(self, text: str) -> Memory:
+    def capture(self, text: str, space: str = PERSONAL) -> Memory:
         """Quick capture: the note is committed at once, even while the models still load;
         its vector follows now if the embedder is ready, else at the next index reconcile."""
         text = text.strip()
         if not text:
             raise MembankError("Nothing to remember: the text is empty.")
+        space = check_space(space)
         with self.host.lease() as models:
             if models.bank is not None:
-                return models.bank.remember(Kind.NOTE, text, self.clock.now())
+                return models.bank.remember(Kind.NOTE, text, self.clock.now(), space=space)
             initial = models.config.memory.initial_strength
         strength = DecayPolicy(initial).initial(Kind.NOTE, text)
-        return self.store.add_memory(Kind.NOTE, text, self.clock.now(), strength=strength)
+        return self.store.add_memory(
+            Kind.NOTE, text, self.clock.now(), strength=strength, space=space
+        )
 
     # --- browsing --------------------------------------------------------------------------
 
-    def memories(self, limit: int = 100, offset: int = 0) -> list[Memory]:
-        return self.store.memories(limit=limit, offset=offset)
+    def memories(self, limit: int = 100, offset: int = 0, space: str | None = None) -> list[Memory]:
+        """Newest first; `space`: that space's and the shared ones."""
+        return self.store.memories(limit=limit, offset=offset, space=space)
+
+    def spaces(self) -> list[str]:
+        return self.store.spaces()
+
+    def set_space(self, memory_id: str, space: str, shared: bool = False) -> Memory:
+        """Move a memory to `space`; `shared`: recalled in every space."""
+        memory = self.store.memory(memory_id)
+        self.store.set_space(memory.id, check_space(space), shared)
+        return self.store.memory(memory.id)
 
     def count_memories(self) -> int:
         return self.store.count_memories()
@@ -73,19 +87,21 @@ class MemoryCuration:
     def memory(self, memory_id: str) -> Memory:
         return self.store.memory(memory_id)
 
-    def overview(self) -> Overview:
-        return overview(self.store)
+    def overview(self, space: str = PERSONAL) -> Overview:
+        return overview(self.store, space)
 
-    def days(self, day: str | None = None) -> list[Day]:
-        """Daily summaries and personas, newest first (or just `day`, YYYY-MM-DD)."""
+    def days(self, day: str | None = None, space: str = PERSONAL) -> list[Day]:
+        """Daily summaries and personas of `space`, newest first (or just `day`, YYYY-MM-DD)."""
         h = HierarchyStore(self.store)
         summaries = {
             (m.derive_key or "").split(":")[-1]: m
             for m in h.of_kind(Kind.DAILY_SUMMARY, active_only=False)
+            if m.space == space
         }
         personas = {
             (m.derive_key or "").split(":")[-1]: m
             for m in h.of_kind(Kind.DAILY_PERSONA, active_only=False)
+            if m.space == space
         }
         keys = sorted(set(summaries) | set(personas), reverse=True)
         return [Day(d, summaries.get(d), personas.get(d)) for d in keys if day in (None, d)]
@@ -97,9 +113,10 @@ class MemoryCuration:
         """Ids of the assistant messages whose prompt used this memory."""
         return self.store.replies_using(self.store.memory(memory_id).id)
 
-    def search(self, query: str, k: int = 10) -> list[Recalled]:
+    def search(self, query: str, k: int = 10, space: str | None = None) -> list[Recalled]:
+        """What recall finds for `query` (in `space` and the shared memories, if given)."""
         with self.host.lease() as models:
-            return recall(models.require_bank(), query, self.clock.now(), k)
+            return recall(models.require_bank(), query, self.clock.now(), k, space)
 
     def retention(self, memory: Memory) -> float:
         bank = self.host.models.require_bank()  # the decay policy only: no model is called

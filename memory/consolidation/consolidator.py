@@ -15,7 +15,7 @@ import numpy as np
 
 from memory.bank import MemoryBank
 from memory.consolidation.facts import is_duplicate, supersedes
-from memory.consolidation.hierarchy import Commit, Derived, HierarchyStore, Session
+from memory.consolidation.hierarchy import Commit, Derived, HierarchyStore, Session, in_space
 from memory.consolidation.steps import (
     describe_persona,
     extract_facts,
@@ -123,6 +123,7 @@ class Consolidator:
                 sources,
                 session.message_ids,
                 session.conversation_id,
+                space=session.space,
             )
         )
         # Questions state nothing about the user ("What is my cat called?" once became the fact
@@ -145,7 +146,10 @@ class Consolidator:
         commit: Commit,
         report: Report,
     ) -> None:
-        existing = self.hierarchy.of_kind(Kind.FACT)
+        # Facts are deduplicated and superseded within their own space only.
+        existing = [
+            m for m in self.hierarchy.of_kind(Kind.FACT) if m.space == session.space or m.shared
+        ]
         vectors = self.bank.embedder.embed([f for f in facts] + [m.text for m in existing])
         new_vectors, old_vectors = vectors[: len(facts)], vectors[len(facts) :]
         planned: list[Derived] = []
@@ -175,6 +179,7 @@ class Consolidator:
                 sources,
                 session.message_ids,
                 session.conversation_id,
+                space=session.space,
             )
             planned.append(item)
             for old in existing:
@@ -187,12 +192,13 @@ class Consolidator:
     # --- days and global -------------------------------------------------------------------
 
     def _consolidate_days(self, now: datetime, report: Report) -> list[str]:
-        by_day: dict[str, list[Memory]] = {}
+        # One day per space: a work conversation never shapes the personal daily summary.
+        by_day: dict[tuple[str, str], list[Memory]] = {}
         for m in self.hierarchy.by_key_prefix("session_summary:"):
-            by_day.setdefault((m.derive_key or "").rsplit(":", 1)[-1], []).append(m)
+            by_day.setdefault((m.space, (m.derive_key or "").rsplit(":", 1)[-1]), []).append(m)
         touched = []
-        for day, summaries in sorted(by_day.items()):
-            key = f"daily_summary:{day}"
+        for (space, day), summaries in sorted(by_day.items(), key=lambda kv: kv[0][::-1]):
+            key = f"{in_space('daily_summary', space)}:{day}"
             daily = self.hierarchy.by_key(key)
             ids = {m.id for m in summaries}
             message_ids = tuple(i for m in summaries for i in m.source_message_ids)
@@ -220,6 +226,7 @@ class Consolidator:
                         self.settings.summary_strength,
                         tuple(ids),
                         message_ids,
+                        space=space,
                     )
                 ]
             )
@@ -233,11 +240,12 @@ class Consolidator:
                     Derived(
                         Kind.DAILY_PERSONA,
                         persona,
-                        f"daily_persona:{day}",
+                        f"{in_space('daily_persona', space)}:{day}",
                         when,
                         self.settings.summary_strength,
                         tuple(turns),
                         message_ids,
+                        space=space,
                     )
                 )
                 report.add("daily_personas")
@@ -249,11 +257,18 @@ class Consolidator:
         return touched
 
     def _update_global(self, now: datetime, report: Report) -> None:
-        for kind, key, step in (
+        spaces = sorted({m.space for m in self.hierarchy.of_kind(Kind.DAILY_SUMMARY)})
+        for space in spaces:
+            self._update_global_of(space, now, report)
+
+    def _update_global_of(self, space: str, now: datetime, report: Report) -> None:
+        """The overall summary and persona of one space, from that space's days only."""
+        for kind, base, step in (
             (Kind.DAILY_SUMMARY, "global_summary", update_global_summary),
             (Kind.DAILY_PERSONA, "global_persona", _merge_personas),
         ):
-            dailies = self.hierarchy.of_kind(kind)
+            key = in_space(base, space)
+            dailies = [d for d in self.hierarchy.of_kind(kind) if d.space == space]
             current = self.hierarchy.by_key(key)
             included = set(self.hierarchy.sources(current.id)) if current else set()
             covered = set(current.source_message_ids) if current else set()
@@ -273,11 +288,10 @@ class Consolidator:
             sources = tuple(included | {d.id for d in new})
             message_ids = tuple(sorted(covered.union(*(d.source_message_ids for d in new))))
             when = max(d.event_time for d in new)
-            target = Kind.GLOBAL_SUMMARY if key == "global_summary" else Kind.GLOBAL_PERSONA
-            self.hierarchy.commit(
-                now, Commit(items=[Derived(target, text, key, when, 1.0, sources, message_ids)])
-            )
-            report.add(key)
+            target = Kind.GLOBAL_SUMMARY if base == "global_summary" else Kind.GLOBAL_PERSONA
+            item = Derived(target, text, key, when, 1.0, sources, message_ids, space=space)
+            self.hierarchy.commit(now, Commit(items=[item]))
+            report.add(base)
 
 
 def _merge_personas(llm: LLM, previous: str, dailies: list[str]) -> str:

@@ -10,10 +10,16 @@ from datetime import datetime
 from typing import Any
 
 from memory.clock import from_db, to_db
-from memory.records import JobRun, Kind, Link, Memory, State
+from memory.records import PERSONAL, JobRun, Kind, Link, Memory, State
 from memory.storage import audit
 from memory.storage.memory_rows import memory_from_row
 from memory.storage.store import SQLiteStore
+
+
+def in_space(key: str, space: str) -> str:
+    """The derive key of a space's own overview (daily and global summary and persona); the
+    personal space keeps the plain key, as stores from before spaces have it."""
+    return key if space == PERSONAL else f"{key}@{space}"
 
 
 @dataclass(frozen=True)
@@ -26,6 +32,7 @@ class Session:
     texts: tuple[str, ...]
     first_at: datetime
     last_at: datetime
+    space: str = PERSONAL  # the conversation's
 
     @property
     def key(self) -> str:
@@ -45,6 +52,7 @@ class Derived:
     source_message_ids: tuple[int, ...] = ()
     conversation_id: int | None = None
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    space: str = PERSONAL
 
 
 @dataclass
@@ -65,9 +73,10 @@ class HierarchyStore:
 
     def sessions(self, utc_offset_minutes: int) -> list[Session]:
         rows = self.store.rows(
-            "SELECT id, conversation_id, text, created_at, "
-            "date(created_at, ? || ' minutes') AS day FROM messages "
-            "WHERE role = 'user' ORDER BY conversation_id, id",
+            "SELECT m.id, m.conversation_id, m.text, m.created_at, c.space, "
+            "date(m.created_at, ? || ' minutes') AS day FROM messages m "
+            "JOIN conversations c ON c.id = m.conversation_id "
+            "WHERE m.role = 'user' ORDER BY m.conversation_id, m.id",
             [f"{utc_offset_minutes:+d}"],
         )
         groups: dict[tuple[int, str], list[dict[str, Any]]] = {}
@@ -81,6 +90,7 @@ class HierarchyStore:
                 tuple(r["text"] for r in items),
                 from_db(items[0]["created_at"]),
                 from_db(items[-1]["created_at"]),
+                items[0]["space"] or PERSONAL,
             )
             for (cid, day), items in groups.items()
         ]
@@ -192,8 +202,8 @@ class HierarchyStore:
                     memory_id = item.id
                     conn.execute(
                         "INSERT INTO memories (id, kind, text, created_at, event_time, updated_at,"
-                        " strength, conversation_id, source_message_ids, derive_key, indexed)"
-                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
+                        " strength, conversation_id, source_message_ids, derive_key, space,"
+                        " indexed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
                         [
                             memory_id,
                             str(item.kind),
@@ -205,6 +215,7 @@ class HierarchyStore:
                             item.conversation_id,
                             json.dumps(list(item.source_message_ids)),
                             item.derive_key,
+                            item.space,
                         ],
                     )
                     audit.record(

@@ -10,7 +10,7 @@ from memory.consolidation.consolidator import Report
 from memory.consolidation.hierarchy import Commit, Derived, HierarchyStore
 from memory.consolidation.steps import reflect
 from memory.errors import StepFailed
-from memory.records import Kind
+from memory.records import PERSONAL, Kind
 from models.protocols import LLM
 
 
@@ -39,7 +39,8 @@ class Reflector:
             m
             for kind in (Kind.FACT, Kind.DAILY_SUMMARY)
             for m in self.hierarchy.of_kind(kind)
-            if m.event_time >= since
+            # Insights are about the personal space (and what is shared with it) only.
+            if m.event_time >= since and (m.space == PERSONAL or m.shared)
         ][-self.settings.max_sources :]
         if len(recent) < self.settings.min_sources:
             report.add("skipped_too_few_memories")

@@ -22,8 +22,8 @@ class RowReader(Protocol):
     def rows(self, sql: str, params: Sequence[Any] = ...) -> list[dict[str, Any]]: ...
 
 
-EVENTS = ("added", "edited", "superseded", "faded", "forgotten", "imported", "merged")
-ACTORS = ("user", "consolidation", "import", "decay")
+EVENTS = ("added", "edited", "superseded", "faded", "forgotten", "imported", "merged", "accessed")
+ACTORS = ("user", "consolidation", "import", "decay", "mcp")
 
 
 @dataclass(frozen=True)

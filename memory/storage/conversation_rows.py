@@ -7,17 +7,19 @@ from typing import Any
 
 from memory.clock import from_db, to_db
 from memory.errors import NotFoundError
-from memory.records import Conversation, Message
+from memory.records import PERSONAL, Conversation, Message
 from memory.storage.memory_rows import MemoryRows
 
 
 class ConversationRows(MemoryRows):
     """The `conversations` and `messages` tables."""
 
-    def create_conversation(self, title: str, now: datetime) -> Conversation:
+    def create_conversation(self, title: str, now: datetime, space: str = PERSONAL) -> Conversation:
         with self.transaction() as db:
             table = db.table("conversations")
-            table.insert({"title": title, "created_at": to_db(now), "updated_at": to_db(now)})
+            table.insert(
+                {"title": title, "created_at": to_db(now), "updated_at": to_db(now), "space": space}
+            )
             return self.conversation(int(table.last_pk or 0))
 
     def conversation(self, conversation_id: int) -> Conversation:
@@ -102,5 +104,10 @@ class ConversationRows(MemoryRows):
 
 def _conversation(r: dict[str, Any]) -> Conversation:
     return Conversation(
-        r["id"], r["title"], from_db(r["created_at"]), from_db(r["updated_at"]), int(r.get("n", 0))
+        r["id"],
+        r["title"],
+        from_db(r["created_at"]),
+        from_db(r["updated_at"]),
+        int(r.get("n", 0)),
+        r.get("space") or PERSONAL,
     )

@@ -10,7 +10,7 @@ from typing import Any
 
 from memory.clock import from_db, to_db
 from memory.errors import NotFoundError
-from memory.records import Kind, Memory, State
+from memory.records import PERSONAL, Kind, Memory, State
 from memory.storage import audit
 from memory.storage.sqlite import SQLiteBase
 
@@ -29,6 +29,7 @@ class MemoryRows(SQLiteBase):
         conversation_id: int | None = None,
         source_message_ids: Iterable[int] = (),
         memory_id: str | None = None,
+        space: str = PERSONAL,
     ) -> Memory:
         memory_id = memory_id or uuid.uuid4().hex
         with self.transaction() as db:
@@ -44,6 +45,7 @@ class MemoryRows(SQLiteBase):
                     "conversation_id": conversation_id,
                     "source_message_ids": json.dumps(list(source_message_ids)),
                     "indexed": 0,
+                    "space": space,
                 }
             )
             audit.record(db.conn, now, "added", "user", memory_id, {"kind": str(kind)})
@@ -70,15 +72,38 @@ class MemoryRows(SQLiteBase):
         return {r["id"]: memory_from_row(r) for r in rows}
 
     def memories(
-        self, *, kinds: Sequence[Kind] | None = None, limit: int = 100, offset: int = 0
+        self,
+        *,
+        kinds: Sequence[Kind] | None = None,
+        limit: int = 100,
+        offset: int = 0,
+        space: str | None = None,
     ) -> list[Memory]:
-        sql = "SELECT * FROM memories"
+        """Newest first; `space`: only that space's memories and the shared ones."""
+        sql = "SELECT * FROM memories WHERE 1"
         params: list[Any] = []
         if kinds:
-            sql += f" WHERE kind IN ({','.join('?' * len(kinds))})"
+            sql += f" AND kind IN ({','.join('?' * len(kinds))})"
             params += [str(k) for k in kinds]
+        if space is not None:
+            sql += " AND (space = ? OR shared = 1)"
+            params.append(space)
         sql += " ORDER BY event_time DESC, num DESC LIMIT ? OFFSET ?"
         return [memory_from_row(r) for r in self.rows(sql, [*params, limit, offset])]
+
+    def spaces(self) -> list[str]:
+        """Every space in use ('personal' always), sorted."""
+        rows = self.rows(
+            "SELECT DISTINCT space FROM memories UNION SELECT DISTINCT space FROM conversations"
+        )
+        return sorted({PERSONAL, *(r["space"] for r in rows)})
+
+    def set_space(self, memory_id: str, space: str, shared: bool) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE memories SET space = ?, shared = ? WHERE id = ?",
+                [space, int(shared), memory_id],
+            )
 
     def count_memories(self) -> int:
         return int(self.rows("SELECT count(*) AS n FROM memories")[0]["n"])
@@ -177,4 +202,6 @@ def memory_from_row(r: dict[str, Any]) -> Memory:
         locked=bool(r.get("locked", 0)),
         superseded_by=r.get("superseded_by"),
         derive_key=r.get("derive_key"),
+        space=r.get("space") or PERSONAL,
+        shared=bool(r.get("shared", 0)),
     )

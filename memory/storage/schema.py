@@ -132,6 +132,14 @@ MIGRATIONS: list[str] = [
     """
     CREATE INDEX memories_by_event_time ON memories(event_time, num);
     """,
+    # 6: memory spaces. Every memory and conversation belongs to one ('personal' for everything
+    # that existed before); a shared memory is recalled in every space.
+    """
+    ALTER TABLE memories ADD COLUMN space TEXT NOT NULL DEFAULT 'personal';
+    ALTER TABLE memories ADD COLUMN shared INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE conversations ADD COLUMN space TEXT NOT NULL DEFAULT 'personal';
+    CREATE INDEX memories_by_space ON memories(space, kind);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

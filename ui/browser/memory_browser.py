@@ -91,6 +91,12 @@ class MemoryBrowser(QWidget):
         self.state_combo.currentIndexChanged.connect(
             lambda _: self.proxy.set_filters(state=self.state_combo.currentData())
         )
+        self.space_combo = QComboBox()
+        self.space_combo.setObjectName("spaceFilter")
+        self.space_combo.addItem("All spaces", "")
+        self.space_combo.currentIndexChanged.connect(
+            lambda _: self.proxy.set_filters(space=self.space_combo.currentData())
+        )
         self.period_combo = QComboBox()
         for label, days in PERIODS:
             self.period_combo.addItem(label, days)
@@ -99,6 +105,7 @@ class MemoryBrowser(QWidget):
         top.addWidget(self.search_box, 1)
         top.addWidget(self.kind_combo)
         top.addWidget(self.state_combo)
+        top.addWidget(self.space_combo)
         top.addWidget(self.period_combo)
 
         self.table = QTableView()
@@ -186,6 +193,7 @@ class MemoryBrowser(QWidget):
         def shown(page: tuple[list[MemoryRow], int]) -> None:
             rows, total = page
             self.model.append_rows(rows, len(rows) == PAGE)
+            self._offer_spaces({r.memory.space for r in rows})
             self.timeline.show_rows(self.model.rows)
             self._say_count(total)
 
@@ -196,6 +204,11 @@ class MemoryBrowser(QWidget):
         more = f" (the newest {listed} listed; scroll for more)" if listed < total else ""
         self.status.setText(f"{total} memories{more}.")
 
+    def _offer_spaces(self, spaces: set[str]) -> None:
+        have = {self.space_combo.itemData(i) for i in range(self.space_combo.count())}
+        for space in sorted(spaces - have):
+            self.space_combo.addItem(space, space)
+
     def _show_rows(self, page: tuple[list[MemoryRow], int]) -> None:
         rows, total = page
         selected = set(self.selected_ids())
@@ -204,6 +217,7 @@ class MemoryBrowser(QWidget):
             selected = {pending}
             self._pending_select = None
         self.model.set_rows(rows, len(rows) == PAGE)
+        self._offer_spaces({r.memory.space for r in rows})
         self.timeline.show_rows(rows)
         self.detail.clear()
         self._reselect(selected)

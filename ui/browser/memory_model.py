@@ -134,6 +134,7 @@ class MemoryTableModel(QAbstractTableModel):
             marks = ([] if m.state == "active" else [str(m.state)]) + (
                 ["pinned"] if m.pinned else []
             )
+            marks += ([] if m.space == "personal" else [m.space]) + (["shared"] if m.shared else [])
             return f"{m.kind} ({', '.join(marks)})" if marks else str(m.kind)
         if col == COL_CREATED:
             return _when(m.created_at)
@@ -166,6 +167,7 @@ class MemoryFilterProxy(QSortFilterProxyModel):
         super().__init__(parent)
         self.text = ""
         self.kind = ""  # "" = any
+        self.space = ""  # "" = every space; else that space and the shared memories
         self.state = "any"
         self.recalled: set[str] | None = None
         self.since: datetime | None = None  # event_time on or after
@@ -179,8 +181,11 @@ class MemoryFilterProxy(QSortFilterProxyModel):
         state: str | None = None,
         recalled: set[str] | None | bool = False,
         since: datetime | None | bool = False,
+        space: str | None = None,
     ) -> None:
         self.beginFilterChange()
+        if space is not None:
+            self.space = space
         if text is not None:
             self.text = text.strip().lower()
         if kind is not None:
@@ -199,6 +204,8 @@ class MemoryFilterProxy(QSortFilterProxyModel):
             return True
         m = model.rows[source_row].memory
         if self.kind and m.kind != self.kind:
+            return False
+        if self.space and m.space != self.space and not m.shared:
             return False
         if self.since is not None and m.event_time < self.since:
             return False

@@ -3,6 +3,8 @@ and the memories each reply used (a side widget the window places)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QTimer, QUrl, Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
@@ -22,7 +24,7 @@ from app.services.chat import ChatService
 from app.services.curation import MemoryCuration
 from app.services.events import RecallEvent, ReplyEvent
 from memory.clock import Clock
-from memory.records import Conversation, Memory, Message
+from memory.records import PERSONAL, Conversation, Memory, Message
 from ui.chat import transcript
 from ui.chat.input import ChatInput
 from ui.chat.worker import ChatWorker
@@ -36,8 +38,8 @@ class ChatPanel(QWidget):
     """States: idle (`streaming is None`) or streaming a reply (`streaming` holds its text so
     far); Send works once the models are ready, Stop while a reply streams."""
 
-    send_requested = Signal(int, str)  # to the worker thread
-    send_paused_requested = Signal(object, str)
+    send_requested = Signal(int, str, str)  # to the worker thread: id, text, space
+    send_paused_requested = Signal(object, str, str)
     regenerate_requested = Signal(int)
     token_shown = Signal(str)  # GUI-thread echoes of the worker's signals
     reply_shown = Signal(object)  # ReplyEvent, once the reply is on screen
@@ -62,6 +64,7 @@ class ChatPanel(QWidget):
         self.tasks = tasks
         self.worker = worker
         self.paused = False
+        self.space_for_send: Callable[[], str] = lambda: PERSONAL  # the window sets the real one
         self.conversation_id = 0  # 0: a new conversation starts with the next message
         self.messages: list[Message] = []
         self.streaming: str | None = None
@@ -155,9 +158,9 @@ class ChatPanel(QWidget):
         self.stop_button.setEnabled(True)
         self.status_changed.emit("Recalling memories…")
         if self.paused:
-            self.send_paused_requested.emit(list(self.messages), text)
+            self.send_paused_requested.emit(list(self.messages), text, self.space_for_send())
         else:
-            self.send_requested.emit(self.conversation_id, text)
+            self.send_requested.emit(self.conversation_id, text, self.space_for_send())
 
     def stop(self) -> None:
         if self.streaming is not None:

@@ -16,7 +16,7 @@ from app.engine.model_manager import ModelManager, PreparedEmbedder
 from app.engine.settings_apply import Applied
 from app.services.chat import ChatService
 from app.services.events import ChatEvent, RecallEvent, ReplyEvent, TokenEvent
-from memory.records import Message
+from memory.records import PERSONAL, Message
 from models.errors import MembankError
 
 log = logging.getLogger(__name__)
@@ -81,14 +81,15 @@ class ChatWorker(QObject):
         if self._guarded(work, self.embedder_switch_failed, "Embedder not changed"):
             self.embedder_switched.emit(str(prepared.folder))
 
-    @Slot(int, str)
-    def send(self, conversation_id: int, text: str) -> None:
+    @Slot(int, str, str)
+    def send(self, conversation_id: int, text: str, space: str = PERSONAL) -> None:
+        """`space`: of the conversation this message starts, if it starts one."""
         chat = self.chat
 
         def events() -> Iterator[ChatEvent]:
             cid = conversation_id
             if cid <= 0:
-                conversation = chat.new_conversation()
+                conversation = chat.new_conversation(space=space)
                 cid = conversation.id
                 self.conversation_created.emit(conversation)
             yield from chat.send(cid, text, cancel=self._cancel)
@@ -125,11 +126,11 @@ class ChatWorker(QObject):
         chat = self.chat
         self._relay(lambda: chat.regenerate(conversation_id, cancel=self._cancel))
 
-    @Slot(object, str)
-    def send_paused(self, history: list[Message], text: str) -> None:
+    @Slot(object, str, str)
+    def send_paused(self, history: list[Message], text: str, space: str = PERSONAL) -> None:
         """Memory paused: the reply uses memories, but nothing of this chat is stored."""
         chat = self.chat
-        self._relay(lambda: chat.send_paused(history, text, cancel=self._cancel))
+        self._relay(lambda: chat.send_paused(history, text, cancel=self._cancel, space=space))
 
     def _relay(self, events: Callable[[], Iterator[ChatEvent]]) -> None:
         self._cancel.clear()

@@ -17,8 +17,9 @@ from PySide6.QtWidgets import (
 )
 
 from app.services.chat import ChatService
-from memory.records import Conversation
+from memory.records import PERSONAL, Conversation
 from ui.chat.panel import ChatPanel
+from ui.chat.space_picker import SpacePicker
 from ui.errors import show_error
 from ui.tasks import TaskRunner
 
@@ -48,6 +49,8 @@ class ConversationsPanel(QWidget):
         left_layout = QVBoxLayout(self)
         left_layout.addWidget(QLabel("<b>Conversations</b>"))
         left_layout.addWidget(self.conversation_list)
+        self.space_picker = SpacePicker()
+        left_layout.addWidget(self.space_picker)
         buttons = QHBoxLayout()
         for b in (new_button, rename_button, delete_button):
             buttons.addWidget(b)
@@ -58,13 +61,15 @@ class ConversationsPanel(QWidget):
             self.conversation_list.blockSignals(True)
             self.conversation_list.clear()
             for c in conversations:
-                item = QListWidgetItem(c.title)
+                item = QListWidgetItem(c.title if c.space == PERSONAL else f"{c.title} · {c.space}")
                 item.setData(ROLE_ID, c.id)
+                item.setData(ROLE_ID + 1, c.space)
                 item.setToolTip(f"{c.message_count} messages · {c.updated_at.astimezone():%c}")
                 self.conversation_list.addItem(item)
                 if c.id == self.panel.conversation_id:  # as it is when the list arrives
                     self.conversation_list.setCurrentItem(item)
             self.conversation_list.blockSignals(False)
+            self.space_picker.offer(c.space for c in conversations)
 
         self.tasks.run(self.chat.conversations, done, self._show_error)
 
@@ -104,6 +109,12 @@ class ConversationsPanel(QWidget):
             lambda _: (self.new_conversation(), self.refresh_conversations()),
             self._show_error,
         )
+
+    def chat_space(self) -> str:
+        """The space of the conversation shown, or of the next one."""
+        current = self.conversation_list.currentItem()
+        data = current.data(ROLE_ID + 1) if current is not None else None
+        return str(data) if self.panel.conversation_id and data else self.space_picker.space()
 
     def select(self, conversation_id: int) -> None:
         """Select (and so open) a listed conversation, e.g. one a search found."""

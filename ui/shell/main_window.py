@@ -19,9 +19,11 @@ from ui.chat.panel import ChatPanel
 from ui.chat.worker import ChatWorker
 from ui.dialogs.archive_actions import ArchiveActions
 from ui.dialogs.backup_dialog import BackupActions
+from ui.dialogs.connected_apps import ConnectedAppsDialog
 from ui.dialogs.registry import DialogRegistry
 from ui.errors import show_error
 from ui.shell.conversations import ConversationsPanel
+from ui.shell.mcp_bridge import McpBridge
 from ui.shell.menus import MenuActions, build_menus
 from ui.shell.tray import TrayIcon, tray_available
 from ui.tasks import TaskRunner
@@ -69,6 +71,8 @@ class MainWindow(QMainWindow):
             manager=manager,
             worker=self.worker,
         )
+        self.chat.space_for_send = self.conversations.chat_space
+        self.mcp_bridge = McpBridge(runtime, self.tasks, lambda: self.chat.paused, self)
         self._build()
         self.pause_action = build_menus(self, self._menu_actions())
         self._wire()
@@ -116,6 +120,7 @@ class MainWindow(QMainWindow):
             persona=dialogs.show_persona,
             forget_about=dialogs.show_forget_about,
             audit=dialogs.show_audit,
+            connected_apps=self.show_connected_apps,
         )
 
     def _wire(self) -> None:
@@ -137,6 +142,14 @@ class MainWindow(QMainWindow):
 
     def refresh_conversations(self) -> None:
         self.conversations.refresh_conversations()
+
+    def show_connected_apps(self) -> None:
+        """Which MCP clients reached this memory, and what each may do (live while open)."""
+        dialog = ConnectedAppsDialog(self.runtime, self.tasks, self)
+        self.mcp_bridge.accessed.connect(dialog.refresh)
+        dialog.finished.connect(lambda _: self.mcp_bridge.accessed.disconnect(dialog.refresh))
+        self.connected_apps_dialog = dialog
+        dialog.open()
 
     def set_paused(self, paused: bool) -> None:
         """Memory paused (incognito): chat goes on, nothing from it is stored."""

@@ -33,6 +33,7 @@ class MenuActions:
     persona: Do
     forget_about: Do
     audit: Do
+    connected_apps: Do
 
 
 def build_menus(window: QMainWindow, do: MenuActions) -> QAction:
@@ -65,6 +66,7 @@ def build_menus(window: QMainWindow, do: MenuActions) -> QAction:
         ("&Persona and summaries…", QKeySequence("Ctrl+P"), do.persona),
         ("&Forget everything about…", QKeySequence("Ctrl+Shift+F"), do.forget_about),
         ("&Audit log…", QKeySequence("Ctrl+Shift+A"), do.audit),
+        ("Connected a&pps…", QKeySequence("Ctrl+Shift+O"), do.connected_apps),
     ):
         _add(window, menu, text, shortcut, slot)
     return pause_action
