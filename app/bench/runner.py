@@ -30,6 +30,13 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
             args.path, limit_conversations=args.limit_conversations, progress=say
         )
         data, text = report.as_json(), report.markdown()
+    elif args.bench == "answers":
+        from app.bench.answers_cli import run_from_args
+
+        outcome = run_from_args(args, say)
+        if outcome is None:
+            return 1
+        data, text = outcome
     elif args.bench == "chat":
         from app.bench import chat as chatbench
 

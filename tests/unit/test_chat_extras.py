@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from app.config import Config
+from app.config import Config, LLMConfig
 from app.service import AssistantService, ChatEvent, RecallEvent, ReplyEvent
 from memory.clock import ManualClock
 from memory.records import Kind
@@ -16,12 +16,15 @@ from memory.storage.store import SQLiteStore
 from models.errors import MembankError
 from tests.unit.fakes import T0, ScriptedLLM, make_bank
 
+# These tests read the full prompt's layout (the compact one has tests of its own).
+FULL_PROMPT = Config(llm=LLMConfig(prompt_style="full"))
+
 
 @pytest.fixture
 def service(tmp_path: Path) -> Iterator[AssistantService]:
     store = SQLiteStore(tmp_path / "membank.sqlite3")
     bank = make_bank(tmp_path, store=store)
-    service = AssistantService(Config(), store, ManualClock(T0))
+    service = AssistantService(FULL_PROMPT, store, ManualClock(T0))
     service.attach(bank, ScriptedLLM(("First", " answer")))
     yield service
     bank.close()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from app.config import Config
+from app.config import Config, LLMConfig
 from app.service import (
     DEFAULT_TITLE,
     AssistantService,
@@ -26,6 +26,9 @@ from memory.records import Kind
 from memory.storage.store import SQLiteStore
 from models.errors import MembankError
 from tests.unit.fakes import T0, ScriptedLLM, make_bank
+
+# These tests read the full prompt's layout (the compact one has tests of its own).
+FULL_PROMPT = Config(llm=LLMConfig(prompt_style="full"))
 
 PIECES = ("Noted", ", ", "thank you", ".")
 FACT = "My sister Alice lives in Lisbon"
@@ -47,7 +50,7 @@ def setup(tmp_path: Path) -> Iterator[Setup]:
     store = SQLiteStore(tmp_path / "membank.sqlite3")
     bank = make_bank(tmp_path, store=store)
     llm = ScriptedLLM(PIECES)
-    service = AssistantService(Config(), store, clock)
+    service = AssistantService(FULL_PROMPT, store, clock)
     service.attach(bank, llm)
     yield Setup(service, store, bank, llm, clock)
     bank.close()
@@ -224,7 +227,7 @@ def test_send_of_only_whitespace_does_nothing(setup: Setup) -> None:
 def test_send_and_remember_before_attach_raise_models_not_ready(tmp_path: Path) -> None:
     store = SQLiteStore(tmp_path / "membank.sqlite3")
     try:
-        service = AssistantService(Config(), store, ManualClock(T0))
+        service = AssistantService(FULL_PROMPT, store, ManualClock(T0))
         assert not service.ready
         conversation = service.new_conversation()  # conversations work without models
         with pytest.raises(ModelsNotReadyError):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from app.config import Config
+from app.config import Config, LLMConfig
 from app.service import IN_SYSTEM_PROMPT, AssistantService, ChatEvent, RecallEvent
 from memory.bank import MemoryBank
 from memory.clock import ManualClock
@@ -18,6 +18,9 @@ from memory.lifecycle.fading import sweep
 from memory.records import Kind, State
 from memory.storage.store import SQLiteStore
 from tests.unit.fakes import T0, StepLLM, make_bank
+
+# These tests read the full prompt's layout (the compact one has tests of its own).
+FULL_PROMPT = Config(llm=LLMConfig(prompt_style="full"))
 
 
 @dataclass
@@ -46,7 +49,7 @@ def world(tmp_path: Path) -> Iterator[World]:
     store = SQLiteStore(tmp_path / "membank.sqlite3")
     bank = make_bank(tmp_path, store=store)
     llm = StepLLM()
-    service = AssistantService(Config(), store, clock)
+    service = AssistantService(FULL_PROMPT, store, clock)
     service.attach(bank, llm)
     yield World(service, bank, llm, clock)
     bank.close()
