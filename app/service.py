@@ -24,7 +24,7 @@ from memory.lifecycle.decay import DecayPolicy
 from memory.lifecycle.erase import ForgetReport, forget
 from memory.lifecycle.fading import restore
 from memory.recall.prompt import Prompt, PromptBudget, PromptBuilder
-from memory.recall.reply_check import ReplyCheck, check_reply
+from memory.recall.reply_check import ReplyCheck, check_used
 from memory.records import Conversation, Kind, Link, Memory, Message, MessageHit, Recalled, State
 from memory.storage.audit import AuditEntry
 from memory.storage.audit import entries as audit_entries
@@ -80,8 +80,7 @@ class ReplyEvent:
     message: Message
     used: tuple[Recalled, ...]
     stopped: bool
-    # The reply checked against the memories it used (None when Stop cut it short).
-    check: ReplyCheck | None = None
+    check: ReplyCheck | None = None  # the reply checked against the memories it used
 
 
 ChatEvent = RecallEvent | TokenEvent | ReplyEvent
@@ -174,7 +173,7 @@ class AssistantService:
             reply.created_at,
             tuple(r.memory for r in used),
         )
-        yield ReplyEvent(reply, used, stopped, _check(text, reply_text, used, stopped))
+        yield ReplyEvent(reply, used, stopped, check_used(text, reply_text, used, stopped))
 
     def _prompt(
         self,
@@ -222,7 +221,7 @@ class AssistantService:
             self.clock.now(),
             tuple(r.memory for r in used),
         )
-        yield ReplyEvent(reply, used, stopped, _check(text, reply_text, used, stopped))
+        yield ReplyEvent(reply, used, stopped, check_used(text, reply_text, used, stopped))
 
     def regenerate(
         self, conversation_id: int, *, cancel: CancelToken | None = None
@@ -247,12 +246,9 @@ class AssistantService:
         reply_text, stopped = yield from _stream(llm, prompt, cancel)
         reply = self.store.add_message(conversation_id, "assistant", reply_text, self.clock.now())
         bank.strengthen(used, now, reply.id)
-        yield ReplyEvent(
-            replace(reply, used_memories=tuple(r.memory for r in used)),
-            used,
-            stopped,
-            _check(user_message.text, reply_text, used, stopped),
-        )
+        check = check_used(user_message.text, reply_text, used, stopped)
+        reply = replace(reply, used_memories=tuple(r.memory for r in used))
+        yield ReplyEvent(reply, used, stopped, check)
 
     def ask(self, text: str, conversation_id: int | None = None) -> ReplyEvent:
         """Send one message and wait for the whole reply (CLI `ask`)."""
@@ -495,10 +491,6 @@ def _stream(
         yield TokenEvent(piece)
     stopped = bool(cancel is not None and cancel.is_set())
     return "".join(pieces).strip() or ("(stopped)" if stopped else "(no answer)"), stopped
-
-
-def _check(question: str, reply: str, used: Sequence[Recalled], stopped: bool) -> ReplyCheck | None:
-    return None if stopped else check_reply(question, reply, [r.memory for r in used])
 
 
 def _title_from(text: str) -> str:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from memory.consolidation.grounding import content_words, stem
-from memory.records import Memory
+from memory.records import Memory, Recalled
 
 Verdict = Literal["ok", "refusal", "ignored", "unsupported", "no_answer_in_memory"]
 FLAGGED: frozenset[str] = frozenset({"refusal", "ignored", "unsupported"})
@@ -106,3 +106,11 @@ def check_reply(question: str, reply: str, used: Sequence[Memory]) -> ReplyCheck
     if support < MIN_REPLY_SUPPORT:
         return ReplyCheck("unsupported", memory, support)
     return ReplyCheck("ok", memory, support)
+
+
+def check_used(
+    question: str, reply: str, used: Sequence[Recalled], stopped: bool = False
+) -> ReplyCheck | None:
+    """The check of a finished reply against the recalled memories in its prompt (None when Stop
+    cut the reply short: half a reply is not a miss)."""
+    return None if stopped else check_reply(question, reply, [r.memory for r in used])

@@ -3,11 +3,17 @@ memory ("From your memory, <date>: …"), for a live reply and for a conversatio
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+from PySide6.QtGui import QImage
 from pytestqt.qtbot import QtBot
 
 from app.bootstrap import Runtime
 from app.service import ReplyEvent
 from memory.records import Recalled
+from tests.conftest import ARTIFACTS
+from tests.ui.test_screenshot import run_app, xvfb_display  # noqa: F401 - a fixture
 from ui.shell.main_window import MainWindow
 
 # A reply the bundled model gave with the answer in its prompt (MEASURED.md, issue 14).
@@ -60,3 +66,17 @@ def test_a_live_reply_shows_the_card_exactly_when_the_check_flags_it(
     qtbot.waitUntil(lambda: event.message.text[:15] in window.transcript.toPlainText())
     text = window.transcript.toPlainText()
     assert ("From your memory" in text) == event.check.flagged, (event.message.text, text)
+
+
+@pytest.mark.slow
+def test_memory_card_screenshot_under_xvfb(xvfb_display: str, tmp_path: Path) -> None:  # noqa: F811
+    """The card under a real reply of the bundled model, drawn on a real X server (the README's
+    docs/screenshots/memory-card.png is this file)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    out = ARTIFACTS / "memory_card.png"
+    printed = run_app(
+        "tests.ui.memory_card_screenshot_app", xvfb_display, str(out), str(tmp_path / "data")
+    )
+    assert "From your memory, " in printed and "My sister Ana lives in Lisbon" in printed
+    image = QImage(str(out))
+    assert image.width() >= 800 and image.height() >= 500
