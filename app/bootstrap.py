@@ -9,10 +9,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from app.config import Config, ConfigError, Paths, load_config, resolve_paths
+from app.engine.host import ModelHost
 from app.instance import InstanceLock
 from app.jobs.daily import MemoryJobs
 from app.jobs.scheduler import MemoryScheduler
-from app.service import AssistantService
+from app.services.archive import ArchiveService
+from app.services.chat import ChatService
+from app.services.curation import MemoryCuration
+from app.services.privacy import PrivacyService
 from memory.bank import MemoryBank
 from memory.clock import Clock, ShiftedClock, SystemClock
 from memory.errors import VectorIndexError
@@ -35,19 +39,29 @@ Progress = Callable[[str], None]
 
 @dataclass
 class Runtime:
-    """What a running membank holds: settings, the instance lock, the store and the service."""
+    """What a running membank holds: the instance lock, the store, the model host (models and
+    settings) and the services built on them."""
 
-    config: Config
     paths: Paths
     clock: Clock
     lock: InstanceLock
     store: SQLiteStore
-    service: AssistantService
+    host: ModelHost
+    chat: ChatService
+    curation: MemoryCuration
+    archive: ArchiveService
+    privacy: PrivacyService
     scheduler: MemoryScheduler | None = None
     notices: list[str] = field(default_factory=list)  # things start-up healed, to tell the user
 
+    @property
+    def config(self) -> Config:
+        """The settings in effect (changed only through `host.swap(config=...)`)."""
+        return self.host.config
+
     def jobs(self) -> MemoryJobs:
-        return MemoryJobs(self.service, timedelta(minutes=self.config.scheduler.idle_minutes))
+        idle = timedelta(minutes=self.config.scheduler.idle_minutes)
+        return MemoryJobs(self.host, self.archive, self.clock, idle)
 
     def start_scheduler(self) -> MemoryScheduler:
         """Background consolidation, daily run and decay (the GUI; the CLI runs jobs directly)."""
@@ -59,10 +73,7 @@ class Runtime:
     def close(self) -> None:
         if self.scheduler is not None:
             self.scheduler.shutdown()
-        if self.service.llm is not None:
-            self.service.llm.close()
-        if self.service.bank is not None:
-            self.service.bank.close()
+        self.host.close()
         self.store.close()
         self.lock.release()
 
@@ -95,7 +106,18 @@ def open_runtime(data_dir: str | None = None, now: datetime | None = None) -> Ru
         lock.release()
         raise
     clock = make_clock(now)
-    return Runtime(config, paths, clock, lock, store, AssistantService(config, store, clock))
+    host = ModelHost(config)
+    return Runtime(
+        paths,
+        clock,
+        lock,
+        store,
+        host,
+        ChatService(store, host, clock),
+        MemoryCuration(store, host, clock),
+        ArchiveService(store, host, clock),
+        PrivacyService(store, host, clock),
+    )
 
 
 def decay_policy(config: Config) -> DecayPolicy:
@@ -162,20 +184,16 @@ def open_index(runtime: Runtime, embedder: Embedder, config: Config | None = Non
     return open_server_index(url, namespace, embedder.model_id, embedder.dim)
 
 
+def recall_settings(config: Config) -> RecallSettings:
+    return RecallSettings(k=config.memory.recall_k, min_similarity=config.memory.min_similarity)
+
+
 def open_bank(
     runtime: Runtime, embedder: SentenceEmbedder, config: Config | None = None
 ) -> MemoryBank:
     config = config or runtime.config
     index = open_index(runtime, embedder, config)
-    m = config.memory
-    bank = MemoryBank(
-        runtime.store,
-        index,
-        embedder,
-        decay_policy(config),
-        RecallSettings(k=m.recall_k, min_similarity=m.min_similarity),
-    )
-    return bank
+    return MemoryBank(runtime.store, index, embedder, decay_policy(config), recall_settings(config))
 
 
 def load_models(runtime: Runtime, progress: Progress = lambda _: None) -> None:
@@ -197,5 +215,5 @@ def load_models(runtime: Runtime, progress: Progress = lambda _: None) -> None:
         log.info("index healed: %d re-indexed, %d orphans removed", report.missing, report.orphans)
     progress("Loading the chat model…")
     llm = load_llm(runtime.config)
-    runtime.service.attach(bank, llm)
+    runtime.host.attach(bank, llm)
     progress("Ready")

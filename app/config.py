@@ -99,6 +99,10 @@ class Paths:
     log_dir: Path
 
     @property
+    def backups(self) -> Path:
+        return backups_folder(self.data_dir)
+
+    @property
     def database(self) -> Path:
         return self.data_dir / "membank.sqlite3"
 
@@ -109,6 +113,12 @@ class Paths:
     @property
     def lock_file(self) -> Path:
         return self.data_dir / "membank.lock"
+
+
+def backups_folder(data_dir: Path) -> Path:
+    """The one place the backups folder is named: the rolling backups, and the safety archive a
+    replacing import writes first (for code that holds a store rather than a `Paths`)."""
+    return data_dir / "backups"
 
 
 def resolve_paths(data_dir: str | None = None, env: dict[str, str] | None = None) -> Paths:

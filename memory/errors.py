@@ -53,6 +53,12 @@ class ArchiveError(MembankError):
     title = "Archive problem"
 
 
+class ArchiveEncryptedError(ArchiveError):
+    """The archive is encrypted and no passphrase was given: ask for one and try again."""
+
+    title = "Encrypted archive"
+
+
 class StorageFullError(DataDirError):
     """A write failed because the disk is full; the transaction was rolled back."""
 

@@ -16,7 +16,7 @@ from app.bench.recall import _evidence_ids, load_embedder_default, torch_threads
 from app.bootstrap import Runtime, load_llm, open_bank, open_runtime
 from app.config import Config
 from app.engine.prompt_style import prompt_style_for
-from app.service import RecallEvent, ReplyEvent
+from app.services.events import RecallEvent, ReplyEvent
 from app.transfer.conversations import import_conversation
 from app.transfer.locomo import CATEGORIES, BenchConversation, Question, load_locomo
 from models.protocols import LLM, Embedder
@@ -162,11 +162,10 @@ def _one_conversation(
                 )
             report.ingest_seconds += time.perf_counter() - started
             by_dia = {d: m.id for (d, _), m in zip(conv.turns, imported.memories, strict=True)}
+            runtime.host.attach(bank, llm, borrowed=True)  # shared: closed by the caller
             for name, scores in report.styles.items():
-                runtime.service.config = config.model_copy(
-                    update={"llm": config.llm.model_copy(update={"prompt_style": name})}
-                )
-                runtime.service.attach(bank, llm)
+                style = config.llm.model_copy(update={"prompt_style": name})
+                runtime.host.swap(config=config.model_copy(update={"llm": style}))
                 for q in questions:
                     evidence = {by_dia[e] for e in _evidence_ids(q.evidence) if e in by_dia}
                     scores.rows.append(_ask(runtime, q, evidence, report, name))
@@ -175,11 +174,8 @@ def _one_conversation(
                     f"{conv.name} [{name}]: {len(scores.rows)} asked so far, answer hit "
                     f"{o['answer_hit']:.2f}, given evidence {o['answer_hit_given_evidence']:.2f}"
                 )
-            bank.close()
         finally:
-            runtime.service.llm = None  # shared across conversations: closed by the caller
-            runtime.service.bank = None
-            runtime.close()
+            runtime.close()  # the bank with it; the borrowed chat model stays open
 
 
 def _ask(
@@ -188,7 +184,7 @@ def _ask(
     started = time.perf_counter()
     used: set[str] = set()
     reply: ReplyEvent | None = None
-    for event in runtime.service.send_paused([], q.text, cancel=threading.Event()):
+    for event in runtime.chat.send_paused([], q.text, cancel=threading.Event()):
         if isinstance(event, RecallEvent):
             used = {r.memory.id for r in event.memories}
         elif isinstance(event, ReplyEvent):

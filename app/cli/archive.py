@@ -101,7 +101,7 @@ def _time(value: str | None, flag: str) -> datetime | None:
 def _bank(runtime: Runtime) -> MemoryBank:
     """The embedder and the index, healed from the store (no chat model needed here)."""
     bank = open_bank(runtime, load_embedder(runtime.config))
-    runtime.service.bank = bank  # closed with the runtime
+    runtime.host.swap(bank=bank)  # closed with the runtime
     bank.reconcile()
     return bank
 
@@ -184,7 +184,7 @@ def run(args: argparse.Namespace, runtime: Runtime) -> int:
         contents = read_archive(Path(args.path), _passphrase(args.passphrase_env))
         bank = _bank(runtime)
         report = import_archive(
-            bank, contents, now, mode=args.mode, backup_dir=runtime.paths.data_dir / "backups"
+            bank, contents, now, mode=args.mode, backup_dir=runtime.paths.backups
         )
         data: dict[str, Any] = {
             "mode": report.mode,

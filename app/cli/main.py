@@ -17,7 +17,7 @@ from app.cli import bench_args, doctor
 from app.cli import models as models_cli
 from app.jobs.daily import JOB_NAMES
 from app.logs import setup_logging
-from app.service import RecallEvent, ReplyEvent, TokenEvent
+from app.services.events import RecallEvent, ReplyEvent, TokenEvent
 from memory.clock import parse_user_time
 from memory.recall.reply_check import ReplyCheck
 from memory.records import Memory, Recalled
@@ -150,7 +150,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace, runtime: Runtime) -> int:
-    service = runtime.service
     if archive_cli.handles(args):
         return archive_cli.run(args, runtime)
     if models_cli.handles(args):
@@ -185,14 +184,14 @@ def _dispatch(args: argparse.Namespace, runtime: Runtime) -> int:
                 print(f"error: {result.error}", file=sys.stderr)
         return 1 if result.error else 0
     if args.command == "remember":
-        memory = service.remember(args.text)
+        memory = runtime.curation.remember(args.text)
         if args.json:
-            _print_json(memory_json(memory, service.retention(memory)))
+            _print_json(memory_json(memory, runtime.curation.retention(memory)))
         else:
             print(f"Remembered ({memory.id[:8]}): {memory.text}")
         return 0
     if args.command == "ask":
-        reply = service.ask(args.text, args.conversation)
+        reply = runtime.chat.ask(args.text, args.conversation)
         if args.json:
             _print_json(
                 {
@@ -210,7 +209,7 @@ def _dispatch(args: argparse.Namespace, runtime: Runtime) -> int:
             _print_used(reply.used)
         return 0
     if args.command == "memories":
-        results = service.search(args.query, args.k)
+        results = runtime.curation.search(args.query, args.k)
         if args.json:
             _print_json([recalled_json(r) for r in results])
         else:
@@ -246,11 +245,11 @@ def _encrypt_store(data_dir: str | None) -> int:
 
 
 def _memories(args: argparse.Namespace, runtime: Runtime) -> int:
-    service = runtime.service
+    curation = runtime.curation
     decay = decay_policy(runtime.config)
     now = runtime.clock.now()
     if args.action == "list":
-        items = service.memories(limit=args.limit)
+        items = curation.memories(limit=args.limit)
         if args.json:
             _print_json([memory_json(m, decay.retention(m, now)) for m in items])
         else:
@@ -262,21 +261,21 @@ def _memories(args: argparse.Namespace, runtime: Runtime) -> int:
         return 0
     if args.action in ("pin", "unpin", "restore"):
         memory = (
-            service.restore(args.id)
+            curation.restore(args.id)
             if args.action == "restore"
-            else service.set_pinned(args.id, args.action == "pin")
+            else curation.set_pinned(args.id, args.action == "pin")
         )
         if args.json:
             _print_json(memory_json(memory, decay.retention(memory, runtime.clock.now())))
         else:
             print(f"{memory.id[:8]}  {memory.state}{'  pinned' if memory.pinned else ''}")
         return 0
-    memory = service.memory(args.id)
+    memory = curation.memory(args.id)
     data = memory_json(memory, decay.retention(memory, now))
-    data["used_by_messages"] = service.used_by(memory.id)
+    data["used_by_messages"] = curation.used_by(memory.id)
     data["links"] = [
         {"memory_id": link.memory_id, "source_id": link.source_id, "relation": link.relation}
-        for link in service.links(memory.id)
+        for link in curation.links(memory.id)
     ]
     if args.json:
         _print_json(data)
@@ -287,7 +286,7 @@ def _memories(args: argparse.Namespace, runtime: Runtime) -> int:
 
 
 def _overview(args: argparse.Namespace, runtime: Runtime) -> int:
-    service = runtime.service
+    curation = runtime.curation
     decay = decay_policy(runtime.config)
     now = runtime.clock.now()
 
@@ -295,7 +294,7 @@ def _overview(args: argparse.Namespace, runtime: Runtime) -> int:
         return None if m is None else memory_json(m, decay.retention(m, now))
 
     if args.command == "persona":
-        o = service.overview()
+        o = curation.overview()
         data: Any = {
             "persona": mj(o.persona),
             "summary": mj(o.summary),
@@ -312,10 +311,10 @@ def _overview(args: argparse.Namespace, runtime: Runtime) -> int:
     elif args.command == "summaries":
         data = [
             {"day": d.day, "summary": mj(d.summary), "persona": mj(d.persona)}
-            for d in service.days(args.day)
+            for d in curation.days(args.day)
         ]
         if not args.json:
-            for d in service.days(args.day):
+            for d in curation.days(args.day):
                 print(f"{d.day}: {d.summary.text if d.summary else '(no summary)'}")
                 if d.persona:
                     print(f"            persona: {d.persona.text}")
@@ -344,9 +343,9 @@ def _overview(args: argparse.Namespace, runtime: Runtime) -> int:
 
 
 def _chat(runtime: Runtime, conversation_id: int | None) -> int:
-    service = runtime.service
+    chat = runtime.chat
     if conversation_id is None:
-        conversation_id = service.new_conversation().id
+        conversation_id = chat.new_conversation().id
     print("membank chat — type a message, an empty line or Ctrl-D to quit, Ctrl-C stops a reply.")
     while True:
         try:
@@ -359,7 +358,7 @@ def _chat(runtime: Runtime, conversation_id: int | None) -> int:
         cancel = threading.Event()
         print("membank> ", end="", flush=True)
         try:
-            for event in service.send(conversation_id, text, cancel=cancel):
+            for event in chat.send(conversation_id, text, cancel=cancel):
                 if isinstance(event, TokenEvent):
                     print(event.text, end="", flush=True)
                 elif isinstance(event, ReplyEvent):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from app.bootstrap import Runtime, load_embedder, open_bank
 from app.config import Config, save_config
-from app.engine.settings_apply import load_chat_model, swap_chat_model
+from app.engine.settings_apply import load_chat_model
 from memory.bank import MemoryBank
 from memory.storage.index import ChromaIndex
 from models.errors import MembankError
@@ -215,9 +215,8 @@ class ModelManager:
         except MembankError:
             new_llm.close()
             raise
-        runtime.config = config
-        runtime.service.config = config
-        swap_chat_model(runtime, new_llm)
+        runtime.host.swap(llm=new_llm, config=config)  # the old one closes when unused
+        log.info("chat model switched to %s", new_llm.model_id)
 
     def use_embedder(
         self,
@@ -229,10 +228,9 @@ class ModelManager:
 
         Runs in the calling (background) thread; recall keeps using the old index meanwhile.
         A failure or cancel leaves the old embedder in use and removes the half-built index.
+        The old index is dropped once no reply or job step uses it any more.
         """
         runtime = self.runtime
-        service = runtime.service
-        old_bank = service.bank
         folder = Path(folder).expanduser()
         setting = "" if _same(folder, bundled_embedder_path()) else str(folder)
         config = _with(runtime.config, embedder={"model_path": setting})
@@ -250,15 +248,10 @@ class ModelManager:
         except BaseException:
             _discard(bank.index)
             raise
-        runtime.config = config
-        service.config = config
-        if service.llm is not None:
-            service.attach(bank, service.llm)
-        else:
-            service.bank = bank
-        bank.reconcile()  # memories written or deleted while re-embedding
-        if old_bank is not None:
-            _discard(old_bank.index)
+        runtime.host.swap(bank=bank, config=config, drop_old_index=True)
+        with runtime.host.lease() as models:
+            if models.bank is bank:  # memories written or deleted while re-embedding
+                bank.reconcile()
         log.info("embedder switched to %s", new_id)
 
     def _reembed(

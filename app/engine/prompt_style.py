@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from app.config import Config
 from memory.recall.prompt import PromptStyle
 from models.errors import MembankError
@@ -12,6 +14,7 @@ from models.hub.discovery import resolve_chat_model
 SMALL_MODEL_BYTES = 500_000_000
 
 
+@functools.lru_cache(maxsize=8)  # once per settings, not once per reply
 def prompt_style_for(config: Config) -> PromptStyle:
     """The configured style, or for "auto": compact for a small local model, else full."""
     setting = config.llm.prompt_style

@@ -1,4 +1,4 @@
-"""ArchiveImporter: apply validated archive contents to the store in ONE transaction, then index.
+"""Restore an archive: apply its validated contents to the store in ONE transaction, then index.
 
 merge   keeps what is here and adds what is new. A memory is the same as one here when it has
         the same id, the same derive key, or the same content (kind, text and event time); the

@@ -1,4 +1,4 @@
-"""ArchiveWriter: export the store (or a date/kind slice of it) as one `.membank` file.
+"""Write an archive: export the store (or a date/kind slice of it) as one `.membank` file.
 
 The archive is written to a temporary file in the target folder and renamed over the real name
 only when complete, so a crash or a kill never leaves half an archive under that name.

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import snowballstemmer
 
-from memory.storage.store import STOP_WORDS
+from memory.storage.fts import STOP_WORDS
 
 _WORD = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9']*")
 # Words a summary, fact or persona may use without the source saying them.

@@ -12,7 +12,8 @@ from typing import Any
 from memory.clock import from_db, to_db
 from memory.records import JobRun, Kind, Link, Memory, State
 from memory.storage import audit
-from memory.storage.store import SQLiteStore, memory_from_row
+from memory.storage.memory_rows import memory_from_row
+from memory.storage.store import SQLiteStore
 
 
 @dataclass(frozen=True)

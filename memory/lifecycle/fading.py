@@ -7,7 +7,8 @@ from datetime import datetime
 from memory.consolidation.hierarchy import HierarchyStore
 from memory.lifecycle.decay import DecayPolicy
 from memory.records import State
-from memory.storage.store import SQLiteStore, memory_from_row
+from memory.storage.memory_rows import memory_from_row
+from memory.storage.store import SQLiteStore
 
 
 def sweep(store: SQLiteStore, decay: DecayPolicy, now: datetime, batch: int = 5000) -> int:

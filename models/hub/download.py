@@ -201,8 +201,7 @@ def _fetch(
     """GET with `Range: bytes=N-` from what `part` holds; resumes after a dropped connection."""
     import httpx2
     from huggingface_hub import hf_raise_for_status
-    from huggingface_hub.utils._headers import build_hf_headers
-    from huggingface_hub.utils._http import http_stream_backoff
+    from huggingface_hub.utils import build_hf_headers, http_stream_backoff
 
     part.parent.mkdir(parents=True, exist_ok=True)
     failures = 0

@@ -95,9 +95,9 @@ def test_after_a_first_day_and_one_consolidate_the_persona_is_there_and_grounded
 ) -> None:
     data = tmp_path / "data"
     with ready_runtime(data, WHEN) as runtime:
-        conversation = runtime.service.new_conversation()
+        conversation = runtime.chat.new_conversation()
         for text in FIRST_DAY:
-            list(runtime.service.send(conversation.id, text))
+            list(runtime.chat.send(conversation.id, text))
     done = cli(data, "--now", "2026-05-01T23:00:00+00:00", "consolidate", "--json")
     assert done.returncode == 0, done.stderr
     shown = cli(data, "persona", "--json")

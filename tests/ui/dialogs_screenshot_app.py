@@ -28,13 +28,13 @@ def main() -> int:
     app = QApplication(sys.argv[:1])
     runtime = open_runtime(data, None)
     load_models(runtime)
-    service, bank = runtime.service, runtime.service.bank
+    bank = runtime.host.models.bank
     assert bank is not None
-    start = service.clock.now() - timedelta(days=1, hours=3)
-    conversation = service.store.create_conversation("Getting to know me", start)
+    start = runtime.clock.now() - timedelta(days=1, hours=3)
+    conversation = runtime.store.create_conversation("Getting to know me", start)
     for i, text in enumerate(TURNS):
         when = start + timedelta(minutes=i)
-        message = service.store.add_message(conversation.id, "user", text, when)
+        message = runtime.store.add_message(conversation.id, "user", text, when)
         bank.remember(
             Kind.TURN, text, when, conversation_id=conversation.id, source_message_ids=[message.id]
         )
@@ -53,7 +53,7 @@ def main() -> int:
         window.show_persona()
         dialog = window.persona_dialog
         assert dialog is not None
-        summary = service.overview().summary
+        summary = runtime.curation.overview().summary
         if summary is not None:
             dialog.loaded.connect(lambda: dialog.select(summary.id))
         QTimer.singleShot(1500, lambda: (save("persona", dialog), dialog.close(), settings()))

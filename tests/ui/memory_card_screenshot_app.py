@@ -23,21 +23,20 @@ def main() -> int:
     app = QApplication(sys.argv[:1])
     runtime = open_runtime(data, None)
     load_models(runtime)
-    service = runtime.service
-    assert service.llm is not None and service.bank is not None
-    memory = service.remember("My sister Ana lives in Lisbon, near the river.")
-    reply = "".join(
-        service.llm.stream_chat(
-            [{"role": "system", "content": SYSTEM_INTRO}, {"role": "user", "content": QUESTION}],
-            max_tokens=60,
-        )
-    ).strip()
-    print(reply)
-    conversation = service.new_conversation(QUESTION)
-    now = runtime.clock.now()
-    runtime.store.add_message(conversation.id, "user", QUESTION, now)
-    answer = runtime.store.add_message(conversation.id, "assistant", reply, now)
-    service.bank.strengthen([Recalled(memory, 1.0, 0.9, 1.0)], now, answer.id)
+    memory = runtime.curation.remember("My sister Ana lives in Lisbon, near the river.")
+    with runtime.host.lease() as models:
+        bank, llm = models.require()
+        asked = [
+            {"role": "system", "content": SYSTEM_INTRO},
+            {"role": "user", "content": QUESTION},
+        ]
+        reply = "".join(llm.stream_chat(asked, max_tokens=60)).strip()
+        print(reply)
+        conversation = runtime.chat.new_conversation(QUESTION)
+        now = runtime.clock.now()
+        runtime.store.add_message(conversation.id, "user", QUESTION, now)
+        answer = runtime.store.add_message(conversation.id, "assistant", reply, now)
+        bank.strengthen([Recalled(memory, 1.0, 0.9, 1.0)], now, answer.id)
     window = MainWindow(runtime)
     window.resize(1100, 640)
     window.show()

@@ -17,8 +17,8 @@ def main() -> int:
     app = QApplication(sys.argv[:1])
     runtime = open_runtime(data, None)
     load_models(runtime)
-    runtime.service.remember("My cat is called Miso")
-    runtime.service.remember("My sister Ana lives in Lisbon")
+    runtime.curation.remember("My cat is called Miso")
+    runtime.curation.remember("My sister Ana lives in Lisbon")
     window = MainWindow(runtime)
     window.show()
 

@@ -24,7 +24,7 @@ def links(window: MainWindow) -> list[str]:
 def test_memory_chips_under_a_reply_open_the_memory_in_the_browser(
     qtbot: QtBot, runtime: Runtime, window: MainWindow
 ) -> None:
-    miso = runtime.service.remember("My cat is called Miso")
+    miso = runtime.curation.remember("My cat is called Miso")
     with qtbot.waitSignal(window.reply_shown, timeout=180_000):
         window.send("What is my cat called?")
     chip = f"{transcript.MEMORY}:{miso.id}"
@@ -56,7 +56,7 @@ def test_copy_and_remember_this_on_a_message(
         window.transcript.anchorClicked.emit(QUrl(f"{transcript.REMEMBER}:{user.id}"))
     note = remembered.args[0]
     assert note.kind is Kind.NOTE and note.text == "My favourite tea is genmaicha."
-    assert runtime.service.memory(note.id).source_message_ids == (user.id,)
+    assert runtime.curation.memory(note.id).source_message_ids == (user.id,)
     assert "Remembered" in window.status_label.text()
 
 
@@ -71,7 +71,7 @@ def test_regenerate_replaces_the_last_reply(
         window.transcript.anchorClicked.emit(
             QUrl(f"{transcript.REGENERATE}:{window.messages[-1].id}")
         )
-    stored = runtime.service.messages(cid)
+    stored = runtime.chat.messages(cid)
     assert [m.role for m in stored] == ["user", "assistant"]
     assert stored[-1].text == again.args[0].message.text
     assert [m.role for m in window.messages] == ["user", "assistant"]
@@ -81,9 +81,9 @@ def test_regenerate_replaces_the_last_reply(
 def test_search_across_conversations_opens_the_one_found(
     qtbot: QtBot, runtime: Runtime, window: MainWindow
 ) -> None:
-    first = runtime.service.new_conversation("Garden")
+    first = runtime.chat.new_conversation("Garden")
     runtime.store.add_message(first.id, "user", "The tomatoes need staking", runtime.clock.now())
-    second = runtime.service.new_conversation("Travel")
+    second = runtime.chat.new_conversation("Travel")
     runtime.store.add_message(second.id, "user", "Book the ferry to Naxos", runtime.clock.now())
     window.refresh_conversations()
     qtbot.waitUntil(lambda: window.conversation_list.count() == 2)

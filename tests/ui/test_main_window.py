@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.gui, pytest.mark.model]
 def test_enter_sends_tokens_stream_and_used_memories_fill(
     qtbot: QtBot, runtime: Runtime, window: MainWindow
 ) -> None:
-    runtime.service.remember("My cat is called Miso")
+    runtime.curation.remember("My cat is called Miso")
     tokens: list[str] = []
     window.token_shown.connect(tokens.append)
     qtbot.keyClicks(window.input, "What is my cat called?")
@@ -116,7 +116,7 @@ def test_consolidate_now_then_the_persona_view_shows_what_was_distilled(
     qtbot.waitUntil(lambda: dialog.tree.topLevelItemCount() > 0, timeout=10_000)
     assert dialog.isVisible()
     shown = dialog.editor.toPlainText()  # "Everything" is selected first
-    summary = runtime.service.overview().summary
+    summary = runtime.curation.overview().summary
     assert summary is not None and summary.text[:30] in shown
     assert "Facts" in shown and "Days" in shown
 
@@ -128,18 +128,18 @@ def test_consolidate_now_then_the_persona_view_shows_what_was_distilled(
     assert dialog.save_button.isEnabled()
     with qtbot.waitSignal(dialog.saved, timeout=10_000):
         qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
-    stored = runtime.service.memory(summary.id)
+    stored = runtime.curation.memory(summary.id)
     assert stored.text == "Works as a nurse in Paris; likes quiet evenings." and stored.locked
     qtbot.waitUntil(lambda: dialog.lock_button.text() == "Unlock", timeout=10_000)
     window.consolidate_now()  # a locked entry survives consolidation unchanged
     qtbot.waitUntil(
         lambda: sum(r.status == "ok" for r in runs.job_runs("daily")) >= 3, timeout=120_000
     )
-    assert runtime.service.memory(summary.id).text == stored.text
+    assert runtime.curation.memory(summary.id).text == stored.text
     # Unlock hands it back to consolidation.
     with qtbot.waitSignal(dialog.lock_changed, timeout=10_000) as changed:
         qtbot.mouseClick(dialog.lock_button, Qt.MouseButton.LeftButton)
-    assert not changed.args[0].locked and not runtime.service.memory(summary.id).locked
+    assert not changed.args[0].locked and not runtime.curation.memory(summary.id).locked
     dialog.close()
 
 
@@ -148,20 +148,20 @@ def test_rename_and_delete_a_conversation(
 ) -> None:
     from PySide6.QtWidgets import QInputDialog, QMessageBox
 
-    runtime.service.new_conversation("Holiday plans")
+    runtime.chat.new_conversation("Holiday plans")
     window.refresh_conversations()
     qtbot.waitUntil(lambda: window.conversation_list.count() == 1)
     window.conversation_list.setCurrentRow(0)
     monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("Trip to Lisbon", True))
     window.rename_conversation()
     qtbot.waitUntil(lambda: window.conversation_list.item(0).text() == "Trip to Lisbon")
-    assert [c.title for c in runtime.service.conversations()] == ["Trip to Lisbon"]
+    assert [c.title for c in runtime.chat.conversations()] == ["Trip to Lisbon"]
 
     window.conversation_list.setCurrentRow(0)
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     window.delete_conversation()
     qtbot.waitUntil(lambda: window.conversation_list.count() == 0)
-    assert runtime.service.conversations() == []
+    assert runtime.chat.conversations() == []
 
 
 def test_a_missing_model_is_explained_in_a_dialog(
@@ -219,7 +219,7 @@ def test_export_then_import_an_encrypted_archive_from_the_window(
 ) -> None:
     from PySide6.QtWidgets import QInputDialog
 
-    note = runtime.service.remember("My passport number ends in 4471")
+    note = runtime.curation.remember("My passport number ends in 4471")
     archive = tmp_path / "out" / "memory.membank"
     archive.parent.mkdir()
     window.archive.export(str(archive), passphrase="correct horse")
@@ -239,8 +239,8 @@ def test_export_then_import_an_encrypted_archive_from_the_window(
         second.archive.import_(str(archive), "merge")
         qtbot.waitUntil(lambda: second.status_label.text().startswith("Imported"), timeout=60_000)
         assert asked == ["Passphrase:"]  # asked only because the archive is encrypted
-        assert other.service.memory(note.id).text == note.text
-        assert other.service.search("passport number")[0].memory.id == note.id
+        assert other.curation.memory(note.id).text == note.text
+        assert other.curation.search("passport number")[0].memory.id == note.id
         second.close()
 
 
@@ -249,8 +249,8 @@ def test_forget_everything_about_a_topic_then_see_it_in_the_audit_log(
 ) -> None:
     from PySide6.QtWidgets import QMessageBox
 
-    secret = runtime.service.remember("My old flat was at 12 Elm Street in Leeds")
-    kept = runtime.service.remember("I play the cello on Sundays")
+    secret = runtime.curation.remember("My old flat was at 12 Elm Street in Leeds")
+    kept = runtime.curation.remember("I play the cello on Sundays")
     window.show_forget_about()
     dialog = window.forget_dialog
     qtbot.keyClicks(dialog.query, "Elm Street flat")
@@ -268,7 +268,7 @@ def test_forget_everything_about_a_topic_then_see_it_in_the_audit_log(
         lambda: dialog.status.text().startswith("Forgotten: 1 memories"), timeout=30_000
     )
     assert secret.id not in runtime.store.all_memory_ids()
-    assert secret.id not in runtime.service.bank.index.ids()  # type: ignore[union-attr]
+    assert secret.id not in runtime.host.models.bank.index.ids()  # type: ignore[union-attr]
     assert kept.id in runtime.store.all_memory_ids()
     dialog.close()
 
@@ -284,8 +284,8 @@ def test_forget_everything_about_a_topic_then_see_it_in_the_audit_log(
 def test_memory_paused_chat_uses_memories_but_stores_nothing(
     qtbot: QtBot, runtime: Runtime, window: MainWindow
 ) -> None:
-    runtime.service.remember("My cat is called Miso")
-    before = (runtime.store.count_memories(), len(runtime.service.conversations()))
+    runtime.curation.remember("My cat is called Miso")
+    before = (runtime.store.count_memories(), len(runtime.chat.conversations()))
     window.pause_action.trigger()
     assert window.paused and window.paused_label.isVisible()
     assert not window.conversation_list.isEnabled()
@@ -294,7 +294,7 @@ def test_memory_paused_chat_uses_memories_but_stores_nothing(
     event = shown.args[0]
     assert any("Miso" in m.text for m in event.message.used_memories)  # memories are read
     assert "What is my cat called?" in window.transcript.toPlainText()
-    assert (runtime.store.count_memories(), len(runtime.service.conversations())) == before
+    assert (runtime.store.count_memories(), len(runtime.chat.conversations())) == before
     assert runtime.store.memory(event.used[0].memory.id).recall_count == 0  # not strengthened
 
     window.pause_action.trigger()  # back to normal: a fresh, stored conversation
@@ -302,7 +302,7 @@ def test_memory_paused_chat_uses_memories_but_stores_nothing(
     assert window.transcript.toPlainText() == ""
     with qtbot.waitSignal(window.reply_shown, timeout=180_000):
         window.send("I am learning the cello.")
-    assert len(runtime.service.conversations()) == before[1] + 1
+    assert len(runtime.chat.conversations()) == before[1] + 1
 
 
 def test_import_a_folder_of_notes_from_the_window(
@@ -314,6 +314,6 @@ def test_import_a_folder_of_notes_from_the_window(
     (notes / "wifi.txt").write_text("The cabin wifi password is on the fridge.\n")
     window.archive.import_notes_folder(str(notes))
     qtbot.waitUntil(lambda: window.status_label.text().startswith("Imported"), timeout=60_000)
-    found = runtime.service.search("when to plant tulips")
+    found = runtime.curation.search("when to plant tulips")
     assert found and "tulip" in found[0].memory.text
-    assert sum(m.kind == "note" for m in runtime.service.memories()) == 2
+    assert sum(m.kind == "note" for m in runtime.curation.memories()) == 2

@@ -10,7 +10,7 @@ from PySide6.QtGui import QImage
 from pytestqt.qtbot import QtBot
 
 from app.bootstrap import Runtime
-from app.service import ReplyEvent
+from app.services.events import ReplyEvent
 from memory.records import Recalled
 from tests.conftest import ARTIFACTS
 from tests.ui.test_screenshot import run_app, xvfb_display  # noqa: F401 - a fixture
@@ -25,14 +25,13 @@ PARROTED = (
 
 def store_exchange(runtime: Runtime, question: str, reply: str, memory_text: str) -> int:
     """A stored conversation whose reply used `memory_text` (as `send` records it)."""
-    service = runtime.service
-    memory = service.remember(memory_text)
-    conversation = service.new_conversation(question)
+    memory = runtime.curation.remember(memory_text)
+    conversation = runtime.chat.new_conversation(question)
     now = runtime.clock.now()
     runtime.store.add_message(conversation.id, "user", question, now)
     answer = runtime.store.add_message(conversation.id, "assistant", reply, now)
-    assert service.bank is not None
-    service.bank.strengthen([Recalled(memory, 1.0, 0.9, 1.0)], now, answer.id)
+    with runtime.host.lease() as models:
+        models.require_bank().strengthen([Recalled(memory, 1.0, 0.9, 1.0)], now, answer.id)
     return conversation.id
 
 
@@ -58,7 +57,7 @@ def test_a_reopened_refusal_shows_the_memory_that_answers(
 def test_a_live_reply_shows_the_card_exactly_when_the_check_flags_it(
     qtbot: QtBot, runtime: Runtime, window: MainWindow
 ) -> None:
-    runtime.service.remember("My sister Ana lives in Lisbon")
+    runtime.curation.remember("My sister Ana lives in Lisbon")
     with qtbot.waitSignal(window.reply_shown, timeout=180_000) as shown:
         window.send("Where does my sister live?")
     event = shown.args[0]

@@ -50,7 +50,7 @@ def setup(qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iter
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
     runtime = open_runtime(str(tmp_path / "data"))
-    runtime.service.attach(open_bank(runtime, shared_embedder()), load_llm(runtime.config))
+    runtime.host.attach(open_bank(runtime, shared_embedder()), load_llm(runtime.config))
     thread = QThread()
     worker = ChatWorker(runtime)
     worker.moveToThread(thread)
@@ -110,11 +110,11 @@ def test_download_with_progress_then_use_the_model(setup: Setup, qtbot: QtBot) -
     qtbot.waitUntil(
         lambda: dialog.chat_table.item(_row_of(dialog, ENTRY.name), 3).text() == "Installed"
     )
-    old = setup.runtime.service.llm
+    old = setup.runtime.host.models.llm
     dialog.chat_table.selectRow(_row_of(dialog, ENTRY.name))
     dialog.use_button.click()  # the worker's signals come from its thread: wait on the GUI
     qtbot.waitUntil(lambda: "Now chatting with" in dialog.status_label.text(), timeout=30_000)
-    llm = setup.runtime.service.llm
+    llm = setup.runtime.host.models.llm
     assert llm is not old and llm is not None and llm.model_id == ENTRY.filename
     assert load_config(setup.runtime.paths.config_file).llm.model_path == str(path)
     qtbot.waitUntil(
@@ -145,7 +145,7 @@ def test_a_bad_gguf_shows_an_error_and_the_old_model_remains(
     (models / "broken.gguf").write_bytes(b"GGUF" + b"\x03\x00\x00\x00" + b"\x00" * 4096)
     dialog.refresh()
     qtbot.waitUntil(lambda: dialog.chat_table.rowCount() == 8)
-    old = setup.runtime.service.llm
+    old = setup.runtime.host.models.llm
     dialog.chat_table.selectRow(_row_of(dialog, "broken.gguf"))
     dialog.use_button.click()
 
@@ -155,9 +155,9 @@ def test_a_bad_gguf_shows_an_error_and_the_old_model_remains(
     qtbot.waitUntil(lambda: error_box() is not None, timeout=30_000)
     box = error_box()
     assert box is not None and box.isVisible() and "broken.gguf" in box.text()
-    assert setup.runtime.service.llm is old
+    assert setup.runtime.host.models.llm is old
     assert "previous model is still in use" in dialog.status_label.text()
-    assert setup.runtime.service.ask("Hello there").message.text.strip()
+    assert setup.runtime.chat.ask("Hello there").message.text.strip()
 
 
 def test_main_window_opens_the_models_window(window: MainWindow, qtbot: QtBot) -> None:
@@ -179,7 +179,7 @@ def test_use_a_local_embedder_folder_reembeds_with_progress(
     from models.hub.discovery import bundled_embedder_path
 
     for text in ("My sister Clara lives in Lisbon.", "I am allergic to peanuts."):
-        setup.runtime.service.remember(text)
+        setup.runtime.curation.remember(text)
     folder = tmp_path / "minilm-local"
     shutil.copytree(bundled_embedder_path(), folder)
     dialog = setup.dialog
@@ -187,11 +187,11 @@ def test_use_a_local_embedder_folder_reembeds_with_progress(
     dialog.progress.valueChanged.connect(lambda _: formats.append(dialog.progress.format()))
     with qtbot.waitSignal(dialog.embedder_switched, timeout=60_000):
         dialog.use_embedder(folder)
-    bank = setup.runtime.service.bank
+    bank = setup.runtime.host.models.bank
     assert bank is not None and bank.embedder.model_id == "minilm-local"
     assert bank.index.count() == 2
     assert formats and formats[-1].startswith("memories")
-    assert [r.memory.text for r in setup.runtime.service.search("peanut allergy", 1)] == [
+    assert [r.memory.text for r in setup.runtime.curation.search("peanut allergy", 1)] == [
         "I am allergic to peanuts."
     ]
 

@@ -26,7 +26,7 @@ def own(qtbot: QtBot, tmp_path: Path) -> Iterator[tuple[Runtime, MainWindow]]:
     rt = open_runtime(str(tmp_path / "data"))
     bank = open_bank(rt, shared_embedder())
     bank.reconcile()
-    rt.service.attach(bank, load_llm(rt.config))
+    rt.host.attach(bank, load_llm(rt.config))
     window = MainWindow(rt)
     qtbot.addWidget(window)
     window.show()
@@ -50,7 +50,7 @@ def test_memory_settings_apply_and_are_saved(qtbot: QtBot, own: tuple[Runtime, M
         qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton)
     assert "memory and forgetting-curve settings" in done.args[0].now
     assert runtime.config.memory.recall_k == 3 and not runtime.config.ui.close_to_tray
-    bank = runtime.service.bank
+    bank = runtime.host.models.bank
     assert bank is not None and bank.retriever.settings.k == 3
     saved = load_config(runtime.paths.config_file)
     assert saved.memory.fade_threshold == 0.1 and saved.llm == runtime.config.llm
@@ -71,7 +71,7 @@ def test_choosing_another_gguf_reloads_it_in_the_background(
     with qtbot.waitSignal(dialog.finished_applying, timeout=120_000):
         qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
         assert dialog.progress.isVisible()  # busy while the model loads off the GUI thread
-    llm = runtime.service.llm
+    llm = runtime.host.models.llm
     assert llm is not None and llm.model_id == "other-model.gguf" and llm.context_size == 2048
     assert window.status_label.text() == "Ready · other-model.gguf"
     assert not dialog.isVisible()  # OK closes once applied
@@ -86,7 +86,7 @@ def test_a_bad_model_file_says_why_and_keeps_the_old_model(
     runtime, window = own
     bad = tmp_path / "truncated.gguf"
     bad.write_bytes(bundled_chat_model_path().read_bytes()[:4096])
-    old = runtime.service.llm
+    old = runtime.host.models.llm
     window.show_settings()
     dialog = window.settings_dialog
     assert dialog is not None
@@ -97,7 +97,7 @@ def test_a_bad_model_file_says_why_and_keeps_the_old_model(
     box = dialog.findChild(QMessageBox, "errorDialog")
     assert box is not None and box.isVisible() and str(bad) in box.text()
     box.close()
-    assert runtime.service.llm is old
+    assert runtime.host.models.llm is old
     assert not runtime.paths.config_file.exists()  # nothing saved
     assert dialog.isVisible() and dialog.apply_button.isEnabled()
     with qtbot.waitSignal(window.reply_shown, timeout=180_000):

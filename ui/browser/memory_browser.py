@@ -23,7 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.bootstrap import Runtime
+from app.services.curation import MemoryCuration
+from app.services.privacy import PrivacyService
 from memory.records import Kind, Link, State
 from ui.browser.forgetting_chart import ForgettingChart
 from ui.browser.memory_model import (
@@ -52,9 +53,16 @@ class MemoryBrowser(QWidget):
     detail_shown = Signal(str)  # memory id
     action_done = Signal(str)  # "pinned", "unpinned", "restored", "edited", "forgotten"
 
-    def __init__(self, runtime: Runtime, tasks: TaskRunner, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        curation: MemoryCuration,
+        privacy: PrivacyService,
+        tasks: TaskRunner,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent, Qt.WindowType.Window)
-        self.runtime = runtime
+        self.curation = curation
+        self.privacy = privacy
         self.tasks = tasks
         self.setWindowTitle("Memories")
         self.resize(1100, 780)
@@ -154,7 +162,7 @@ class MemoryBrowser(QWidget):
         if days is None:
             self.proxy.set_filters(since=None)
             return
-        now = self.runtime.service.clock.now().astimezone()
+        now = self.curation.clock.now().astimezone()
         start = now.replace(hour=0, minute=0, second=0, microsecond=0)
         self.proxy.set_filters(since=start - timedelta(days=days - 1))
 
@@ -163,11 +171,11 @@ class MemoryBrowser(QWidget):
     def refresh(self, select: str | None = None) -> None:
         """Reload the list; `select` picks (and scrolls to) one memory once it is listed."""
         self._pending_select = select
-        service = self.runtime.service
+        service = self.curation
 
         def load() -> list[MemoryRow]:
             memories = service.memories(limit=LOAD_LIMIT)
-            ready = service.ready
+            ready = service.host.ready
             return [MemoryRow(m, service.retention(m) if ready else None) for m in memories]
 
         self.tasks.run(load, self._show_rows, self._error)
@@ -190,7 +198,7 @@ class MemoryBrowser(QWidget):
         query = self.search_box.text().strip()
         if not query:
             return
-        service = self.runtime.service
+        service = self.curation
 
         def done(found: Any) -> None:
             ids = {r.memory.id for r in found}
@@ -237,7 +245,7 @@ class MemoryBrowser(QWidget):
             self.detail.setPlainText(f"{len(rows)} memories selected." if rows else "")
             return
         row = rows[0]
-        service = self.runtime.service
+        service = self.curation
         memory_id = row.memory.id
         self.tasks.run(
             lambda: (
@@ -312,13 +320,13 @@ class MemoryBrowser(QWidget):
             return
         pin = not all(r.memory.pinned for r in rows)
         ids = [r.memory.id for r in rows]
-        service = self.runtime.service
+        service = self.curation
         done = "pinned" if pin else "unpinned"
         self._act(lambda: [service.set_pinned(i, pin) for i in ids], done)
 
     def restore_selected(self) -> None:
         ids = [r.memory.id for r in self.selected_rows() if r.memory.state == State.FADED]
-        service = self.runtime.service
+        service = self.curation
         if ids:
             self._act(lambda: [service.restore(i) for i in ids], "restored")
 
@@ -333,7 +341,7 @@ class MemoryBrowser(QWidget):
             self.edit(rows[0].memory.id, text)
 
     def edit(self, memory_id: str, text: str) -> None:
-        service = self.runtime.service
+        service = self.curation
         self._act(lambda: service.edit_memory(memory_id, text), "edited")
 
     def confirm_and_forget(self) -> None:
@@ -341,8 +349,8 @@ class MemoryBrowser(QWidget):
         if not ids:
             return
         if confirm_forget(self, len(ids)):
-            service = self.runtime.service
-            self._act(lambda: service.forget(ids), "forgotten")
+            privacy = self.privacy
+            self._act(lambda: privacy.forget(ids), "forgotten")
 
     def _error(self, error: BaseException) -> None:
         show_error(self, error)

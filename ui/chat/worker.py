@@ -13,7 +13,7 @@ from app.bootstrap import Runtime, load_models
 from app.config import Config
 from app.engine.model_manager import ModelManager
 from app.engine.settings_apply import Applied, apply_settings
-from app.service import ChatEvent, RecallEvent, ReplyEvent, TokenEvent
+from app.services.events import ChatEvent, RecallEvent, ReplyEvent, TokenEvent
 from memory.records import Message
 from models.errors import MembankError
 
@@ -47,7 +47,7 @@ class ChatWorker(QObject):
 
     @Slot()
     def load_models(self) -> None:
-        if self.runtime.service.ready:
+        if self.runtime.host.ready:
             self.models_ready.emit()
             return
 
@@ -68,15 +68,15 @@ class ChatWorker(QObject):
 
     @Slot(int, str)
     def send(self, conversation_id: int, text: str) -> None:
-        service = self.runtime.service
+        chat = self.runtime.chat
 
         def events() -> Iterator[ChatEvent]:
             cid = conversation_id
             if cid <= 0:
-                conversation = service.new_conversation()
+                conversation = chat.new_conversation()
                 cid = conversation.id
                 self.conversation_created.emit(conversation)
-            yield from service.send(cid, text, cancel=self._cancel)
+            yield from chat.send(cid, text, cancel=self._cancel)
 
         self._relay(events)
 
@@ -107,14 +107,14 @@ class ChatWorker(QObject):
     @Slot(int)
     def regenerate(self, conversation_id: int) -> None:
         """Answer the conversation's last message again (the last reply is replaced)."""
-        service = self.runtime.service
-        self._relay(lambda: service.regenerate(conversation_id, cancel=self._cancel))
+        chat = self.runtime.chat
+        self._relay(lambda: chat.regenerate(conversation_id, cancel=self._cancel))
 
     @Slot(object, str)
     def send_paused(self, history: list[Message], text: str) -> None:
         """Memory paused: the reply uses memories, but nothing of this chat is stored."""
-        service = self.runtime.service
-        self._relay(lambda: service.send_paused(history, text, cancel=self._cancel))
+        chat = self.runtime.chat
+        self._relay(lambda: chat.send_paused(history, text, cancel=self._cancel))
 
     def _relay(self, events: Callable[[], Iterator[ChatEvent]]) -> None:
         self._cancel.clear()

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.bootstrap import Runtime
-from app.service import RecallEvent, ReplyEvent
+from app.services.events import RecallEvent, ReplyEvent
 from memory.records import Conversation, Memory, Message
 from ui.browser.memory_browser import MemoryBrowser
 from ui.chat import transcript
@@ -63,7 +63,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("membank")
         self.resize(1100, 720)
         self.tasks = TaskRunner(self)
-        self.archive = ArchiveActions(self, runtime, self.tasks)
+        self.archive = ArchiveActions(self, runtime.archive, self.tasks)
         self.backups = BackupActions(self)
         self.paused = False
         self.tray: TrayIcon | None = None
@@ -247,7 +247,7 @@ class MainWindow(QMainWindow):
                     self.conversation_list.setCurrentItem(item)
             self.conversation_list.blockSignals(False)
 
-        self.tasks.run(self.runtime.service.conversations, done, self._show_error)
+        self.tasks.run(self.runtime.chat.conversations, done, self._show_error)
 
     def new_conversation(self) -> None:
         if self.streaming is not None:
@@ -268,7 +268,7 @@ class MainWindow(QMainWindow):
         if ok and title.strip():
             cid = int(item.data(ROLE_ID))
             self.tasks.run(
-                lambda: self.runtime.service.rename_conversation(cid, title),
+                lambda: self.runtime.chat.rename_conversation(cid, title),
                 lambda _: self.refresh_conversations(),
                 self._show_error,
             )
@@ -286,7 +286,7 @@ class MainWindow(QMainWindow):
             return
         cid = int(item.data(ROLE_ID))
         self.tasks.run(
-            lambda: self.runtime.service.delete_conversation(cid),
+            lambda: self.runtime.chat.delete_conversation(cid),
             lambda _: (self.new_conversation(), self.refresh_conversations()),
             self._show_error,
         )
@@ -297,7 +297,7 @@ class MainWindow(QMainWindow):
         cid = int(item.data(ROLE_ID))
         self.conversation_id = cid
         self.tasks.run(
-            lambda: self.runtime.service.messages(cid), self._show_messages, self._show_error
+            lambda: self.runtime.chat.messages(cid), self._show_messages, self._show_error
         )
 
     def _show_messages(self, messages: list[Message]) -> None:
@@ -405,11 +405,11 @@ class MainWindow(QMainWindow):
         if not self.models_ready:
             self.status_label.setText("Memory is available once the models are loaded.")
             return
-        service = self.runtime.service
+        curation = self.runtime.curation
         if message.id > 0:
-            work = lambda: service.remember_message(message.id)  # noqa: E731
+            work = lambda: curation.remember_message(message.id)  # noqa: E731
         else:  # memory paused: the message itself is not stored, only this note
-            work = lambda: service.remember(message.text)  # noqa: E731
+            work = lambda: curation.remember(message.text)  # noqa: E731
         self.tasks.run(
             work,
             lambda m: (
@@ -457,7 +457,7 @@ class MainWindow(QMainWindow):
         text, ok = QInputDialog.getMultiLineText(self, "Remember", "What should membank remember?")
         if ok and text.strip() and self.models_ready:
             self.tasks.run(
-                lambda: self.runtime.service.remember(text),
+                lambda: self.runtime.curation.remember(text),
                 lambda m: self.status_label.setText(f"Remembered: {m.text[:60]}"),
                 self._show_error,
             )
@@ -473,7 +473,9 @@ class MainWindow(QMainWindow):
 
     def show_memory_browser(self, select: str | None = None) -> None:
         if self.browser_window is None:
-            self.browser_window = MemoryBrowser(self.runtime, self.tasks, self)
+            self.browser_window = MemoryBrowser(
+                self.runtime.curation, self.runtime.privacy, self.tasks, self
+            )
         self.browser_window.show()
         self.browser_window.raise_()
         self.browser_window.activateWindow()
@@ -503,7 +505,7 @@ class MainWindow(QMainWindow):
 
     def show_search(self) -> None:
         if self.search_dialog is None:
-            self.search_dialog = SearchDialog(self.runtime, self.tasks, self)
+            self.search_dialog = SearchDialog(self.runtime.chat, self.tasks, self)
             self.search_dialog.open_requested.connect(self.open_conversation)
         self.search_dialog.show()
         self.search_dialog.raise_()
@@ -531,30 +533,32 @@ class MainWindow(QMainWindow):
 
     def show_persona(self) -> None:
         if getattr(self, "persona_dialog", None) is None:
-            self.persona_dialog = PersonaDialog(self.runtime, self.tasks, self)
+            self.persona_dialog = PersonaDialog(self.runtime.curation, self.tasks, self)
         else:
             self.persona_dialog.reload()
         self.persona_dialog.show()
         self.persona_dialog.raise_()
 
     def show_forget_about(self) -> None:
-        self.forget_dialog = ForgetAboutDialog(self.runtime, self.tasks, self)
+        self.forget_dialog = ForgetAboutDialog(
+            self.runtime.curation, self.runtime.privacy, self.tasks, self
+        )
         self.forget_dialog.open()
 
     def show_audit(self) -> None:
-        service = self.runtime.service
+        privacy = self.runtime.privacy
 
         def opened(entries: Any) -> None:
             self.audit_dialog = AuditDialog(entries, self)
             self.audit_dialog.open()
 
-        self.tasks.run(service.audit, opened, self._show_error)
+        self.tasks.run(privacy.audit, opened, self._show_error)
 
     # --- tray, quick capture, hand-over from a second launch ---------------------------------
 
     def quick_capture(self) -> None:
         if self.capture_dialog is None:
-            self.capture_dialog = QuickCaptureDialog(self.runtime, self.tasks)
+            self.capture_dialog = QuickCaptureDialog(self.runtime.curation, self.tasks)
             self.capture_dialog.stored.connect(
                 lambda m: self.status_label.setText(f"Remembered: {m.text[:60]}")
             )
@@ -603,7 +607,7 @@ class MainWindow(QMainWindow):
 
     def _on_models_ready(self) -> None:
         self.models_ready = True
-        llm = self.runtime.service.llm
+        llm = self.runtime.host.models.llm
         self._ready_for_input(f"Ready · {llm.model_id if llm else ''}")
         log.info("models loaded: %s", llm.model_id if llm else "no chat model")
         self.models_loaded.emit()
