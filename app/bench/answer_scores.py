@@ -49,6 +49,11 @@ def answer_hit(reply: str, gold: str) -> bool:
     return len(want & have) * 2 >= len(want)
 
 
+def evidence_ids(evidence: Sequence[str]) -> list[str]:
+    """LoCoMo's evidence ids, one per entry or several in one ("D8:6; D9:17")."""
+    return [e for item in evidence for e in re.split(r"[;,\s]+", item) if e]
+
+
 def sample_questions(
     questions: Sequence[Question], per_conversation: int | None, categories: Sequence[int]
 ) -> list[Question]:

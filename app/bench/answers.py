@@ -11,8 +11,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from app.bench.answer_scores import Asked, Scores, answer_hit, refused, sample_questions, token_f1
-from app.bench.recall import _evidence_ids, load_embedder_default, torch_threads
+from app.bench.answer_scores import (
+    Asked,
+    Scores,
+    answer_hit,
+    evidence_ids,
+    refused,
+    sample_questions,
+    token_f1,
+)
+from app.bench.recall import load_embedder_default, torch_threads
 from app.bootstrap import Runtime, load_llm, open_bank, open_runtime
 from app.config import Config
 from app.engine.prompt_style import prompt_style_for
@@ -167,7 +175,7 @@ def _one_conversation(
                 style = config.llm.model_copy(update={"prompt_style": name})
                 runtime.host.swap(config=config.model_copy(update={"llm": style}))
                 for q in questions:
-                    evidence = {by_dia[e] for e in _evidence_ids(q.evidence) if e in by_dia}
+                    evidence = {by_dia[e] for e in evidence_ids(q.evidence) if e in by_dia}
                     scores.rows.append(_ask(runtime, q, evidence, report, name))
                 o = scores.of()
                 progress(

@@ -193,5 +193,5 @@ class PromptBuilder:
                 break
             turns.insert(0, {"role": message.role, "content": message.text})
             spent += cost
-        messages = [*head, *turns, {"role": "user", "content": question}]
+        messages: list[ChatMessage] = [*head, *turns, {"role": "user", "content": question}]
         return Prompt(messages, used, spent + self.count_tokens(user_text))
