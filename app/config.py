@@ -39,6 +39,9 @@ class LLMConfig(_Section):
     api_model: str = ""  # the model name sent; empty: the first the server lists
     api_key: str = ""  # optional; the MEMBANK_LLM_API_KEY environment variable wins
     timeout_s: float = Field(120.0, gt=0.0)
+    # The reply prompt: "auto" picks "compact" for a small local model (under 500 MB, like the
+    # bundled 135M) and "full" otherwise; see docs/benchmarks.md (bench answers) for why.
+    prompt_style: Literal["auto", "full", "compact", "plain"] = "auto"
 
 
 class EmbedderConfig(_Section):

@@ -90,6 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             config.llm.model_path or "SmolLM2-135M-Instruct, bundled",
             config.embedder.model_path or "all-MiniLM-L6-v2, bundled",
             window,
+            first_run_suggestion(runtime),
         )
         welcome.open()
     if args.capture:
@@ -99,6 +100,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         server.close()
         runtime.close()
+
+
+def first_run_suggestion(runtime: Runtime) -> str:
+    """A 1.5-4B catalog model this computer fits, while the bundled model is in use ("" if none:
+    the welcome page then says nothing about models)."""
+    from models.errors import CatalogError
+    from models.hub.catalog import load_catalog
+    from models.hub.hardware import detect_hardware
+    from models.hub.suggest import suggest_chat_model
+
+    llm = runtime.config.llm
+    if llm.engine != "local" or llm.model_path:
+        return ""  # the user already chose a model
+    try:
+        found = suggest_chat_model(load_catalog(), detect_hardware())
+    except CatalogError:
+        return ""
+    return found.text() if found else ""
 
 
 if __name__ == "__main__":

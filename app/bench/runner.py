@@ -38,6 +38,13 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
 
         compared = run_embedders(args.path, args.limit_conversations, args.texts, progress=say)
         data, text = compared.as_json(), compared.markdown()
+    elif args.bench == "answers":
+        from app.bench.answers_cli import run_from_args
+
+        outcome = run_from_args(args, say)
+        if outcome is None:
+            return 1
+        data, text = outcome
     elif args.bench == "chat":
         from app.bench import chat as chatbench
 

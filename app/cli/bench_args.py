@@ -55,7 +55,38 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     embedders.add_argument("--texts", type=int, default=1000)
     embedders.add_argument("--json", action="store_true")
     embedders.add_argument("--no-write", action="store_true")
+    _add_answers_parser(bsub)
     _add_harness_parsers(bsub)
+
+
+def _add_answers_parser(bsub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    answers = bsub.add_parser(
+        "answers", help="reply quality on a LoCoMo-shaped file, through the chat path"
+    )
+    answers.add_argument("path", type=Path)
+    answers.add_argument("--limit", type=int, default=None, metavar="N", help="conversations")
+    answers.add_argument(
+        "--questions",
+        type=int,
+        default=None,
+        metavar="N",
+        help="per conversation, stratified by category 1-4 (default: all)",
+    )
+    answers.add_argument(
+        "--styles",
+        default="",
+        help="also measure these prompt styles on the same questions (comma-separated: "
+        "full, compact, plain); the app's own pick for the model always comes first",
+    )
+    answers.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="a membank config.toml whose [llm] section picks the chat model (default: yours)",
+    )
+    answers.add_argument("--json", action="store_true")
+    answers.add_argument("--no-write", action="store_true")
 
 
 def _add_harness_parsers(bsub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -21,6 +21,7 @@ from app.privacy.folders import protect_process
 from app.privacy.secrets import known_secrets
 from app.services.events import RecallEvent, ReplyEvent, TokenEvent
 from memory.clock import parse_user_time
+from memory.recall.reply_check import ReplyCheck
 from memory.records import PERSONAL, Memory, Recalled
 from models.errors import MembankError
 
@@ -216,10 +217,13 @@ def _dispatch(args: argparse.Namespace, runtime: Runtime) -> int:
                     "message_id": reply.message.id,
                     "reply": reply.message.text,
                     "used_memories": [recalled_json(r) for r in reply.used],
+                    "memory_check": check_json(reply.check),
                 }
             )
         else:
             print(reply.message.text)
+            if reply.check is not None and reply.check.flagged:
+                print(f"  {reply.check.card()}")
             _print_used(reply.used)
         return 0
     if args.command == "memories":
@@ -420,6 +424,20 @@ def recalled_json(item: Recalled) -> dict[str, Any]:
     data["score"] = round(item.score, 6)
     data["similarity"] = None if item.similarity is None else round(item.similarity, 4)
     return data
+
+
+def check_json(check: ReplyCheck | None) -> dict[str, Any] | None:
+    """The reply check: `flagged` when a used memory answers the question and the reply
+    refused, ignored it or said what no memory says (`verdict`); `memory_id` is that memory."""
+    if check is None:
+        return None
+    return {
+        "flagged": check.flagged,
+        "verdict": check.verdict,
+        "memory_id": check.memory.id if check.memory else None,
+        "card": check.card() or None,
+        "reply_support": round(check.support, 3),
+    }
 
 
 def _print_used(used: Sequence[Recalled]) -> None:

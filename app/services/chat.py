@@ -9,10 +9,12 @@ from dataclasses import replace
 from datetime import datetime
 
 from app.engine.host import ModelHost, Models
+from app.engine.prompt_style import prompt_style_for
 from app.services.events import ChatEvent, RecallEvent, ReplyEvent, TokenEvent
 from app.services.recall import overview, recall
 from memory.clock import Clock
 from memory.recall.prompt import Prompt, PromptBudget, PromptBuilder
+from memory.recall.reply_check import check_used
 from memory.records import PERSONAL, Conversation, Kind, Message, MessageHit, check_space
 from memory.storage.store import SQLiteStore
 from models.errors import MembankError
@@ -178,7 +180,9 @@ class ChatService:
             bank.strengthen(used, now, reply.id)
         else:
             reply = Message(user_message.id - 1, 0, "assistant", reply_text, self.clock.now())
-        yield ReplyEvent(replace(reply, used_memories=tuple(r.memory for r in used)), used, stopped)
+        check = check_used(user_message.text, reply_text, used, stopped)
+        reply = replace(reply, used_memories=tuple(r.memory for r in used))
+        yield ReplyEvent(reply, used, stopped, check)
 
     def _prompt(
         self,
@@ -193,6 +197,7 @@ class ChatService:
         builder = PromptBuilder(
             llm.count_tokens,
             PromptBudget(context_size=llm.context_size, reply_tokens=models.config.llm.max_tokens),
+            prompt_style_for(models.config),
         )
         # The overviews go in the system prompt whole; recall brings the specific memories.
         summary = overview(self.store, space)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from memory.recall.reply_check import ReplyCheck
 from memory.records import Memory, Message, Recalled
 from models.protocols import ChatMessage
 
@@ -44,6 +45,7 @@ class ReplyEvent:
     message: Message
     used: tuple[Recalled, ...]
     stopped: bool
+    check: ReplyCheck | None = None  # the reply checked against the memories it used
 
 
 ChatEvent = RecallEvent | TokenEvent | ReplyEvent

@@ -16,16 +16,15 @@ import numpy as np
 from memory.bank import MemoryBank
 from memory.consolidation.facts import is_duplicate, supersedes
 from memory.consolidation.hierarchy import Commit, Derived, HierarchyStore, Session, in_space
+from memory.consolidation.persona import day_persona, global_persona
 from memory.consolidation.steps import (
-    describe_persona,
     extract_facts,
     summarise_day,
     summarise_session,
-    turns_text,
     update_global_summary,
 )
 from memory.errors import StepFailed
-from memory.records import Kind, Memory
+from memory.records import PERSONAL, Kind, Memory
 from models.protocols import LLM
 
 log = logging.getLogger(__name__)
@@ -84,6 +83,7 @@ class Consolidator:
         touched_days = self._consolidate_days(now, report)
         if touched_days or not self.hierarchy.by_key("global_summary"):
             self._update_global(now, report)
+        self._update_persona(now, report)
         self.bank.reconcile()  # index what was just written
         return report
 
@@ -233,13 +233,15 @@ class Consolidator:
             turns = self.bank.store.memories_by_ids(
                 self.hierarchy.turn_ids_for_messages(message_ids)
             )
-            try:
-                in_order = sorted(turns.values(), key=lambda t: t.source_message_ids)
-                persona = describe_persona(self.llm, turns_text([t.text for t in in_order]))
+            in_order = sorted(turns.values(), key=lambda t: t.source_message_ids)
+            persona = day_persona(self.llm, [t.text for t in in_order])
+            if persona.failure is not None:
+                report.fail(persona.failure)
+            if persona.text:  # prose where the model wrote it grounded, over the day's profile
                 commit.items.append(
                     Derived(
                         Kind.DAILY_PERSONA,
-                        persona,
+                        persona.text,
                         f"{in_space('daily_persona', space)}:{day}",
                         when,
                         self.settings.summary_strength,
@@ -249,8 +251,6 @@ class Consolidator:
                     )
                 )
                 report.add("daily_personas")
-            except StepFailed as exc:
-                report.fail(exc)
             self.hierarchy.commit(now, commit)
             report.add("daily_summaries")
             touched.append(day)
@@ -262,11 +262,9 @@ class Consolidator:
             self._update_global_of(space, now, report)
 
     def _update_global_of(self, space: str, now: datetime, report: Report) -> None:
-        """The overall summary and persona of one space, from that space's days only."""
-        for kind, base, step in (
-            (Kind.DAILY_SUMMARY, "global_summary", update_global_summary),
-            (Kind.DAILY_PERSONA, "global_persona", _merge_personas),
-        ):
+        """The overall summary of one space, from that space's days only (the persona has its
+        own step, `_update_persona`)."""
+        for kind, base, step in ((Kind.DAILY_SUMMARY, "global_summary", update_global_summary),):
             key = in_space(base, space)
             dailies = [d for d in self.hierarchy.of_kind(kind) if d.space == space]
             current = self.hierarchy.by_key(key)
@@ -293,9 +291,38 @@ class Consolidator:
             self.hierarchy.commit(now, Commit(items=[item]))
             report.add(base)
 
+    def _update_persona(self, now: datetime, report: Report) -> None:
+        """Each space's global persona, refreshed when a day's persona is new or the profile
+        changed; a space's persona is built from that space's days, statements and facts."""
+        kinds = (Kind.DAILY_PERSONA, Kind.FACT, Kind.TURN, Kind.NOTE)
+        spaces = {m.space for kind in kinds for m in self.hierarchy.of_kind(kind)}
+        for space in sorted({PERSONAL} | spaces):
+            self._update_persona_of(space, now, report)
 
-def _merge_personas(llm: LLM, previous: str, dailies: list[str]) -> str:
-    """The global persona: recursively updated from the daily ones, like the global summary."""
-    if not previous and len(dailies) == 1:
-        return dailies[0]
-    return update_global_summary(llm, previous, dailies)
+    def _update_persona_of(self, space: str, now: datetime, report: Report) -> None:
+        key = in_space("global_persona", space)
+        current = self.hierarchy.by_key(key)
+        if current is not None and current.locked:
+            return
+        dailies = [d for d in self.hierarchy.of_kind(Kind.DAILY_PERSONA) if d.space == space]
+        included = set(self.hierarchy.sources(current.id)) if current else set()
+        covered = set(current.source_message_ids) if current else set()
+        new = [
+            d for d in dailies if d.id not in included or not set(d.source_message_ids) <= covered
+        ]
+        previous = current.text if current else ""
+        persona = global_persona(self.llm, self.hierarchy, previous, new, space=space)
+        if persona.failure is not None:
+            report.fail(persona.failure)
+        if not persona.text or (current is not None and current.text == persona.text and not new):
+            return
+        facts = [f for f in self.hierarchy.of_kind(Kind.FACT) if f.space == space]
+        sources = tuple(included | {d.id for d in dailies} | {f.id for f in facts})
+        message_ids = tuple(sorted(covered.union(*(d.source_message_ids for d in dailies))))
+        times = [d.event_time for d in dailies] + ([current.event_time] if current else [])
+        when = max(times) if times else now
+        item = Derived(
+            Kind.GLOBAL_PERSONA, persona.text, key, when, 1.0, sources, message_ids, space=space
+        )
+        self.hierarchy.commit(now, Commit(items=[item]))
+        report.add("global_persona")

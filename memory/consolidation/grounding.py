@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import snowballstemmer
 
@@ -40,6 +41,11 @@ def _stem(word: str) -> str:
     return str(_STEMMER.stemWord(word.removesuffix("'s")))
 
 
+def stem(word: str) -> str:
+    """A word's Snowball stem ("hospitals" -> "hospit"), the unit every grounding check compares."""
+    return _stem(word.lower())
+
+
 def support(claim: str, source: str) -> float:
     """The share of the claim's content words (compared by Snowball stem) found in the source."""
     words = content_words(claim)
@@ -51,6 +57,19 @@ def support(claim: str, source: str) -> float:
 
 def grounded(claim: str, source: str, threshold: float = 0.75) -> bool:
     return support(claim, source) >= threshold
+
+
+def unsupported_words(claim: str, sources: Sequence[str]) -> list[str]:
+    """The claim's content words that no source says (compared by stem): "doctor" in
+    "The user's job is a doctor" when the sources only ever said "nurse"."""
+    have = {_stem(w) for source in sources for w in content_words(source)}
+    return [w for w in content_words(claim) if _stem(w) not in have]
+
+
+def supporting(claim: str, sources: Sequence[str]) -> list[str]:
+    """The sources that share at least one content word with the claim."""
+    words = {_stem(w) for w in content_words(claim)}
+    return [s for s in sources if words & {_stem(w) for w in content_words(s)}]
 
 
 def bullets(text: str) -> list[str]:

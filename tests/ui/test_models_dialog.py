@@ -212,3 +212,17 @@ def test_use_a_local_embedder_folder_reembeds_with_progress(
     assert [r.memory.text for r in setup.runtime.curation.search("peanut allergy", 1)] == [
         "I am allergic to peanuts."
     ]
+
+
+def test_a_better_model_that_fits_is_suggested_with_its_size_and_fit(setup: Setup) -> None:
+    # 6 GB free: the largest 1.5-4B model that fits comfortably is Phi-3.5 mini (3.8B).
+    label = setup.dialog.suggestion_label.text()
+    assert label.startswith("★ Suggested for this computer: Phi-3.5 mini instruct (3.8B")
+    assert "2.4 GB download" in label and "3.9 GB of RAM" in label
+    assert "bundled model stays the offline default" in label
+    starred = [
+        setup.dialog.chat_table.item(r, 0).text()
+        for r in range(setup.dialog.chat_table.rowCount())
+        if setup.dialog.chat_table.item(r, 0).text().startswith("★")
+    ]
+    assert starred == ["★ Phi-3.5 mini instruct (Q4_K_M)"]

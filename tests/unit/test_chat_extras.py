@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from app.config import Config
+from app.config import Config, LLMConfig
 from app.services.events import ChatEvent, RecallEvent, ReplyEvent
 from memory.clock import ManualClock
 from memory.records import Kind
@@ -17,12 +17,15 @@ from models.errors import MembankError
 from tests.unit.fakes import T0, ScriptedLLM, make_bank
 from tests.unit.wiring import Services, make_services
 
+# These tests read the full prompt's layout (the compact one has tests of its own).
+FULL_PROMPT = Config(llm=LLMConfig(prompt_style="full"))
+
 
 @pytest.fixture
 def service(tmp_path: Path) -> Iterator[Services]:
     store = SQLiteStore(tmp_path / "membank.sqlite3")
     bank = make_bank(tmp_path, store=store)
-    service = make_services(Config(), store, ManualClock(T0))
+    service = make_services(FULL_PROMPT, store, ManualClock(T0))
     service.host.attach(bank, ScriptedLLM(("First", " answer")))
     yield service
     bank.close()

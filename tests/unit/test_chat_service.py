@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from app.config import Config
+from app.config import Config, LLMConfig
 from app.engine.host import ModelsNotReadyError
 from app.services.chat import DEFAULT_TITLE
 from app.services.events import ChatEvent, RecallEvent, ReplyEvent, TokenEvent
@@ -22,6 +22,9 @@ from memory.storage.store import SQLiteStore
 from models.errors import MembankError
 from tests.unit.fakes import T0, ScriptedLLM, make_bank
 from tests.unit.wiring import Services, make_services
+
+# These tests read the full prompt's layout (the compact one has tests of its own).
+FULL_PROMPT = Config(llm=LLMConfig(prompt_style="full"))
 
 PIECES = ("Noted", ", ", "thank you", ".")
 FACT = "My sister Alice lives in Lisbon"
@@ -43,7 +46,7 @@ def setup(tmp_path: Path) -> Iterator[Setup]:
     store = SQLiteStore(tmp_path / "membank.sqlite3")
     bank = make_bank(tmp_path, store=store)
     llm = ScriptedLLM(PIECES)
-    service = make_services(Config(), store, clock)
+    service = make_services(FULL_PROMPT, store, clock)
     service.host.attach(bank, llm)
     yield Setup(service, store, bank, llm, clock)
     bank.close()
@@ -220,7 +223,7 @@ def test_send_of_only_whitespace_does_nothing(setup: Setup) -> None:
 def test_send_and_remember_before_attach_raise_models_not_ready(tmp_path: Path) -> None:
     store = SQLiteStore(tmp_path / "membank.sqlite3")
     try:
-        service = make_services(Config(), store, ManualClock(T0))
+        service = make_services(FULL_PROMPT, store, ManualClock(T0))
         assert not service.host.ready
         conversation = service.chat.new_conversation()  # conversations work without models
         with pytest.raises(ModelsNotReadyError):

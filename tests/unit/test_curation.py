@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from app.config import Config
+from app.config import Config, LLMConfig
 from app.services.events import ChatEvent, RecallEvent
 from app.services.recall import IN_SYSTEM_PROMPT
 from memory.bank import MemoryBank
@@ -20,6 +20,9 @@ from memory.records import Kind, State
 from memory.storage.store import SQLiteStore
 from tests.unit.fakes import T0, StepLLM, make_bank
 from tests.unit.wiring import Services, make_services
+
+# These tests read the full prompt's layout (the compact one has tests of its own).
+FULL_PROMPT = Config(llm=LLMConfig(prompt_style="full"))
 
 
 @dataclass
@@ -48,7 +51,7 @@ def world(tmp_path: Path) -> Iterator[World]:
     store = SQLiteStore(tmp_path / "membank.sqlite3")
     bank = make_bank(tmp_path, store=store)
     llm = StepLLM()
-    service = make_services(Config(), store, clock)
+    service = make_services(FULL_PROMPT, store, clock)
     service.host.attach(bank, llm)
     yield World(service, bank, llm, clock)
     bank.close()

@@ -35,6 +35,7 @@ from app.engine.model_manager import (
     PreparedEmbedder,
 )
 from models.errors import DownloadCancelled
+from models.hub.suggest import suggest_chat_model
 from ui.chat.worker import ChatWorker
 from ui.errors import show_error
 from ui.tasks import TaskRunner
@@ -102,6 +103,9 @@ class ModelsDialog(QWidget):
 
     def _build(self) -> None:
         self.hardware_label = QLabel("Checking this computer…")
+        self.suggestion_label = QLabel("")
+        self.suggestion_label.setWordWrap(True)
+        self.suggested_id = ""
         self.chat_table = self._table(CHAT_COLUMNS)
         self.embedder_table = self._table(EMBEDDER_COLUMNS)
         self.download_button = QPushButton("&Download")
@@ -142,6 +146,7 @@ class ModelsDialog(QWidget):
         )
         layout = QVBoxLayout(self)
         layout.addWidget(self.hardware_label)
+        layout.addWidget(self.suggestion_label)
         layout.addWidget(chat_box, 3)
         layout.addWidget(embedder_box, 2)
         layout.addLayout(self._row(self.progress, self.cancel_button))
@@ -186,6 +191,14 @@ class ModelsDialog(QWidget):
             f"This computer: {hw.ram_total / 1e9:.1f} GB RAM ({hw.ram_available / 1e9:.1f} GB "
             f"free), {gpu}{vram}. Active chat model: {self.manager.active_chat_path().name}"
         )
+        found = suggest_chat_model([s.entry for s in statuses], hw)
+        self.suggested_id = found.entry.id if found else ""
+        self.suggestion_label.setText(
+            f"★ Suggested for this computer: {found.text()}. The bundled model stays the "
+            "offline default."
+            if found
+            else "No 1.5-4B chat model fits this computer comfortably: the bundled one is best."
+        )
         catalog_paths = {s.installed_path for s in statuses if s.installed_path}
         self.chat_rows = [Row(s, None) for s in statuses if s.entry.kind == "chat"]
         self.chat_rows += [Row(None, p) for p in files if p not in catalog_paths]
@@ -218,8 +231,9 @@ class ModelsDialog(QWidget):
             size = f"{row.path.stat().st_size / 1e9:.2f} GB"
             return [row.path.name, size, "", self._state(None, is_active), "added by you"]
         e = row.status.entry
+        star = "★ " if e.id == self.suggested_id else ""
         return [
-            f"{e.name} ({e.quantization})",
+            f"{star}{e.name} ({e.quantization})",
             f"{e.size_bytes / 1e9:.2f} GB",
             "",
             self._state(row.status, row.status.active),
