@@ -10,6 +10,8 @@ from datetime import datetime
 
 from memory.errors import VectorIndexError
 from memory.lifecycle.decay import DecayPolicy
+from memory.lifecycle.strengthen import record_recall
+from memory.lifecycle.upgrade import upgrade_strengths
 from memory.recall.retrieval import HybridRetriever, RecallSettings
 from memory.records import PERSONAL, Kind, Memory, Recalled
 from memory.storage.index import ChromaIndex
@@ -61,6 +63,9 @@ class MemoryBank:
         self.retriever = HybridRetriever(
             store, index, lambda texts: embedder.embed(texts), decay, recall_settings
         )
+        # A store from before the curve in days: its strengths are recomputed once, here,
+        # where the policy they are recomputed by is known.
+        upgrade_strengths(store, decay)
 
     def remember(
         self,
@@ -127,12 +132,11 @@ class MemoryBank:
         return self.retriever.recall(query, now, k, space)
 
     def strengthen(self, used: Sequence[Recalled], now: datetime, message_id: int | None) -> None:
-        """Record which memories a reply used, and strengthen them (S += boost, t resets)."""
+        """Record which memories a reply used, and strengthen them: S grows by the spacing
+        effect, t restarts, and a faded memory a strong cue brought back is active again."""
         if message_id is not None:
             self.store.record_reply_memories(message_id, [(r.memory.id, r.score) for r in used])
-        self.store.record_recall(
-            [r.memory.id for r in used], now, message_id, self.decay.recall_boost
-        )
+        record_recall(self.store, self.decay, [r.memory.id for r in used], now, message_id)
 
     def close(self) -> None:
         self.index.close()

@@ -8,17 +8,22 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from app.bootstrap import load_embedder, open_bank, open_runtime
+from app.bench.realtime import live, without_overviews
+from app.bootstrap import load_embedder, load_llm, open_bank, open_runtime
+from app.config import Config, load_config, resolve_paths
 from app.transfer.conversations import import_conversation
 from app.transfer.locomo import CATEGORIES, BenchConversation, load_locomo
+from memory.lifecycle.decay import DecayPolicy
 from memory.recall.retrieval import HybridRetriever, RecallSettings
 from memory.records import PERSONAL
-from models.protocols import Embedder
+from models.protocols import LLM, Embedder
 
 KS = (1, 5, 10, 20)
+CATS_1_4 = (1, 2, 3, 4)
 Progress = Callable[[str], None]
 
 
@@ -73,6 +78,16 @@ class RecallReport:
     turns: int
     ingest_seconds: float
     conversations: int
+    # --realtime: the same questions after the conversations were lived in time.
+    realtime: Tally | None = None
+    faded_turns: int = 0
+    realtime_turns: int = 0
+    consolidated: bool = False
+    jobs: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def faded_share(self) -> float:
+        return self.faded_turns / self.realtime_turns if self.realtime_turns else 0.0
 
     def as_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -96,9 +111,22 @@ class RecallReport:
                 "categories_1_4": dict(zip([f"R@{k}" for k in KS], overall, strict=True)),
                 "by_category": cats,
             }
+        if self.realtime is not None:
+            out["modes"]["realtime"] = _mode_json(self.realtime) | {
+                "faded_share": round(self.faded_share, 3),
+                "consolidated": self.consolidated,
+            }
+            full, lived = self.tallies["full"].recall(CATS_1_4), self.realtime.recall(CATS_1_4)
+            out["realtime_over_full_R@10"] = round(lived[2] / full[2], 3) if full[2] else 0.0
+            out["jobs"] = self.jobs
         return out
 
     def markdown(self) -> str:
+        if self.realtime is not None:
+            return realtime_markdown(self) + "\n\n" + self._markdown()
+        return self._markdown()
+
+    def _markdown(self) -> str:
         head = "| retriever | " + " | ".join(f"R@{k}" for k in KS) + " |"
         lines = [
             "Categories 1-4 (fractional recall of the evidence turns):",
@@ -145,26 +173,132 @@ def run_recall(
     limit_conversations: int | None = None,
     embedder: Embedder | None = None,
     progress: Progress = lambda _: None,
+    realtime: bool = False,
+    consolidate: bool = False,
+    decay: DecayPolicy | None = None,
+    recall_settings: RecallSettings | None = None,
 ) -> RecallReport:
     """Each conversation in a fresh data folder, imported as the app stores chat, then every
-    question asked the day after the last session, through each retriever."""
+    question asked the day after the last session, through each retriever (stored at question
+    time). With `realtime`, each conversation is also lived session by session on its own dates
+    (app.bench.realtime) and asked the same questions; `consolidate` adds the real daily job."""
     conversations = load_locomo(path)[:limit_conversations]
     if embedder is None:
         progress("Loading the embedding model…")
         embedder = load_embedder_default()
+    llm = None
+    if realtime and consolidate:
+        progress("Loading the chat model…")
+        llm = load_llm(load_config(resolve_paths().config_file))
     tallies: dict[str, Tally] = {}
     latencies: list[float] = []
     turns = 0
     ingest_seconds = 0.0
-    for conv in conversations:
-        seconds = _one_conversation(conv, embedder, tallies, latencies)
-        ingest_seconds += seconds
-        turns += len(conv.turns)
-        progress(
-            f"{conv.name}: {len(conv.turns)} turns in {seconds:.1f} s, "
-            f"{len(conv.questions)} questions"
+    report = RecallReport(tallies, latencies, 0, 0.0, len(conversations), consolidated=consolidate)
+    try:
+        for conv in conversations:
+            seconds = _one_conversation(conv, embedder, tallies, latencies, recall_settings)
+            ingest_seconds += seconds
+            turns += len(conv.turns)
+            progress(
+                f"{conv.name}: {len(conv.turns)} turns in {seconds:.1f} s, "
+                f"{len(conv.questions)} questions"
+            )
+            if realtime:
+                _lived_conversation(conv, embedder, report, decay, recall_settings, llm)
+                progress(
+                    f"{conv.name} lived in time: {report.faded_turns}/{report.realtime_turns} "
+                    "turns faded so far"
+                )
+    finally:
+        if llm is not None:
+            llm.close()
+    report.turns, report.ingest_seconds = turns, ingest_seconds
+    return report
+
+
+def _lived_conversation(
+    conv: BenchConversation,
+    embedder: Embedder,
+    report: RecallReport,
+    decay: DecayPolicy | None,
+    recall_settings: RecallSettings | None,
+    llm: LLM | None,
+) -> None:
+    tally = report.realtime = report.realtime or Tally()
+    settings = bench_settings(recall_settings or app_recall_settings())["full"]
+
+    def ask(retriever: HybridRetriever, by_dia: dict[str, str], asked_at: datetime) -> None:
+        for q in conv.questions:
+            evidence = {by_dia[e] for e in _evidence_ids(q.evidence) if e in by_dia}
+            if not evidence:
+                continue
+            found = without_overviews(retriever.recall(q.text, asked_at, max(KS) + 3))
+            tally.add(q.category, [r.memory.id for r in found][: max(KS)], evidence)
+
+    with torch_threads(1):
+        lived = live(conv, embedder, settings, ask, decay=decay, llm=llm)
+    report.faded_turns += lived.faded_turns
+    report.realtime_turns += lived.turns
+    for key, n in lived.jobs.items():
+        report.jobs[key] = report.jobs.get(key, 0) + n
+
+
+def app_recall_settings() -> RecallSettings:
+    """The recall settings the app runs with by default (bootstrap.open_bank)."""
+    m = Config().memory
+    return RecallSettings(k=m.recall_k, min_similarity=m.min_similarity)
+
+
+def realtime_markdown(report: RecallReport) -> str:
+    assert report.realtime is not None
+    full = report.tallies["full"].recall(CATS_1_4)
+    lived = report.realtime.recall(CATS_1_4)
+    how = (
+        "decay sweep and daily job (consolidation, reflection)"
+        if report.consolidated
+        else ("decay sweep")
+    )
+    lines = [
+        f"Realtime (each session stored on its own date, {how} replayed daily, questions "
+        "the day after the last session) beside stored-at-question-time, categories 1-4:",
+        "",
+        "| pipeline | " + " | ".join(f"R@{k}" for k in KS) + " |",
+        "|---" * (len(KS) + 1) + "|",
+        "| stored-at-question-time (full) | " + " | ".join(f"{x:.3f}" for x in full) + " |",
+        "| realtime | " + " | ".join(f"{x:.3f}" for x in lived) + " |",
+        "",
+        f"Realtime / stored-at-question-time R@10: {lived[2] / full[2] if full[2] else 0:.3f}; "
+        f"faded by question time: {report.faded_turns} of {report.realtime_turns} turns "
+        f"({report.faded_share:.1%}).",
+        "",
+        "Realtime by category:",
+        "",
+        "| category | questions | " + " | ".join(f"R@{k}" for k in KS) + " |",
+        "|---|---" + "|---" * len(KS) + "|",
+    ]
+    for c in sorted(report.realtime.counts):
+        lines.append(
+            f"| {c} {CATEGORIES.get(c, '')} | {report.realtime.counts[c]} | "
+            + " | ".join(f"{x:.3f}" for x in report.realtime.recall([c]))
+            + " |"
         )
-    return RecallReport(tallies, latencies, turns, ingest_seconds, len(conversations))
+    if report.jobs:
+        lines += ["", "Jobs replayed: " + ", ".join(f"{k} {v}" for k, v in report.jobs.items())]
+    return "\n".join(lines)
+
+
+def _mode_json(tally: Tally) -> dict[str, Any]:
+    cats = {
+        str(c): dict(zip([f"R@{k}" for k in KS], _round(tally.recall([c])), strict=True))
+        | {"questions": tally.counts.get(c, 0)}
+        for c in sorted(tally.counts)
+    }
+    overall = _round(tally.recall(CATS_1_4))
+    return {
+        "categories_1_4": dict(zip([f"R@{k}" for k in KS], overall, strict=True)),
+        "by_category": cats,
+    }
 
 
 def load_embedder_default(threads: int = 1) -> Embedder:
@@ -179,7 +313,11 @@ def load_embedder_default(threads: int = 1) -> Embedder:
 
 
 def _one_conversation(
-    conv: BenchConversation, embedder: Embedder, tallies: dict[str, Tally], latencies: list[float]
+    conv: BenchConversation,
+    embedder: Embedder,
+    tallies: dict[str, Tally],
+    latencies: list[float],
+    recall_settings: RecallSettings | None = None,
 ) -> float:
     asked_at = conv.asked_at
     with tempfile.TemporaryDirectory(prefix="membank-bench-") as folder:
@@ -195,7 +333,7 @@ def _one_conversation(
                 )
             seconds = time.perf_counter() - started
             by_dia = {dia: m.id for (dia, _), m in zip(conv.turns, imported.memories, strict=True)}
-            settings = bench_settings(bank.retriever.settings)
+            settings = bench_settings(recall_settings or bank.retriever.settings)
             retrievers = {
                 mode: HybridRetriever(bank.store, bank.index, bank.embedder.embed, bank.decay, s)
                 for mode, s in settings.items()

@@ -26,8 +26,15 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         if not args.path.exists():
             print(f"error: {args.path} does not exist", file=sys.stderr)
             return 1
+        if args.consolidate and not args.realtime:
+            print("error: --consolidate goes with --realtime", file=sys.stderr)
+            return 1
         report = bench.run_recall(
-            args.path, limit_conversations=args.limit_conversations, progress=say
+            args.path,
+            limit_conversations=args.limit_conversations,
+            progress=say,
+            realtime=args.realtime,
+            consolidate=args.consolidate,
         )
         data, text = report.as_json(), report.markdown()
     elif args.bench == "embedders":
@@ -45,6 +52,13 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         if outcome is None:
             return 1
         data, text = outcome
+    elif args.bench == "sweep":
+        from app.bench.sweep import run_sweep
+
+        swept = run_sweep(
+            args.path, limit_conversations=args.limit_conversations, only=args.only, progress=say
+        )
+        data, text = swept.as_json(), swept.markdown()
     elif args.bench == "chat":
         from app.bench import chat as chatbench
 
@@ -79,8 +93,10 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     else:
         print(text)
     if not args.no_write:
-        section = "soak-year" if getattr(args, "year", False) else args.bench
-        bench.write_section(DOC, section, command, text)
+        name = "soak-year" if getattr(args, "year", False) else args.bench
+        if args.bench == "recall" and args.realtime:  # its own table; the plain one stays
+            name = "recall-realtime-consolidate" if args.consolidate else "recall-realtime"
+        bench.write_section(DOC, name, command, text)
     return 0 if data.get("ok", True) else 1
 
 

@@ -1,7 +1,7 @@
 """`bench soak --year`: many chat turns spread over a simulated year on a moving clock, the jobs
 run when the scheduler would have run them, most replies instant and every Nth one real.
 
-The send path is the app's (`AssistantService.send`: store the turn, recall, assemble the
+The send path is the app's (`ChatService.send`: store the turn, recall, assemble the
 prompt, stream, store the reply); only the chat model's answer is replaced by an instant echo,
 except on every `real_every`-th call (chat and jobs alike), which goes to the real SmolLM2."""
 

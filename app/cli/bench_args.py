@@ -12,8 +12,28 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     recall = bsub.add_parser("recall", help="recall@k on a file in LoCoMo's shape")
     recall.add_argument("path", type=Path)
     recall.add_argument("--limit-conversations", type=int, default=None, metavar="N")
+    recall.add_argument(
+        "--realtime",
+        action="store_true",
+        help="also live each conversation in time: sessions stored on their own dates, the "
+        "scheduler's jobs replayed between them, questions the day after the last session",
+    )
+    recall.add_argument(
+        "--consolidate",
+        action="store_true",
+        help="with --realtime: replay the real daily job (consolidation and reflection with the "
+        "configured chat model), not only the decay sweep; slow",
+    )
     recall.add_argument("--json", action="store_true")
     recall.add_argument("--no-write", action="store_true", help="leave docs/benchmarks.md alone")
+    sweep = bsub.add_parser(
+        "sweep", help="the forgetting curve's parameters, realtime LoCoMo recall for each"
+    )
+    sweep.add_argument("path", type=Path)
+    sweep.add_argument("--limit-conversations", type=int, default=1, metavar="N")
+    sweep.add_argument("--only", action="append", default=None, metavar="LABEL")
+    sweep.add_argument("--json", action="store_true")
+    sweep.add_argument("--no-write", action="store_true")
     scale = bsub.add_parser("scale", help="ingest rate, query latency and memory at 10k/100k")
     scale.add_argument("--sizes", default="10000,100000", help="comma-separated store sizes")
     scale.add_argument("--queries", type=int, default=200)

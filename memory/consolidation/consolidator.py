@@ -33,8 +33,6 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class ConsolidationSettings:
     idle: timedelta = timedelta(minutes=30)
-    summary_strength: float = 2.0
-    fact_strength: float = 3.0
     duplicate_similarity: float = 0.93
 
 
@@ -87,6 +85,9 @@ class Consolidator:
         self.bank.reconcile()  # index what was just written
         return report
 
+    def _strength(self, kind: Kind) -> float:
+        return self.bank.decay.initial(kind, "")
+
     # --- sessions --------------------------------------------------------------------------
 
     def _pending_sessions(self, now: datetime, include_active: bool) -> list[Session]:
@@ -96,22 +97,39 @@ class Consolidator:
             if not include_active and session.last_at > now - self.settings.idle:
                 continue  # still going on
             have = done.get(session.key)
-            if have is None or not set(session.message_ids) <= set(have.source_message_ids):
+            if have is None:
+                pending.append(session)
+            elif session.note_ids:
+                if not set(session.note_ids) <= set(self.hierarchy.sources(have.id)):
+                    pending.append(session)
+            elif not set(session.message_ids) <= set(have.source_message_ids):
                 pending.append(session)
         return pending
 
     def _consolidate_session(self, session: Session, now: datetime, report: Report) -> None:
         previous = self.hierarchy.by_key(session.key)
-        covered = set(previous.source_message_ids) if previous else set()
-        new_texts = [
-            t for i, t in zip(session.message_ids, session.texts, strict=True) if i not in covered
-        ]
+        if session.note_ids:
+            done = set(self.hierarchy.sources(previous.id)) if previous else set()
+            new_texts = [
+                t for i, t in zip(session.note_ids, session.texts, strict=True) if i not in done
+            ]
+        else:
+            covered = set(previous.source_message_ids) if previous else set()
+            new_texts = [
+                t
+                for i, t in zip(session.message_ids, session.texts, strict=True)
+                if i not in covered
+            ]
         try:
             summary = summarise_session(self.llm, session.texts)
         except StepFailed as exc:
             report.fail(exc)
             summary = _extractive(list(session.texts))
-        sources = tuple(self.hierarchy.turn_ids_for_messages(session.message_ids))
+        sources = tuple(
+            dict.fromkeys(
+                [*self.hierarchy.turn_ids_for_messages(session.message_ids), *session.note_ids]
+            )
+        )
         commit = Commit()
         commit.items.append(
             Derived(
@@ -119,10 +137,10 @@ class Consolidator:
                 summary,
                 session.key,
                 session.last_at,
-                self.settings.summary_strength,
+                self._strength(Kind.SESSION_SUMMARY),
                 sources,
                 session.message_ids,
-                session.conversation_id,
+                session.conversation_id or None,
                 space=session.space,
             )
         )
@@ -135,7 +153,7 @@ class Consolidator:
             report.fail(exc)
             facts = []
         self._plan_facts(facts, session, sources, commit, report)
-        self.hierarchy.commit(now, commit, self.bank.decay.recall_boost)
+        self.hierarchy.commit(now, commit, self.bank.decay)
         report.add("session_summaries")
 
     def _plan_facts(
@@ -173,12 +191,12 @@ class Consolidator:
             item = Derived(
                 Kind.FACT,
                 fact,
-                f"fact:{session.conversation_id}:{session.message_ids[-1]}:{i}",
+                f"fact:{session.fact_key_stem}:{i}",
                 session.last_at,
-                self.settings.fact_strength,
+                self._strength(Kind.FACT),
                 sources,
                 session.message_ids,
-                session.conversation_id,
+                session.conversation_id or None,
                 space=session.space,
             )
             planned.append(item)
@@ -200,7 +218,13 @@ class Consolidator:
         for (space, day), summaries in sorted(by_day.items(), key=lambda kv: kv[0][::-1]):
             key = f"{in_space('daily_summary', space)}:{day}"
             daily = self.hierarchy.by_key(key)
-            ids = {m.id for m in summaries}
+            # A day's notes count among its sources, so a note added later makes the day new.
+            ids = {m.id for m in summaries} | {
+                i
+                for m in summaries
+                if (m.derive_key or "").startswith("session_summary:notes")
+                for i in self.hierarchy.sources(m.id)
+            }
             message_ids = tuple(i for m in summaries for i in m.source_message_ids)
             # A session summary updated in place keeps its id: its new messages make the day new.
             if (
@@ -223,7 +247,7 @@ class Consolidator:
                         text,
                         key,
                         when,
-                        self.settings.summary_strength,
+                        self._strength(Kind.DAILY_SUMMARY),
                         tuple(ids),
                         message_ids,
                         space=space,
@@ -232,6 +256,7 @@ class Consolidator:
             )
             turns = self.bank.store.memories_by_ids(
                 self.hierarchy.turn_ids_for_messages(message_ids)
+                + [i for m in summaries for i in self.hierarchy.sources(m.id)]
             )
             in_order = sorted(turns.values(), key=lambda t: t.source_message_ids)
             persona = day_persona(self.llm, [t.text for t in in_order])
@@ -244,14 +269,14 @@ class Consolidator:
                         persona.text,
                         f"{in_space('daily_persona', space)}:{day}",
                         when,
-                        self.settings.summary_strength,
+                        self._strength(Kind.DAILY_PERSONA),
                         tuple(turns),
                         message_ids,
                         space=space,
                     )
                 )
                 report.add("daily_personas")
-            self.hierarchy.commit(now, commit)
+            self.hierarchy.commit(now, commit, self.bank.decay)
             report.add("daily_summaries")
             touched.append(day)
         return touched
@@ -287,8 +312,10 @@ class Consolidator:
             message_ids = tuple(sorted(covered.union(*(d.source_message_ids for d in new))))
             when = max(d.event_time for d in new)
             target = Kind.GLOBAL_SUMMARY if base == "global_summary" else Kind.GLOBAL_PERSONA
-            item = Derived(target, text, key, when, 1.0, sources, message_ids, space=space)
-            self.hierarchy.commit(now, Commit(items=[item]))
+            item = Derived(
+                target, text, key, when, self._strength(target), sources, message_ids, space=space
+            )
+            self.hierarchy.commit(now, Commit(items=[item]), self.bank.decay)
             report.add(base)
 
     def _update_persona(self, now: datetime, report: Report) -> None:
@@ -322,7 +349,14 @@ class Consolidator:
         times = [d.event_time for d in dailies] + ([current.event_time] if current else [])
         when = max(times) if times else now
         item = Derived(
-            Kind.GLOBAL_PERSONA, persona.text, key, when, 1.0, sources, message_ids, space=space
+            Kind.GLOBAL_PERSONA,
+            persona.text,
+            key,
+            when,
+            self._strength(Kind.GLOBAL_PERSONA),
+            sources,
+            message_ids,
+            space=space,
         )
-        self.hierarchy.commit(now, Commit(items=[item]))
+        self.hierarchy.commit(now, Commit(items=[item]), self.bank.decay)
         report.add("global_persona")

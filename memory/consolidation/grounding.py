@@ -72,6 +72,24 @@ def supporting(claim: str, sources: Sequence[str]) -> list[str]:
     return [s for s in sources if words & {_stem(w) for w in content_words(s)}]
 
 
+_CLAUSE = re.compile(r"\s*(?:[,;:]|\band\b|\bbut\b|\bwhile\b|\bwho\b|\bwhich\b|\bbecause\b)\s*")
+
+
+def clauses(text: str) -> list[str]:
+    """The parts of a sentence that each say one thing ("X is a doctor and lives in Y")."""
+    return [c for c in _CLAUSE.split(text) if content_words(c)]
+
+
+def each_clause_in_one_source(claim: str, sources: Sequence[str], threshold: float) -> bool:
+    """Every clause of `claim` is supported by a single source, not pieced together from words
+    scattered over several ("job" from one, "doctor" from another, "hospital" from a third)."""
+    parts = clauses(claim)
+    return bool(parts) and all(
+        max((support(part, source) for source in sources), default=0.0) >= threshold
+        for part in parts
+    )
+
+
 def bullets(text: str) -> list[str]:
     """Lines of a bullet list ("- x", "* x", "1. x"), cleaned; empty and duplicate lines dropped."""
     seen: set[str] = set()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -10,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from memory.clock import from_db, to_db
+from memory.lifecycle.decay import DecayPolicy
 from memory.records import PERSONAL, JobRun, Kind, Link, Memory, State
 from memory.storage import audit
 from memory.storage.memory_rows import memory_from_row
@@ -33,10 +35,21 @@ class Session:
     first_at: datetime
     last_at: datetime
     space: str = PERSONAL  # the conversation's
+    # Notes the user asked to keep outside any chat ("remember this"): a day's notes are a
+    # session of their own, so they feed summaries, facts and persona as turns do.
+    note_ids: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
+        if self.note_ids:
+            return f"session_summary:{in_space('notes', self.space)}:{self.day}"
         return f"session_summary:{self.conversation_id}:{self.day}"
+
+    @property
+    def fact_key_stem(self) -> str:
+        if self.note_ids:
+            return f"notes:{self.note_ids[-1]}"
+        return f"{self.conversation_id}:{self.message_ids[-1]}"
 
 
 @dataclass(frozen=True)
@@ -93,6 +106,31 @@ class HierarchyStore:
                 items[0]["space"] or PERSONAL,
             )
             for (cid, day), items in groups.items()
+        ] + self._note_sessions(utc_offset_minutes)
+
+    def _note_sessions(self, utc_offset_minutes: int) -> list[Session]:
+        rows = self.store.rows(
+            "SELECT id, text, created_at, space, date(created_at, ? || ' minutes') AS day "
+            "FROM memories "
+            "WHERE kind = 'note' AND source_message_ids = '[]' AND state != 'superseded' "
+            "ORDER BY created_at, num",
+            [f"{utc_offset_minutes:+d}"],
+        )
+        days: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for r in rows:
+            days.setdefault((r["day"], r["space"] or PERSONAL), []).append(r)
+        return [
+            Session(
+                0,
+                day,
+                (),
+                tuple(r["text"] for r in items),
+                from_db(items[0]["created_at"]),
+                from_db(items[-1]["created_at"]),
+                space=space,
+                note_ids=tuple(r["id"] for r in items),
+            )
+            for (day, space), items in days.items()
         ]
 
     def by_key(self, derive_key: str) -> Memory | None:
@@ -168,8 +206,13 @@ class HierarchyStore:
 
     # --- writing ---------------------------------------------------------------------------
 
-    def commit(self, now: datetime, commit: Commit, boost: float = 1.0) -> list[str]:
-        """Apply `commit` atomically; returns the ids written (new or updated, not locked)."""
+    def commit(self, now: datetime, commit: Commit, decay: DecayPolicy | None = None) -> list[str]:
+        """Apply `commit` atomically; returns the ids written (new or updated, not locked).
+
+        A new derived memory starts at least as strong as the strongest of its sources, so a
+        summary of a note lasts as long as the note; a confirmed duplicate is strengthened as a
+        recall would strengthen it."""
+        decay = decay or DecayPolicy()
         written: list[str] = []
         with self.store.transaction() as db:
             conn = db.conn
@@ -183,12 +226,13 @@ class HierarchyStore:
                         continue  # the user's edit wins over consolidation
                     conn.execute(
                         "UPDATE memories SET text = ?, event_time = ?, updated_at = ?, indexed = 0,"
-                        " source_message_ids = ? WHERE id = ?",
+                        " source_message_ids = ?, strength = max(strength, ?) WHERE id = ?",
                         [
                             item.text,
                             to_db(item.event_time),
                             to_db(now),
                             json.dumps(list(item.source_message_ids)),
+                            _strongest(conn, item.sources),
                             memory_id,
                         ],
                     )
@@ -200,6 +244,7 @@ class HierarchyStore:
                     audit.record(conn, now, "edited", "consolidation", memory_id)
                 else:
                     memory_id = item.id
+                    strength = max(item.strength, _strongest(conn, item.sources))
                     conn.execute(
                         "INSERT INTO memories (id, kind, text, created_at, event_time, updated_at,"
                         " strength, conversation_id, source_message_ids, derive_key, space,"
@@ -211,7 +256,7 @@ class HierarchyStore:
                             to_db(now),
                             to_db(item.event_time),
                             to_db(now),
-                            item.strength,
+                            strength,
                             item.conversation_id,
                             json.dumps(list(item.source_message_ids)),
                             item.derive_key,
@@ -238,11 +283,12 @@ class HierarchyStore:
                 )
                 audit.record(conn, now, "superseded", "consolidation", old, {"by": new})
             for memory_id in commit.strengthen:
-                conn.execute(
-                    "UPDATE memories SET strength = strength + ?, last_recalled_at = ? "
-                    "WHERE id = ?",
-                    [boost, to_db(now), memory_id],
-                )
+                found = db.query("SELECT * FROM memories WHERE id = ?", [memory_id])
+                for row in found:
+                    conn.execute(
+                        "UPDATE memories SET strength = ?, last_recalled_at = ? WHERE id = ?",
+                        [decay.strengthened(memory_from_row(row), now), to_db(now), memory_id],
+                    )
                 # A duplicate was folded into this memory instead of being stored again.
                 audit.record(conn, now, "merged", "consolidation", memory_id)
         return written
@@ -335,3 +381,15 @@ class HierarchyStore:
             "SELECT max(started_at) AS at FROM job_runs WHERE job = ? AND status = 'ok'", [job]
         )
         return from_db(rows[0]["at"]) if rows and rows[0]["at"] else None
+
+
+def _strongest(conn: sqlite3.Connection, ids: Sequence[str]) -> float:
+    if not ids:
+        return 0.0
+    marks = ",".join("?" * len(ids))
+    row = conn.execute(
+        f"SELECT max(strength) FROM memories WHERE id IN ({marks}) AND kind != 'global_summary' "
+        "AND kind != 'global_persona'",
+        list(ids),
+    ).fetchone()
+    return float(row[0] or 0.0)

@@ -10,7 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from memory.consolidation.facts import fact_key
-from memory.consolidation.grounding import bullets, content_words, grounded, support
+from memory.consolidation.grounding import (
+    bullets,
+    content_words,
+    each_clause_in_one_source,
+    grounded,
+    support,
+)
 from memory.errors import StepFailed
 from models.errors import ModelOutputError
 from models.protocols import LLM, ChatMessage
@@ -150,7 +156,15 @@ def reflect(llm: LLM, memories: Sequence[str]) -> list[str]:
         source,
         120,
     )
-    insights = [i for i in bullets(raw) if grounded(i, source, 0.7) and _synthesises(i, memories)]
+    # Each clause must come from one memory: "The user's job is a doctor and lives in a
+    # hospital" pieced "hospital" and "lives" from two facts and invented "doctor".
+    insights = [
+        i
+        for i in bullets(raw)
+        if grounded(i, source, 0.7)
+        and each_clause_in_one_source(i, memories, 0.75)
+        and _synthesises(i, memories)
+    ]
     if not insights:
         raise StepFailed("reflection", "no insight was supported by the memories", raw)
     return insights

@@ -1,4 +1,13 @@
-"""The Ebbinghaus forgetting curve: retention R = exp(-t / S)."""
+"""The forgetting curve users see: retention R = exp(-t / S), t and S in days.
+
+S (stability, stored as `strength`) is the number of days for retention to fall to 1/e (37%); a
+memory fades out of ordinary recall when R drops below `fade_threshold` (0.05), i.e. about 3·S
+days after it was last recalled. S starts from how salient the memory is (what the user asked to
+keep and what is about them lasts; small talk fades) and grows on each recall the way FSRS grows
+stability on a successful review: much when the memory was nearly forgotten (the spacing effect),
+nothing when it is recalled twice in a minute, and proportionally less for memories already stable.
+README "Memory that lasts" explains the units and the defaults; docs/benchmarks.md measures them.
+"""
 
 from __future__ import annotations
 
@@ -21,36 +30,78 @@ _SIGNIFICANT = re.compile(
 
 SECONDS_PER_DAY = 86_400.0
 
+# Initial stability in days, by kind (before `initial_strength` scales them all). Chosen by the
+# sweep in docs/benchmarks.md ("The forgetting curve: parameter sweep"); the reasons are in README.
+SALIENCE: dict[Kind, float] = {
+    Kind.NOTE: 365.0,  # "remember this": kept for years
+    Kind.FACT: 180.0,  # about the user, distilled
+    Kind.DAILY_PERSONA: 90.0,
+    Kind.REFLECTION: 60.0,
+    Kind.DAILY_SUMMARY: 120.0,  # old periods stay reachable through their summaries
+    Kind.SESSION_SUMMARY: 45.0,
+    Kind.GLOBAL_SUMMARY: 365.0,
+    Kind.GLOBAL_PERSONA: 365.0,
+}
+TURN_ABOUT_USER = 10.0  # a turn with significance cues ("I live in", "my", a date, ...)
+SMALL_TALK = 2.0  # any other turn: gone from ordinary recall after about a week
+
 
 @dataclass(frozen=True)
 class DecayPolicy:
-    """t is days since the memory was last recalled (or recorded); S is its strength.
+    """t is days since the memory was last recalled (or recorded); S is its stability in days.
 
-    S starts at `initial_strength`; each recall adds `recall_boost` and resets t. A memory whose
-    retention falls below `fade_threshold` fades out of recall (pinned memories never do).
-    Note the formula: exp(-t/S), so a stronger memory fades *slower*.
+    `initial_strength` scales every initial S (1.0: the SALIENCE table as it is). On a recall
+    at retention R, S grows by the factor 1 + recall_boost · S^-stability_decay · (e^(spacing·(1-R))
+    - 1): FSRS's stability increase with its defaults for the two exponents (w9 = 0.12,
+    w10 = 1.02) and a smaller gain, since a memory used in a reply is weaker evidence than a
+    flash card answered right. A memory whose retention falls below `fade_threshold` fades out
+    of ordinary recall (a strong cue still brings it back; pinned memories never fade).
     """
 
     initial_strength: float = 1.0
     recall_boost: float = 1.0
     fade_threshold: float = 0.05
     # How much retention weighs in ranking: score *= (1 - w) + w * R.
-    ranking_weight: float = 0.3
+    ranking_weight: float = 0.1
+    stability_decay: float = 0.12
+    spacing: float = 1.02
+    # A memory nothing longer-lasting holds yet (no summary or fact made from it) does not fade
+    # for this many days after it was last recalled: consolidation comes first. Past it (the
+    # scheduler off, the model failing for weeks) it fades by its curve all the same.
+    hold_days: float = 7.0
+    small_talk: float = SMALL_TALK
+    about_user: float = TURN_ABOUT_USER
 
     def initial(self, kind: Kind, text: str) -> float:
-        """S of a new memory: explicit notes and significant turns start stronger."""
-        if kind is Kind.NOTE:
-            return 3.0 * self.initial_strength
-        if kind is Kind.TURN and len(text.split()) >= 4 and _SIGNIFICANT.search(text):
-            return 2.0 * self.initial_strength
-        return self.initial_strength
+        """S of a new memory, by salience: notes and facts last, small talk fades."""
+        if kind is Kind.TURN:
+            significant = len(text.split()) >= 4 and _SIGNIFICANT.search(text)
+            base = self.about_user if significant else self.small_talk
+        else:
+            base = SALIENCE.get(kind, self.about_user)
+        return base * self.initial_strength
+
+    def retention_at(self, memory: Memory, now: datetime) -> float:
+        """Retention by the curve alone (pinned and overview memories included)."""
+        since = memory.last_recalled_at or memory.created_at
+        days = max(0.0, (now - since).total_seconds() / SECONDS_PER_DAY)
+        return math.exp(-days / max(memory.strength, 1e-6))
 
     def retention(self, memory: Memory, now: datetime) -> float:
         if memory.pinned or memory.kind in NEVER_FADE:
             return 1.0
-        since = memory.last_recalled_at or memory.created_at
-        days = max(0.0, (now - since).total_seconds() / SECONDS_PER_DAY)
-        return math.exp(-days / max(memory.strength, 1e-6))
+        return self.retention_at(memory, now)
+
+    def after_recall(self, strength: float, retention: float) -> float:
+        """S after a successful recall at retention R (FSRS's stability increase, exp curve)."""
+        s = max(strength, 1e-6)
+        r = min(1.0, max(0.0, retention))
+        damping = math.pow(s, -self.stability_decay)  # stable memories gain proportionally less
+        gain = self.recall_boost * damping * math.expm1(self.spacing * (1 - r))
+        return s * (1.0 + gain)
+
+    def strengthened(self, memory: Memory, now: datetime) -> float:
+        return self.after_recall(memory.strength, self.retention_at(memory, now))
 
     def curve(
         self,
@@ -64,7 +115,7 @@ class DecayPolicy:
         after the recall)."""
         if memory.pinned or memory.kind in NEVER_FADE:
             return [(memory.created_at, 1.0), (now, 1.0)]
-        first = recalls[0][1] - self.recall_boost if recalls else memory.strength
+        first = _before_first_recall(self, memory, recalls) if recalls else memory.strength
         starts = [(memory.created_at, max(first, 1e-6))]
         starts += [(at, max(s, 1e-6)) for at, s in recalls]
         points: list[tuple[datetime, float]] = []
@@ -83,3 +134,23 @@ class DecayPolicy:
 
     def is_faded(self, memory: Memory, now: datetime) -> bool:
         return self.retention(memory, now) < self.fade_threshold
+
+    def fade_after_days(self, strength: float) -> float:
+        """Days from the last recall until a memory of stability S fades (-S·ln threshold)."""
+        return -strength * math.log(max(self.fade_threshold, 1e-9))
+
+
+def _before_first_recall(
+    policy: DecayPolicy, memory: Memory, recalls: Sequence[tuple[datetime, float]]
+) -> float:
+    """Invert the first recall's gain: the S that, recalled at that moment, gave its S after."""
+    at, after = recalls[0]
+    days = max(0.0, (at - memory.created_at).total_seconds() / SECONDS_PER_DAY)
+    lo, hi = 1e-3, max(after, 1e-3)
+    for _ in range(60):  # after_recall grows with S: bisect
+        mid = (lo + hi) / 2
+        if policy.after_recall(mid, math.exp(-days / mid)) < after:
+            lo = mid
+        else:
+            hi = mid
+    return (lo + hi) / 2

@@ -55,11 +55,13 @@ def neighbour_turns(
 def memories_between(
     store: SQLiteStore, start: datetime, end: datetime, limit: int
 ) -> list[Memory]:
-    """Active memories whose event happened in [start, end), the latest first."""
+    """Active memories whose event happened in [start, end), the latest first; faded summaries
+    of the span too (an old period stays reachable through its summaries)."""
     rows = store.rows(
         # kind IN (every kind) lets SQLite use the (kind, event_time) index, one range per kind.
         f"SELECT * FROM memories WHERE kind IN ({','.join('?' * len(Kind))}) "
-        "AND event_time >= ? AND event_time < ? AND state = 'active' "
+        "AND event_time >= ? AND event_time < ? AND (state = 'active' OR (state = 'faded' "
+        "AND kind IN ('session_summary', 'daily_summary'))) "
         "ORDER BY event_time DESC, num DESC LIMIT ?",
         [*(str(k) for k in Kind), to_db(start), to_db(end), limit],
     )

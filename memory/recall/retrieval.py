@@ -4,13 +4,14 @@ weighted by retention, near-duplicates collapsed, within a token budget."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import numpy as np
 import numpy.typing as npt
 
 from memory.lifecycle.decay import DecayPolicy
+from memory.recall.cued import SUMMARY_KINDS, cue_words, lead_to_sources
 from memory.recall.fusion import (
     named_speakers,
     propagate,
@@ -60,6 +61,18 @@ class RecallSettings:
     # ... a keyword hit when it is among the best few and not hopelessly far in meaning.
     keyword_top: int = 3
     keyword_min_similarity: float = 0.15
+    # Cued recall: a faded memory comes back only on a strong cue, a dense match this close ...
+    cue_similarity: float = 0.5
+    # ... or a keyword hit this high, not hopelessly far in meaning (keyword_min_similarity).
+    cue_keyword_top: int = 10
+    # ... or it holds this share of the query's meaningful words (speaker names aside) ...
+    cue_coverage: float = 0.5
+    # ... or it is among the `cue_top` best matches of all (fused, before retention counts).
+    cue_top: int = 0
+    # A recalled summary or fact leads to the turns it came from: the best-matching source turns
+    # of the top `lead_top` derived memories join, at `lead_similarity` or closer to the query.
+    lead_top: int = 3
+    lead_similarity: float = 0.35
 
 
 @dataclass
@@ -70,6 +83,10 @@ class _Candidates:
     memories: dict[str, Memory]
     speakers: set[str]
     when: TimeRange | None
+    in_span: set[str] = field(default_factory=set)
+    vector: npt.NDArray[np.float32] | None = None
+    best: set[str] = field(default_factory=set)
+    cue_words: frozenset[str] = frozenset()
 
 
 class HybridRetriever:
@@ -100,19 +117,38 @@ class HybridRetriever:
         s = self.settings
         k = k or s.k
         found = self._candidates(query, now, space)
+        found.best = set(
+            sorted(found.fused, key=found.fused.__getitem__, reverse=True)[: s.cue_top]
+        )
+        found.cue_words = cue_words(without_names(query, found.speakers))
         results: list[Recalled] = []
         for mid, score in found.fused.items():
             memory = found.memories.get(mid)
-            if memory is None or not self._recallable(memory, now):
+            if memory is None or memory.state is State.SUPERSEDED:
                 continue
             sim = found.similarity.get(mid)
             rank = found.keyword_rank.get(mid)
-            if s.floors and not self._relevant(sim, rank):
+            if memory.state is State.FADED and not self._strong_cue(memory, sim, rank, found):
+                continue  # faded: out of ordinary recall, back on a strong cue
+            # A summary of the very period the question names is relevant by its time alone.
+            of_period = mid in found.in_span and memory.kind in SUMMARY_KINDS
+            if s.floors and not of_period and not self._relevant(sim, rank):
                 continue
             retention = self.decay.retention(memory, now)
             score *= self.decay.ranking_factor(retention) * self._boost(memory, found)
             results.append(Recalled(memory, score, sim, retention, rank))
         results.sort(key=lambda r: r.score, reverse=True)
+        results = lead_to_sources(
+            self.store,
+            self.index,
+            self.decay,
+            found.vector,
+            results,
+            now,
+            top=s.lead_top,
+            k=k,
+            min_similarity=s.lead_similarity,
+        )
         return select(
             results, _text, k=k, budget=s.token_budget, duplicate_threshold=s.duplicate_threshold
         )
@@ -136,13 +172,13 @@ class HybridRetriever:
         keyword_ids: list[str] = []
         speakers: set[str] = set()
         if s.keyword_weight > 0:
-            keyword = self.store.keyword_search(topic, s.keyword_candidates)
+            keyword = self.store.keyword_search(topic, s.keyword_candidates, faded=True)
             if not dense_ids:  # keyword-only: the speakers come from its own first hits
                 memories.update(self.store.memories_by_ids([mid for mid, _ in keyword]))
             speakers = named_speakers(query, _speakers(memories.values()))
             if speakers:
                 keyword = self.store.keyword_search(
-                    without_names(topic, speakers), s.keyword_candidates
+                    without_names(topic, speakers), s.keyword_candidates, faded=True
                 )
             keyword_ids = self._with_context(keyword, memories)
         else:
@@ -171,7 +207,9 @@ class HybridRetriever:
         keyword_rank = {mid: rank for rank, mid in enumerate(keyword_ids, start=1)}
         if s.floors and vector is not None:
             self._judge_keyword_hits(vector, keyword_ids, similarity, memories)
-        return _Candidates(similarity, keyword_rank, fused, memories, speakers, when)
+        return _Candidates(
+            similarity, keyword_rank, fused, memories, speakers, when, set(in_span), vector
+        )
 
     def _with_context(
         self, keyword: list[tuple[str, float]], memories: dict[str, Memory]
@@ -226,10 +264,27 @@ class HybridRetriever:
                 factor *= 1.0 + s.time_boost
         return factor
 
-    def _recallable(self, memory: Memory, now: datetime) -> bool:
-        if memory.state is not State.ACTIVE:
-            return False
-        return not self.decay.is_faded(memory, now)
+    def _strong_cue(
+        self, memory: Memory, sim: float | None, rank: int | None, found: _Candidates
+    ) -> bool:
+        """Cued recall: a faded memory the query matches closely, by meaning or by its words,
+        or a faded summary of the very period the query names (old periods stay reachable)."""
+        s = self.settings
+        if sim is not None and sim >= s.cue_similarity:
+            return True
+        if memory.id in found.best:
+            return True
+        if found.cue_words and s.cue_coverage <= 1.0:
+            have = cue_words(memory.text)
+            if len(found.cue_words & have) >= s.cue_coverage * len(found.cue_words):
+                return True
+        if memory.id in found.in_span and memory.kind in SUMMARY_KINDS:
+            return True
+        return (
+            rank is not None
+            and rank <= s.cue_keyword_top
+            and (sim is None or sim >= s.keyword_min_similarity)
+        )
 
     def _relevant(self, sim: float | None, keyword_rank: int | None) -> bool:
         s = self.settings

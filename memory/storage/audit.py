@@ -22,8 +22,18 @@ class RowReader(Protocol):
     def rows(self, sql: str, params: Sequence[Any] = ...) -> list[dict[str, Any]]: ...
 
 
-EVENTS = ("added", "edited", "superseded", "faded", "forgotten", "imported", "merged", "accessed")
-ACTORS = ("user", "consolidation", "import", "decay", "mcp")
+EVENTS = (
+    "added",
+    "edited",
+    "superseded",
+    "faded",
+    "revived",
+    "forgotten",
+    "imported",
+    "merged",
+    "accessed",
+)
+ACTORS = ("user", "consolidation", "import", "decay", "recall", "mcp")
 
 
 @dataclass(frozen=True)

@@ -142,8 +142,11 @@ def keyword_query(text: str) -> str:
 class KeywordSearch(SQLiteBase):
     """The `memories_fts` and `messages_fts` indexes (kept in step by triggers: see schema)."""
 
-    def keyword_search(self, text: str, limit: int = 50) -> list[tuple[str, float]]:
-        """(memory id, bm25 score; lower is better) of active memories matching `text`'s words.
+    def keyword_search(
+        self, text: str, limit: int = 50, *, faded: bool = False
+    ) -> list[tuple[str, float]]:
+        """(memory id, bm25 score; lower is better) of active memories matching `text`'s words
+        (and faded ones too with `faded`, for cued recall).
 
         bm25 scores every match before LIMIT, and in a large store a common word matches tens
         of thousands of memories. So the memories holding *all* the words are asked for first;
@@ -153,12 +156,13 @@ class KeywordSearch(SQLiteBase):
         if not query:
             return []
         if " OR " in query:
-            every = self._bm25(query.replace(" OR ", " AND "), limit)
+            every = self._bm25(query.replace(" OR ", " AND "), limit, faded)
             if len(every) >= limit:
                 return every
-        return self._bm25(query, limit)
+        return self._bm25(query, limit, faded)
 
-    def _bm25(self, query: str, limit: int) -> list[tuple[str, float]]:
+    def _bm25(self, query: str, limit: int, faded: bool = False) -> list[tuple[str, float]]:
+        states = "('active', 'faded')" if faded else "('active')"
         # FTS5 ranks on its own first (`rank` is bm25 with default weights); the state is then
         # checked on those rows only, over-fetching for the few inactive ones.
         best = self.rows(
@@ -172,7 +176,7 @@ class KeywordSearch(SQLiteBase):
         active = {
             r["num"]: r["id"]
             for r in self.rows(
-                f"SELECT num, id FROM memories WHERE num IN ({marks}) AND state = 'active'",
+                f"SELECT num, id FROM memories WHERE num IN ({marks}) AND state IN {states}",
                 [r["num"] for r in best],
             )
         }
@@ -180,7 +184,7 @@ class KeywordSearch(SQLiteBase):
             rows = self.rows(
                 "SELECT m.id, bm25(memories_fts) AS rank FROM memories_fts "
                 "JOIN memories m ON m.num = memories_fts.rowid "
-                "WHERE memories_fts MATCH ? AND m.state = 'active' ORDER BY rank LIMIT ?",
+                f"WHERE memories_fts MATCH ? AND m.state IN {states} ORDER BY rank LIMIT ?",
                 [query, limit],
             )
             return [(r["id"], float(r["rank"])) for r in rows]

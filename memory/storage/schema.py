@@ -140,6 +140,13 @@ MIGRATIONS: list[str] = [
     ALTER TABLE conversations ADD COLUMN space TEXT NOT NULL DEFAULT 'personal';
     CREATE INDEX memories_by_space ON memories(space, kind);
     """,
+    # 7: the forgetting curve in days (salience-based stability, FSRS-like recall gains). Rows
+    #    written before it are marked curve = 1; memory.lifecycle.upgrade recomputes their
+    #    strengths (and un-fades them for the next sweep to judge) when a bank opens the store.
+    """
+    ALTER TABLE memories ADD COLUMN curve INTEGER NOT NULL DEFAULT 2;
+    UPDATE memories SET curve = 1;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

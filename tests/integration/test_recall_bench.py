@@ -58,3 +58,29 @@ def test_recall_benchmark_runs_and_the_full_pipeline_beats_each_search(
     assert text.count("<!-- bench recall -->") == 1
     assert "`membank-cli bench recall slice.json`" in text
     assert all(f"R@{k}" in text for k in KS)
+
+
+def test_realtime_lives_the_sessions_in_time_and_reports_beside_stored(
+    locomo_slice: Path,
+) -> None:
+    """Four sessions over about three weeks: the early ones are consolidated-or-held, then
+    fade; the realtime entry has the same shape as `full` plus the faded share."""
+    report = run_recall(locomo_slice, embedder=shared_embedder(), realtime=True)
+    data = report.as_json()
+    modes = data["modes"]
+    assert set(modes) == {"full", "keyword-only", "dense-only", "realtime"}
+    realtime = modes["realtime"]
+    assert set(realtime["categories_1_4"]) == set(modes["full"]["categories_1_4"])
+    assert set(realtime["by_category"]) <= set(modes["full"]["by_category"])
+    assert 0.0 <= realtime["faded_share"] <= 1.0
+    assert realtime["consolidated"] is False
+    assert report.realtime_turns == data["turns"]
+    # Some turns faded (sessions weeks apart), and the sweep ran on the days between sessions.
+    assert report.faded_turns > 0 and data["jobs"]["faded"] > 0
+    values = list(realtime["categories_1_4"].values())
+    assert values == sorted(values)
+    assert data["realtime_over_full_R@10"] == pytest.approx(
+        realtime["categories_1_4"]["R@10"] / modes["full"]["categories_1_4"]["R@10"], abs=0.01
+    )
+    text = report.markdown()
+    assert "realtime" in text and "stored-at-question-time" in text and "faded" in text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 
 from memory.bank import MemoryBank
 from memory.errors import VectorIndexError
-from memory.records import Kind
+from memory.records import Kind, State
 from tests.unit.fakes import T0, HashEmbedder, make_bank
 
 
@@ -36,9 +37,8 @@ def assert_in_step(bank: MemoryBank) -> None:
 def test_remember_then_recall(bank: MemoryBank) -> None:
     memory = bank.remember(Kind.NOTE, "My sister Alice lives in Lisbon", T0)
     bank.remember(Kind.NOTE, "I adopted a cat named Miso", T0)
-    assert (
-        memory.strength == bank.decay.initial(Kind.NOTE, memory.text) == 3.0
-    )  # notes start strong
+    # Notes start strong: S in days, a year for "remember this".
+    assert memory.strength == bank.decay.initial(Kind.NOTE, memory.text) == 365.0
     assert_in_step(bank)
     results = bank.recall("Where does my sister Alice live?", T0 + timedelta(hours=1))
     assert results[0].memory.id == memory.id
@@ -70,7 +70,9 @@ def test_strengthen_records_usage_and_boosts(bank: MemoryBank) -> None:
     used = bank.recall("Where does Alice live?", later)
     bank.strengthen(used, later, reply.id)
     after = bank.store.memory(memory.id)
-    assert after.strength == pytest.approx(3.0 + bank.decay.recall_boost)
+    expected = bank.decay.after_recall(365.0, math.exp(-1 / 365.0))  # a day after it was noted
+    assert after.strength == pytest.approx(expected) and expected > 365.0
+    assert after.state is State.ACTIVE
     assert after.last_recalled_at == later
     assert [m.id for m in bank.store.messages(conversation.id)[0].used_memories] == [memory.id]
 

@@ -3,6 +3,7 @@ index, a hash embedder and a scripted LLM."""
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -147,7 +148,9 @@ def test_a_new_conversation_recalls_a_fact_from_an_earlier_one(setup: Setup) -> 
     # Using the memory strengthened it and reset its clock.
     used = setup.store.memory(reply.used[0].memory.id)
     first_strength = setup.bank.decay.initial(used.kind, used.text)
-    assert used.strength == pytest.approx(first_strength + 1.0)
+    # A day later: S grows by the spacing-effect gain at that day's retention.
+    expected = setup.bank.decay.after_recall(first_strength, math.exp(-1 / first_strength))
+    assert used.strength == pytest.approx(expected) and expected > first_strength
     assert used.last_recalled_at == T0 + timedelta(days=1)
     assert setup.service.curation.used_by(used.id) == [stored[-1].id]
 

@@ -103,7 +103,9 @@ def test_a_day_becomes_summaries_facts_and_personas_linked_to_their_sources(worl
     ]
     for fact in facts:
         assert set(world.hierarchy.sources(fact.id)) == turns
-        assert fact.strength == world.consolidator.settings.fact_strength
+        # At least as strong as its sources (turns about the user, 10 days) and as a fact.
+        assert fact.strength == world.bank.decay.initial(Kind.FACT, "") == 180.0
+    assert session.strength >= max(world.bank.store.memory(t).strength for t in turns)
 
     daily = world.one(Kind.DAILY_SUMMARY)
     assert daily.derive_key == f"daily_summary:{DAY1}"
@@ -220,7 +222,10 @@ def test_the_same_fact_twice_is_stored_once_and_strengthened(world: World) -> No
     ]
     again = world.bank.store.memory(fact.id)
     assert again.state is State.ACTIVE
-    assert again.strength == fact.strength + world.bank.decay.recall_boost
+    # Confirmed a day later: strengthened as a recall at that moment's retention would be.
+    r = world.bank.decay.retention_at(fact, later + timedelta(hours=2))
+    assert again.strength == pytest.approx(world.bank.decay.after_recall(fact.strength, r))
+    assert again.strength > fact.strength
     assert again.last_recalled_at == later + timedelta(hours=2)  # its forgetting clock restarts
     from memory.storage import audit
 

@@ -28,9 +28,10 @@ def make_memory(clock: ManualClock, strength: float = 1.0, pinned: bool = False)
     )
 
 
-def recalled(memory: Memory, clock: ManualClock, boost: float) -> Memory:
-    """What SQLiteStore.record_recall does to a memory: S += boost, t resets."""
-    return replace(memory, strength=memory.strength + boost, last_recalled_at=clock.now())
+def recalled(memory: Memory, clock: ManualClock, policy: DecayPolicy) -> Memory:
+    """What a recall does to a memory: S grows by the spacing-effect gain, t resets."""
+    strength = policy.strengthened(memory, clock.now())
+    return replace(memory, strength=strength, last_recalled_at=clock.now())
 
 
 def test_retention_is_one_when_just_recorded() -> None:
@@ -69,17 +70,19 @@ def test_stronger_memories_fade_slower() -> None:
 
 def test_recall_resets_time_and_strengthens() -> None:
     clock = ManualClock(T0)
-    policy = DecayPolicy(initial_strength=1.0, recall_boost=1.0)
-    memory = make_memory(clock, strength=policy.initial_strength)
+    policy = DecayPolicy()
+    memory = make_memory(clock, strength=1.0)
     clock.advance(days=2)
     assert policy.retention(memory, clock.now()) == pytest.approx(math.exp(-2))
 
-    memory = recalled(memory, clock, policy.recall_boost)  # S = 2, t = 0
+    memory = recalled(memory, clock, policy)  # t = 0, S grows by the gain at R = e^-2
+    s = 1.0 * (1 + policy.recall_boost * math.expm1(1.02 * (1 - math.exp(-2))))
+    assert memory.strength == pytest.approx(s)
     assert policy.retention(memory, clock.now()) == pytest.approx(1.0)
 
     clock.advance(days=2)
-    # Same two days as before, but now at S = 2: e^-1 instead of e^-2.
-    assert policy.retention(memory, clock.now()) == pytest.approx(math.exp(-1))
+    # Same two days as before, but now at the larger S.
+    assert policy.retention(memory, clock.now()) == pytest.approx(math.exp(-2 / s))
 
 
 def test_pinned_memories_never_fade() -> None:
@@ -129,18 +132,20 @@ def test_ranking_factor_blends_retention_by_weight() -> None:
 
 def test_curve_resets_at_each_recall_and_projects_ahead() -> None:
     clock = ManualClock(T0)
-    policy = DecayPolicy(recall_boost=1.0)
+    policy = DecayPolicy()
     memory = make_memory(clock, strength=1.0)
     first_recall = T0 + timedelta(days=2)
-    memory = replace(memory, strength=2.0, last_recalled_at=first_recall)
+    after = policy.after_recall(1.0, math.exp(-2))
+    memory = replace(memory, strength=after, last_recalled_at=first_recall)
     now = T0 + timedelta(days=3)
-    points = policy.curve(memory, [(first_recall, 2.0)], now, samples=4)
-    # Before the recall: S = 1 (2.0 - boost); at the recall retention is back to 1, then S = 2.
+    points = policy.curve(memory, [(first_recall, after)], now, samples=4)
+    # Before the recall: S = 1 (the gain inverted); at the recall retention is back to 1.
     before = [r for at, r in points if at < first_recall]
-    assert before[0] == 1.0 and math.isclose(before[-1], math.exp(-1.5), rel_tol=1e-9)
+    assert before[0] == 1.0 and math.isclose(before[-1], math.exp(-1.5), rel_tol=1e-6)
     assert (first_recall, 1.0) in points
-    assert points[-1][0] == now + timedelta(days=6)  # projected 3·S days past now
-    assert math.isclose(points[-1][1], math.exp(-7 / 2))  # 7 days after the recall
+    assert points[-1][0] == now + timedelta(days=3 * after)  # projected 3·S days past now
+    days = (points[-1][0] - first_recall).total_seconds() / 86400
+    assert math.isclose(points[-1][1], math.exp(-days / after))
     assert all(a[0] <= b[0] for a, b in zip(points, points[1:], strict=False))
 
 

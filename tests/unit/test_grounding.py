@@ -68,3 +68,35 @@ def test_bullets_drops_duplicates_ignoring_case_and_final_stop() -> None:
 
 def test_bullets_drops_short_lines() -> None:
     assert bullets("- ok\n- Facts:\n-\n1.\n- The user likes tea.") == ["The user likes tea."]
+
+
+DOCTOR = "The user's job is a doctor and lives in a hospital."
+NURSE_SOURCES = [
+    "The user lives in Lisbon.",
+    "The user works as a nurse at the children's hospital.",
+    "The user talked about their job at the hospital.",
+]
+
+
+def test_the_doctor_insight_is_rejected() -> None:
+    """Issue 13: this reflection was stored from facts saying the user is a nurse in Lisbon.
+    Its words are mostly in the sources taken together (the old check let it pass), but no
+    single memory says the user's job is a doctor, or that they live in a hospital."""
+    from memory.consolidation.grounding import each_clause_in_one_source
+    from memory.consolidation.steps import reflect
+    from memory.errors import StepFailed
+    from tests.unit.fakes import ScriptedLLM
+
+    source = "\n".join(f"- {m}" for m in NURSE_SOURCES)
+    assert grounded(DOCTOR, source, 0.7)  # the whole-source check alone is fooled
+    assert not each_clause_in_one_source(DOCTOR, NURSE_SOURCES, 0.75)
+    with pytest.raises(StepFailed):
+        reflect(ScriptedLLM([f"- {DOCTOR}\n"]), NURSE_SOURCES)
+
+
+def test_an_insight_drawn_from_two_memories_passes() -> None:
+    from memory.consolidation.steps import reflect
+    from tests.unit.fakes import ScriptedLLM
+
+    insight = "The user lives in Lisbon and works as a nurse at the children's hospital."
+    assert reflect(ScriptedLLM([f"- {insight}\n"]), NURSE_SOURCES) == [insight]

@@ -96,12 +96,16 @@ def test_consolidate_waits_for_an_idle_session(world: World) -> None:
     assert [r.status for r in world.hierarchy.job_runs("consolidate")] == ["ok", "ok"]
 
 
-def test_decay_job_fades_old_memories(world: World) -> None:
-    world.chat("hello there, how are you")
-    world.clock.advance(days=4)
-    result = world.jobs.run("decay")
-    assert result.counts == {"faded": 1}
-    assert [m.state for m in world.service.curation.memories()] == [State.FADED]
+def test_decay_job_fades_old_memories_once_consolidated(world: World) -> None:
+    world.chat("hello there, how are you")  # small talk: S = 2 days, fades after about 6
+    world.clock.advance(days=6.5)  # R = 0.04, within the 7-day hold
+    # Nothing holds what it said yet (no summary): it waits for consolidation.
+    assert world.jobs.run("decay").counts == {"faded": 0}
+    # The daily run consolidates first (the session summary now holds it), then sweeps.
+    assert world.jobs.run("daily").counts["faded"] == 1
+    states = {m.kind: m.state for m in world.service.curation.memories()}
+    assert states[Kind.TURN] is State.FADED
+    assert states[Kind.SESSION_SUMMARY] is State.ACTIVE
 
 
 def test_a_failing_job_is_recorded_and_does_not_raise(

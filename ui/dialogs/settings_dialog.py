@@ -178,16 +178,18 @@ class SettingsDialog(QDialog):
         self.history_turns = _spin(0, 200, memory.history_turns)
         curve = QLabel(
             "Memories fade on the forgetting curve R = exp(−t/S): t is days since the memory "
-            "was last recalled, S its strength. A recall adds the boost to S; below the fade "
-            "threshold a memory drops out of recall (pinned ones never do)."
+            "was last recalled, S its stability in days (a note starts at 365, a fact at 180, "
+            "small talk at 2; the scale multiplies them all). A recall after a long gap grows S "
+            "most (the spacing effect). Below the fade threshold a memory leaves ordinary recall "
+            "once a summary or fact holds it; a strong cue still brings it back."
         )
         curve.setWordWrap(True)
         form.addRow("Embedding model folder:", self.embedder_path)
         form.addRow("Memories per answer:", self.recall_k)
         form.addRow("Minimum similarity:", self.min_similarity)
         form.addRow(curve)
-        form.addRow("Initial strength S:", self.initial_strength)
-        form.addRow("Strength added per recall:", self.recall_boost)
+        form.addRow("Initial strength scale:", self.initial_strength)
+        form.addRow("Recall gain (spacing effect):", self.recall_boost)
         form.addRow("Fade threshold (R):", self.fade_threshold)
         form.addRow("Retention weight in ranking:", self.retention_weight)
         form.addRow("Chat turns kept in the prompt:", self.history_turns)
