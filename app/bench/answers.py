@@ -141,7 +141,7 @@ def run_answers(
     try:
         for conv in conversations:
             questions = sample_questions(conv.questions, per_conversation, DEFAULT_CATEGORIES)
-            _one_conversation(conv, questions, config, embedder, llm, report, progress)
+            one_conversation(conv, questions, config, embedder, llm, report, progress)
             report.conversations += 1
             report.sampled += len(questions)
     finally:
@@ -150,7 +150,7 @@ def run_answers(
     return report
 
 
-def _one_conversation(
+def one_conversation(
     conv: BenchConversation,
     questions: list[Question],
     config: Config,

@@ -197,7 +197,7 @@ def run_recall(
     report = RecallReport(tallies, latencies, 0, 0.0, len(conversations), consolidated=consolidate)
     try:
         for conv in conversations:
-            seconds = _one_conversation(conv, embedder, tallies, latencies, recall_settings)
+            seconds = one_conversation(conv, embedder, tallies, latencies, recall_settings)
             ingest_seconds += seconds
             turns += len(conv.turns)
             progress(
@@ -205,7 +205,7 @@ def run_recall(
                 f"{len(conv.questions)} questions"
             )
             if realtime:
-                _lived_conversation(conv, embedder, report, decay, recall_settings, llm)
+                lived_conversation(conv, embedder, report, decay, recall_settings, llm)
                 progress(
                     f"{conv.name} lived in time: {report.faded_turns}/{report.realtime_turns} "
                     "turns faded so far"
@@ -217,7 +217,7 @@ def run_recall(
     return report
 
 
-def _lived_conversation(
+def lived_conversation(
     conv: BenchConversation,
     embedder: Embedder,
     report: RecallReport,
@@ -312,7 +312,7 @@ def load_embedder_default(threads: int = 1) -> Embedder:
     return load_embedder(Config())
 
 
-def _one_conversation(
+def one_conversation(
     conv: BenchConversation,
     embedder: Embedder,
     tallies: dict[str, Tally],

@@ -14,16 +14,19 @@ from models.hub.discovery import resolve_chat_model
 SMALL_MODEL_BYTES = 500_000_000
 
 
-@functools.lru_cache(maxsize=8)  # once per settings, not once per reply
 def prompt_style_for(config: Config) -> PromptStyle:
     """The configured style, or for "auto": compact for a small local model, else full."""
-    setting = config.llm.prompt_style
+    return _style(config.llm.prompt_style, config.llm.engine, config.llm.model_path)
+
+
+@functools.lru_cache(maxsize=8)  # once per settings, not once per reply (Config has dicts)
+def _style(setting: PromptStyle | str, engine: str, model_path: str) -> PromptStyle:
     if setting != "auto":
-        return setting
-    if config.llm.engine != "local":
+        return setting  # type: ignore[return-value]
+    if engine != "local":
         return "full"  # a server: nothing says how small its model is; it is usually large
     try:
-        size = resolve_chat_model(config.llm.model_path or None).stat().st_size
+        size = resolve_chat_model(model_path or None).stat().st_size
     except (MembankError, OSError):
         return "full"
     return "compact" if size < SMALL_MODEL_BYTES else "full"
