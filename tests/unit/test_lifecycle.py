@@ -1,4 +1,4 @@
-"""Memory that lasts: notes feed consolidation, the spacing effect, and the schema 7 upgrade (the curve)."""
+"""Memory that lasts: notes feed consolidation, the spacing effect, the schema 7 (curve) upgrade."""
 
 from __future__ import annotations
 
