@@ -3,25 +3,24 @@ dialog never shows the API key or the store passphrase (issue 17)."""
 
 from __future__ import annotations
 
-import logging
+import json
 import os
 import stat
+import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from app.bootstrap import open_runtime
 from app.privacy.secrets import MASK
 from memory.records import Kind
-from ui import __main__ as gui
 from ui.errors import install_excepthook
 
 pytestmark = pytest.mark.gui
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _boxes(name: str) -> list[QMessageBox]:
@@ -32,29 +31,25 @@ def _boxes(name: str) -> list[QMessageBox]:
     ]
 
 
-@pytest.fixture
-def restore_process(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """main() sets the umask, the excepthook and the log file of the whole process: put them
-    back."""
-    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    old = os.umask(0o022)
-    try:
-        yield
-    finally:
-        os.umask(old)
-        for handler in list(root.handlers):
-            if handler not in handlers:
-                root.removeHandler(handler)
-                handler.close()
-        root.setLevel(level)
+def _start_once(data: Path) -> dict[str, object]:
+    """The real app, in its own process (main() changes process-wide state), until models load."""
+    env = {**os.environ, "MEMBANK_STARTUP_PROBE": "exit", "QT_QPA_PLATFORM": "offscreen"}
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.ui.notice_app", str(data)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    lines = [line for line in done.stdout.splitlines() if line.startswith("NOTICES ")]
+    assert done.returncode == 0 and lines, done.stderr[-3000:]
+    result: dict[str, object] = json.loads(lines[-1].removeprefix("NOTICES "))
+    return result
 
 
 @pytest.mark.skipif(os.name != "posix", reason="POSIX modes (Windows: see README)")
-def test_loose_store_is_tightened_at_start_and_the_notice_shown(
-    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, restore_process: None
-) -> None:
+def test_loose_store_is_tightened_at_start_and_the_notice_shown(tmp_path: Path) -> None:
     data = tmp_path / "data"
     runtime = open_runtime(str(data))
     runtime.store.add_memory(Kind.NOTE, "my sister's address", runtime.clock.now())
@@ -62,25 +57,19 @@ def test_loose_store_is_tightened_at_start_and_the_notice_shown(
     for path in [data, *data.rglob("*")]:
         os.chmod(path, 0o755 if path.is_dir() else 0o644)
 
-    shown: list[str] = []
-
-    def look() -> None:
-        shown.extend(box.text() for box in _boxes("noticeDialog"))
-
     # The probe quits the app once the models are loaded; the notice is up by then.
-    monkeypatch.setenv("MEMBANK_STARTUP_PROBE", "exit")
-    QTimer.singleShot(0, look)
-    assert gui.main(["--data-dir", str(data)]) == 0
-    assert len(shown) == 1 and "Other accounts on this computer could read" in shown[0]
+    first = _start_once(data)
+    assert first["rc"] == 0
+    shown = first["shown"]
+    assert isinstance(shown, list) and len(shown) == 1, shown
+    assert "Other accounts on this computer could read" in shown[0]
     assert "now private to you" in shown[0]
     for path in [data, *data.rglob("*")]:
         want = 0o700 if path.is_dir() else 0o600
         assert stat.S_IMODE(path.lstat().st_mode) == want, path
 
-    shown.clear()
-    QTimer.singleShot(0, look)
-    assert gui.main(["--data-dir", str(data)]) == 0
-    assert shown == []  # told once
+    again = _start_once(data)
+    assert again == {"rc": 0, "shown": []}  # told once
 
 
 def test_crash_dialog_masks_the_api_key_and_passphrase(
