@@ -9,10 +9,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from app.config import Config, ConfigError, Paths, load_config, resolve_paths
+from app.engine.host import ModelHost
 from app.instance import InstanceLock
 from app.jobs.daily import MemoryJobs
 from app.jobs.scheduler import MemoryScheduler
-from app.service import AssistantService
+from app.privacy import folders as private_folders
+from app.services.archive import ArchiveService
+from app.services.chat import ChatService
+from app.services.curation import MemoryCuration
+from app.services.privacy import PrivacyService
 from memory.bank import MemoryBank
 from memory.clock import Clock, ShiftedClock, SystemClock
 from memory.errors import VectorIndexError
@@ -35,19 +40,29 @@ Progress = Callable[[str], None]
 
 @dataclass
 class Runtime:
-    """What a running membank holds: settings, the instance lock, the store and the service."""
+    """What a running membank holds: the instance lock, the store, the model host (models and
+    settings) and the services built on them."""
 
-    config: Config
     paths: Paths
     clock: Clock
     lock: InstanceLock
     store: SQLiteStore
-    service: AssistantService
+    host: ModelHost
+    chat: ChatService
+    curation: MemoryCuration
+    archive: ArchiveService
+    privacy: PrivacyService
     scheduler: MemoryScheduler | None = None
     notices: list[str] = field(default_factory=list)  # things start-up healed, to tell the user
 
+    @property
+    def config(self) -> Config:
+        """The settings in effect (changed only through `host.swap(config=...)`)."""
+        return self.host.config
+
     def jobs(self) -> MemoryJobs:
-        return MemoryJobs(self.service, timedelta(minutes=self.config.scheduler.idle_minutes))
+        idle = timedelta(minutes=self.config.scheduler.idle_minutes)
+        return MemoryJobs(self.host, self.archive, self.clock, idle)
 
     def start_scheduler(self) -> MemoryScheduler:
         """Background consolidation, daily run and decay (the GUI; the CLI runs jobs directly)."""
@@ -59,10 +74,7 @@ class Runtime:
     def close(self) -> None:
         if self.scheduler is not None:
             self.scheduler.shutdown()
-        if self.service.llm is not None:
-            self.service.llm.close()
-        if self.service.bank is not None:
-            self.service.bank.close()
+        self.host.close()
         self.store.close()
         self.lock.release()
 
@@ -71,13 +83,23 @@ def make_clock(now: datetime | None) -> Clock:
     return ShiftedClock(now) if now is not None else SystemClock()
 
 
-def open_runtime(data_dir: str | None = None, now: datetime | None = None) -> Runtime:
-    """Fast part of start-up (no models): settings, the lock, the SQLite store."""
+def open_runtime(
+    data_dir: str | None = None,
+    now: datetime | None = None,
+    *,
+    tighten: bool = True,
+    lock_timeout: float = 0,
+) -> Runtime:
+    """Fast part of start-up (no models): settings, the lock, the SQLite store. `tighten`:
+    make the folders owner-only first, and say so when they were not (`doctor` only checks).
+    `lock_timeout`: how long to wait for a folder another membank holds (membank-mcp holds it
+    only for the length of one call)."""
     paths = resolve_paths(data_dir)
     config = load_config(paths.config_file)
+    notices = private_folders.notices(private_folders.secure(paths)) if tighten else []
     lock = InstanceLock(paths.lock_file)
     try:
-        lock.acquire()
+        lock.acquire(lock_timeout)
     except OSError as exc:
         from memory.errors import DataDirError
 
@@ -95,7 +117,19 @@ def open_runtime(data_dir: str | None = None, now: datetime | None = None) -> Ru
         lock.release()
         raise
     clock = make_clock(now)
-    return Runtime(config, paths, clock, lock, store, AssistantService(config, store, clock))
+    host = ModelHost(config)
+    return Runtime(
+        paths,
+        clock,
+        lock,
+        store,
+        host,
+        ChatService(store, host, clock),
+        MemoryCuration(store, host, clock),
+        ArchiveService(store, host, clock),
+        PrivacyService(store, host, clock),
+        notices=notices,
+    )
 
 
 def decay_policy(config: Config) -> DecayPolicy:
@@ -162,20 +196,16 @@ def open_index(runtime: Runtime, embedder: Embedder, config: Config | None = Non
     return open_server_index(url, namespace, embedder.model_id, embedder.dim)
 
 
+def recall_settings(config: Config) -> RecallSettings:
+    return RecallSettings(k=config.memory.recall_k, min_similarity=config.memory.min_similarity)
+
+
 def open_bank(
     runtime: Runtime, embedder: SentenceEmbedder, config: Config | None = None
 ) -> MemoryBank:
     config = config or runtime.config
     index = open_index(runtime, embedder, config)
-    m = config.memory
-    bank = MemoryBank(
-        runtime.store,
-        index,
-        embedder,
-        decay_policy(config),
-        RecallSettings(k=m.recall_k, min_similarity=m.min_similarity),
-    )
-    return bank
+    return MemoryBank(runtime.store, index, embedder, decay_policy(config), recall_settings(config))
 
 
 def load_models(runtime: Runtime, progress: Progress = lambda _: None) -> None:
@@ -192,10 +222,20 @@ def load_models(runtime: Runtime, progress: Progress = lambda _: None) -> None:
         progress(notice)
         drop_index_folder(runtime.paths.index_dir)
         bank = open_bank(runtime, embedder)
-    report = bank.reconcile()
+    report = bank.reconcile(quick=True)  # full id comparison: `doctor`
     if report.missing or report.orphans:
         log.info("index healed: %d re-indexed, %d orphans removed", report.missing, report.orphans)
     progress("Loading the chat model…")
     llm = load_llm(runtime.config)
-    runtime.service.attach(bank, llm)
+    runtime.host.attach(bank, llm)
     progress("Ready")
+
+
+def start_models(runtime: Runtime, progress: Progress = lambda _: None) -> None:
+    """The desktop app's start-up on the models' thread: load the models (unless they are
+    attached already) and start the scheduler when it is enabled."""
+    if runtime.host.ready:
+        return
+    load_models(runtime, progress)
+    if runtime.config.scheduler.enabled:
+        runtime.start_scheduler()

@@ -13,6 +13,7 @@ import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from models.errors import MembankError
+from models.private_files import open_private, private_dir
 
 APP_NAME = "membank"
 
@@ -38,6 +39,9 @@ class LLMConfig(_Section):
     api_model: str = ""  # the model name sent; empty: the first the server lists
     api_key: str = ""  # optional; the MEMBANK_LLM_API_KEY environment variable wins
     timeout_s: float = Field(120.0, gt=0.0)
+    # The reply prompt: "auto" picks "compact" for a small local model (under 500 MB, like the
+    # bundled 135M) and "full" otherwise; see docs/benchmarks.md (bench answers) for why.
+    prompt_style: Literal["auto", "full", "compact", "plain"] = "auto"
 
 
 class EmbedderConfig(_Section):
@@ -80,6 +84,26 @@ class BackupConfig(_Section):
     keep: int = Field(7, ge=1)
 
 
+Permission = Literal["read", "remember", "full"]
+
+
+class McpClientConfig(_Section):
+    """What one app connected over MCP may do (README: Use your memory in other apps)."""
+
+    permission: Permission = "read"
+    # The memory space the app reads and writes (its own and the shared memories only).
+    space: str = Field("personal", pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")
+
+
+class McpConfig(_Section):
+    # Apps not listed under [mcp.clients.<name>] get this.
+    default_permission: Permission = "read"
+    # `membank-mcp --http` listens on 127.0.0.1 at this port; there is no host setting on
+    # purpose: the server never binds anything but loopback.
+    http_port: int = Field(8765, ge=1024, le=65535)
+    clients: dict[str, McpClientConfig] = Field(default_factory=dict)
+
+
 class Config(_Section):
     data_dir: str = ""  # empty: the platform's user data folder
     llm: LLMConfig = LLMConfig()
@@ -89,6 +113,7 @@ class Config(_Section):
     ui: UIConfig = UIConfig()
     index: IndexConfig = IndexConfig()
     backup: BackupConfig = BackupConfig()
+    mcp: McpConfig = McpConfig()
 
 
 @dataclass(frozen=True)
@@ -96,6 +121,10 @@ class Paths:
     data_dir: Path
     config_file: Path
     log_dir: Path
+
+    @property
+    def backups(self) -> Path:
+        return backups_folder(self.data_dir)
 
     @property
     def database(self) -> Path:
@@ -108,6 +137,12 @@ class Paths:
     @property
     def lock_file(self) -> Path:
         return self.data_dir / "membank.lock"
+
+
+def backups_folder(data_dir: Path) -> Path:
+    """The one place the backups folder is named: the rolling backups, and the safety archive a
+    replacing import writes first (for code that holds a store rather than a `Paths`)."""
+    return data_dir / "backups"
 
 
 def resolve_paths(data_dir: str | None = None, env: dict[str, str] | None = None) -> Paths:
@@ -156,10 +191,10 @@ def save_config(path: Path, config: Config) -> None:
     data = config.model_dump(exclude_defaults=True)
     text = "# membank settings (written by the app; edit freely, see README: Configuration)\n"
     text += tomli_w.dumps(data)
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     try:
-        with tmp.open("w", encoding="utf-8") as fh:
+        private_dir(path.parent)
+        with open_private(tmp, "w") as fh:  # 0600: it may hold the API key
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())

@@ -10,6 +10,7 @@ from types import TracebackType
 from filelock import FileLock, Timeout
 
 from models.errors import MembankError
+from models.private_files import FILE_MODE, private_dir, write_private_text
 
 
 class AlreadyRunningError(MembankError):
@@ -29,10 +30,10 @@ class InstanceLock:
     def __init__(self, lock_file: Path) -> None:
         self.lock_file = lock_file
         self._pid_file = lock_file.with_suffix(".pid")
-        self._lock = FileLock(str(lock_file), timeout=0)
+        self._lock = FileLock(str(lock_file), timeout=0, mode=FILE_MODE)
 
     def acquire(self, timeout: float = 0) -> None:
-        self.lock_file.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.lock_file.parent)
         try:
             self._lock.acquire(timeout=timeout)
         except Timeout:
@@ -41,7 +42,7 @@ class InstanceLock:
                 holder = self._pid_file.read_text().strip()
             raise AlreadyRunningError(self.lock_file.parent, holder) from None
         with contextlib.suppress(OSError):
-            self._pid_file.write_text(str(os.getpid()))
+            write_private_text(self._pid_file, str(os.getpid()))
 
     def release(self) -> None:
         if self._lock.is_locked:

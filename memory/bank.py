@@ -13,7 +13,7 @@ from memory.lifecycle.decay import DecayPolicy
 from memory.lifecycle.strengthen import record_recall
 from memory.lifecycle.upgrade import upgrade_strengths
 from memory.recall.retrieval import HybridRetriever, RecallSettings
-from memory.records import Kind, Memory, Recalled
+from memory.records import PERSONAL, Kind, Memory, Recalled
 from memory.storage.index import ChromaIndex
 from memory.storage.store import SQLiteStore
 from models.protocols import Embedder
@@ -76,6 +76,7 @@ class MemoryBank:
         event_time: datetime | None = None,
         conversation_id: int | None = None,
         source_message_ids: Iterable[int] = (),
+        space: str = PERSONAL,
     ) -> Memory:
         memory = self.store.add_memory(
             kind,
@@ -85,6 +86,7 @@ class MemoryBank:
             strength=self.decay.initial(kind, text),
             conversation_id=conversation_id,
             source_message_ids=source_message_ids,
+            space=space,
         )
         # Committed in SQLite; a failed index write is logged and redone by reconcile().
         with contextlib.suppress(VectorIndexError):
@@ -123,8 +125,11 @@ class MemoryBank:
         self.store.set_indexed([m.id for m in memories])
         return len(memories)
 
-    def recall(self, query: str, now: datetime, k: int | None = None) -> list[Recalled]:
-        return self.retriever.recall(query, now, k)
+    def recall(
+        self, query: str, now: datetime, k: int | None = None, space: str | None = None
+    ) -> list[Recalled]:
+        """`space`: only that space's memories and the shared ones (None: every space)."""
+        return self.retriever.recall(query, now, k, space)
 
     def strengthen(self, used: Sequence[Recalled], now: datetime, message_id: int | None) -> None:
         """Record which memories a reply used, and strengthen them: S grows by the spacing
@@ -146,8 +151,19 @@ class MemoryBank:
             orphans=len(in_index - in_store),
         )
 
-    def reconcile(self, batch: int = 256) -> IndexReport:
-        """Bring the index in step with the store (start-up, after a crash, on a new embedder)."""
+    def reconcile(self, batch: int = 256, *, quick: bool = False) -> IndexReport:
+        """Bring the index in step with the store (start-up, after a crash, on a new embedder).
+
+        `quick` (start-up): when the index holds exactly as many vectors as the store has rows
+        marked indexed, only the unmarked rows are indexed, instead of comparing every id (a
+        lost vector or an orphan changes the count; `doctor` still compares every id)."""
+        if quick:
+            marked = self.store.count_memories() - self.store.count_unindexed()
+            if self.index.count() == marked:
+                done = self._index_pending(batch)
+                if done:
+                    log.info("index reconciled: %d added", done)
+                return IndexReport(marked + done, marked + done, done, 0)
         in_store = self.store.all_memory_ids()
         in_index = self.index.ids()
         orphans = sorted(in_index - in_store)
@@ -156,12 +172,15 @@ class MemoryBank:
         # Rows marked indexed whose vector is gone (e.g. a deleted index folder) are redone.
         if missing:
             self.store.set_indexed(sorted(missing), indexed=False)
+        done = self._index_pending(batch)
+        if orphans or done:
+            log.info("index reconciled: %d added, %d orphans removed", done, len(orphans))
+        return IndexReport(len(in_store), len(in_store), len(missing), len(orphans))
+
+    def _index_pending(self, batch: int) -> int:
         done = 0
         while True:
             pending = self.store.unindexed(limit=batch)
             if not pending:
-                break
+                return done
             done += self._index(pending)
-        if orphans or done:
-            log.info("index reconciled: %d added, %d orphans removed", done, len(orphans))
-        return IndexReport(len(in_store), len(in_store), len(missing), len(orphans))

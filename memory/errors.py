@@ -53,6 +53,12 @@ class ArchiveError(MembankError):
     title = "Archive problem"
 
 
+class ArchiveEncryptedError(ArchiveError):
+    """The archive is encrypted and no passphrase was given: ask for one and try again."""
+
+    title = "Encrypted archive"
+
+
 class StorageFullError(DataDirError):
     """A write failed because the disk is full; the transaction was rolled back."""
 
@@ -65,3 +71,9 @@ class StorageFullError(DataDirError):
             f"membank could not save to {path}: {reason}. This change was not saved; everything "
             "saved before is intact. Free some disk space and try again.",
         )
+
+
+class SpaceNameError(MembankError):
+    """A memory space name membank cannot use."""
+
+    title = "Invalid space name"

@@ -2,9 +2,26 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+
+from memory.errors import SpaceNameError
+
+PERSONAL = "personal"  # the default memory space
+_SPACE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+
+
+def check_space(name: str) -> str:
+    """A space name as stored: lower case letters, digits, - and _, at most 32 characters."""
+    space = name.strip().lower()
+    if not _SPACE.match(space):
+        raise SpaceNameError(
+            f"{name!r} cannot name a memory space: use up to 32 lower-case letters, digits, "
+            "'-' or '_' (e.g. work, thesis)."
+        )
+    return space
 
 
 class Kind(StrEnum):
@@ -32,6 +49,7 @@ class Conversation:
     created_at: datetime
     updated_at: datetime
     message_count: int = 0
+    space: str = "personal"
 
 
 @dataclass(frozen=True)
@@ -51,6 +69,8 @@ class Memory:
     locked: bool = False  # the user edited/locked it: consolidation leaves it alone
     superseded_by: str | None = None
     derive_key: str | None = None
+    space: str = "personal"  # recalled only in this space ...
+    shared: bool = False  # ... unless shared by all spaces
 
 
 @dataclass(frozen=True)

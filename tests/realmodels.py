@@ -44,8 +44,7 @@ def ready_runtime(data_dir: Path, now: datetime | None = None) -> Iterator[Runti
     try:
         bank = open_bank(runtime, shared_embedder())
         bank.reconcile()
-        runtime.service.attach(bank, shared_llm())
+        runtime.host.attach(bank, shared_llm(), borrowed=True)  # closed at session end
         yield runtime
     finally:
-        runtime.service.llm = None  # shared across tests: closed once at session end
         runtime.close()

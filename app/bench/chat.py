@@ -1,7 +1,7 @@
 """`membank-cli bench chat`: the app's chat speed against raw llama-cpp-python, same run.
 
 Per repetition, on one loaded model and a fresh conversation over a store of memories:
-- app: `AssistantService.send` (recall, prompt assembly, streaming, storing) — time from the
+- app: `ChatService.send` (recall, prompt assembly, streaming, storing) — time from the
   call to the first token, and tokens/s after it;
 - raw: `Llama.create_chat_completion(stream=True)` on exactly the messages the app sent
   (taken from its RecallEvent), same max_tokens and temperature;
@@ -25,7 +25,8 @@ from typing import Any
 from app.bench.recall import percentile
 from app.bootstrap import load_embedder, load_llm, open_bank, open_runtime
 from app.config import Config
-from app.service import AssistantService, RecallEvent, TokenEvent
+from app.services.chat import ChatService
+from app.services.events import RecallEvent, TokenEvent
 from models.chat.llama_chat import LlamaChat
 from models.protocols import ChatMessage
 
@@ -106,7 +107,7 @@ class ChatBenchResult:
 
     def markdown(self) -> str:
         rows = [
-            ("app: AssistantService.send", self.app, self.prompt_tokens),
+            ("app: ChatService.send", self.app, self.prompt_tokens),
             ("raw llama-cpp-python, same prompt", self.raw, self.prompt_tokens),
             ("raw llama-cpp-python, bare question", self.bare, self.bare_tokens),
         ]
@@ -187,9 +188,7 @@ def _raw_pieces(llama: Any, messages: Sequence[ChatMessage], config: Config) -> 
             yield piece
 
 
-def _app_run(
-    service: AssistantService, llama: Any, question: str
-) -> tuple[Run, list[ChatMessage], int]:
+def _app_run(service: ChatService, llama: Any, question: str) -> tuple[Run, list[ChatMessage], int]:
     """One reply through the service in a new conversation; its run, prompt, memories used."""
     chat = service.new_conversation()
     prompt: list[ChatMessage] = []
@@ -224,23 +223,22 @@ def run_chat(
     with tempfile.TemporaryDirectory(prefix="membank-chatbench-") as tmp:
         data = Path(tmp) / "data"
         runtime = open_runtime(str(data))
-        runtime.config = config
-        runtime.service.config = config
+        runtime.host.swap(config=config)
         try:
             progress("Loading the models…")
             bank = open_bank(runtime, load_embedder(config))
             llm = load_llm(config)
             if not isinstance(llm, LlamaChat):  # pragma: no cover - the default config
                 raise TypeError("bench chat measures the in-process engine")
-            runtime.service.attach(bank, llm)
+            runtime.host.attach(bank, llm)
             for fact in FACTS:
-                runtime.service.remember(fact)
+                runtime.curation.remember(fact)
             llama = llm._llama  # noqa: SLF001 - the raw engine, on purpose
             result = ChatBenchResult(reps, max_tokens, llm.model_id)
             start_load = load_average()
             for rep in range(0 if warmup else 1, reps + 1):
                 question = QUESTIONS[rep % len(QUESTIONS)]
-                app_run, prompt, used = _app_run(runtime.service, llama, question)
+                app_run, prompt, used = _app_run(runtime.chat, llama, question)
                 bare: list[ChatMessage] = [{"role": "user", "content": question}]
                 # Alternate which raw run follows the app's, so neither always runs second.
                 if rep % 2 == 0:
@@ -263,8 +261,6 @@ def run_chat(
                     f"{raw_run.tokens_per_s:.1f} tok/s, bare {bare_run.ttft_ms:.0f} ms"
                 )
             result.load = (start_load, load_average())
-            llm.close()
             return result
         finally:
-            runtime.service.llm = None
-            runtime.close()
+            runtime.close()  # closes the chat model too

@@ -51,7 +51,7 @@ class Worker:
         self.seed = seed
         self.runtime = open_runtime(str(data))
         self.bank = open_bank(self.runtime, embedder)
-        self.bank.reconcile()  # what start-up does
+        self.bank.reconcile(quick=True)  # what start-up does
         self._acks = os.open(acks, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         self.n = 0
 
@@ -66,26 +66,26 @@ class Worker:
         return f"{what} {self.seed}-{self.n}: {words}"
 
     def run(self) -> None:
-        service = self.runtime.service
+        host = self.runtime.host
         if self.phase in ("chat", "consolidate"):
-            service.attach(self.bank, load_llm(self.runtime.config))
+            host.attach(self.bank, load_llm(self.runtime.config))
         elif self.phase == "ingest":
-            service.attach(self.bank, _InstantReply())  # type: ignore[arg-type]
+            host.attach(self.bank, _InstantReply())  # type: ignore[arg-type]
         else:
-            service.attach(self.bank, _NoLLM())  # type: ignore[arg-type] # remember/import/forget never call the model
+            host.attach(self.bank, _NoLLM())  # type: ignore[arg-type] # remember/import/forget never call the model
         self.ack(kind="ready", run=self.seed)  # the parent starts its kill timer now
         while True:
             getattr(self, f"_{self.phase}")()
 
     def _chat(self, turns: int = 3) -> None:
-        service = self.runtime.service
-        conversation = service.new_conversation()
+        chat, curation = self.runtime.chat, self.runtime.curation
+        conversation = chat.new_conversation()
         for _ in range(turns):
             text = self.text("turn")
-            list(service.send(conversation.id, text, cancel=threading.Event()))
+            list(chat.send(conversation.id, text, cancel=threading.Event()))
             self.ack(kind="turn", text=text)
             note = self.text("note")
-            service.remember(note)
+            curation.remember(note)
             self.ack(kind="note", text=note)
 
     def _ingest(self) -> None:
@@ -95,7 +95,7 @@ class Worker:
         # Turns written as send() writes them (no reply: a 135M reply on a busy machine takes
         # longer than most kill windows), then the daily job with the real model.
         store, now = self.runtime.store, self.runtime.clock.now()
-        conversation = self.runtime.service.new_conversation()
+        conversation = self.runtime.chat.new_conversation()
         for _ in range(2):
             text = self.text("turn")
             message = store.add_message(conversation.id, "user", text, now)
@@ -115,22 +115,21 @@ class Worker:
     def _import(self) -> None:
         archives = sorted(self.archives.glob("*.membank"))
         archive = self.rng.choice(archives)
-        self.runtime.service.import_archive(archive, mode="merge")
+        self.runtime.archive.import_archive(archive, mode="merge")
         self.ack(kind="import", archive=str(archive))
         note = self.text("note")
-        self.runtime.service.remember(note)
+        self.runtime.curation.remember(note)
         self.ack(kind="note", text=note)
 
     def _forget(self) -> None:
-        service = self.runtime.service
         made = []
         for _ in range(3):
             note = self.text("note")
-            made.append(service.remember(note))
+            made.append(self.runtime.curation.remember(note))
             self.ack(kind="note", text=note)
         victim = self.rng.choice(made)
         self.ack(kind="forgetting", text=victim.text)  # in flight: may or may not be done
-        service.forget([victim.id])
+        self.runtime.privacy.forget([victim.id])
         self.ack(kind="forgot", text=victim.text)
 
 
@@ -168,10 +167,10 @@ def prepare_archives(folder: Path, embedder: SentenceEmbedder, count: int = 4) -
         setup_data_dir(source)
         runtime = open_runtime(str(source))
         bank = open_bank(runtime, embedder)
-        runtime.service.attach(bank, _NoLLM())  # type: ignore[arg-type]
+        runtime.host.attach(bank, _NoLLM())  # type: ignore[arg-type]
         for j in range(30):
-            runtime.service.remember(f"archived note {i}-{j}: " + " ".join(WORDS[j % 7 :][:5]))
-        runtime.service.export(folder / f"archive-{i}.membank")
+            runtime.curation.remember(f"archived note {i}-{j}: " + " ".join(WORDS[j % 7 :][:5]))
+        runtime.archive.export(folder / f"archive-{i}.membank")
         runtime.close()
 
 
@@ -182,11 +181,11 @@ def verify(data: Path, acks: Path, embedder: SentenceEmbedder, out: Path) -> Non
 
     runtime: Runtime = open_runtime(str(data))
     bank = open_bank(runtime, embedder)
-    healed = bank.reconcile()
+    healed = bank.reconcile(quick=True)  # as start-up; the check below compares every id
     result = check_restart(runtime, bank, acks)
     result["healed"] = {"reindexed": healed.missing, "orphans_removed": healed.orphans}
     out.write_text(json.dumps(result))
-    runtime.service.bank = bank
+    runtime.host.swap(bank=bank)  # closed with the runtime
     runtime.close()
 
 

@@ -22,7 +22,7 @@ from app.bootstrap import open_bank, open_runtime
 from app.config import Config, SchedulerConfig
 from app.jobs.daily import MemoryJobs
 from app.jobs.scheduler import last_due
-from app.service import IN_SYSTEM_PROMPT
+from app.services.recall import IN_SYSTEM_PROMPT
 from app.transfer.conversations import ImportedTurn, turn_text
 from app.transfer.locomo import BenchConversation
 from memory.bank import MemoryBank
@@ -89,17 +89,18 @@ def live(
         start = sessions[0][0][1].when
         runtime = open_runtime(folder, now=start)
         clock = ManualClock(start)
-        runtime.service.clock = clock
-        runtime.config = Config(backup=runtime.config.backup.model_copy(update={"enabled": False}))
-        runtime.service.config = runtime.config
+        config = Config(backup=runtime.config.backup.model_copy(update={"enabled": False}))
+        runtime.host.swap(config=config)
         try:
             bank = open_bank(runtime, CachedEmbedder(embedder))  # type: ignore[arg-type]
             if decay is not None:
                 bank.decay = decay
                 bank.retriever.decay = decay
-            if llm is not None:
-                runtime.service.attach(bank, llm)
-            jobs = runtime.jobs() if llm is not None else None
+            jobs = None
+            if llm is not None:  # the caller owns the chat model: borrowed, never closed here
+                runtime.host.swap(bank=bank, llm=llm, borrowed=True)
+                idle = timedelta(minutes=config.scheduler.idle_minutes)
+                jobs = MemoryJobs(runtime.host, runtime.archive, clock, idle)
             by_dia: dict[str, str] = {}
             last = start
             for session in sessions:
@@ -125,13 +126,12 @@ def live(
             ask(retriever, by_dia, asked_at)
             bank.close()
         finally:
-            runtime.service.llm = None  # the caller owns the chat model: not closed here
             runtime.close()
     return lived
 
 
 def _chat_turn(bank: MemoryBank, conversation_id: int, turn: ImportedTurn) -> Memory:
-    """As AssistantService.send stores a user's turn (without generating the reply): the
+    """As ChatService.send stores a user's turn (without generating the reply): the
     message, the recall that would answer it (strengthening what the prompt used), the memory."""
     text = turn_text(turn)
     store = bank.store

@@ -19,6 +19,7 @@ from app.transfer.conversations import import_conversation
 from app.transfer.locomo import CATEGORIES, BenchConversation, load_locomo
 from memory.lifecycle.decay import DecayPolicy
 from memory.recall.retrieval import HybridRetriever, RecallSettings
+from memory.records import PERSONAL
 from models.protocols import LLM, Embedder
 
 KS = (1, 5, 10, 20)
@@ -196,7 +197,7 @@ def run_recall(
     report = RecallReport(tallies, latencies, 0, 0.0, len(conversations), consolidated=consolidate)
     try:
         for conv in conversations:
-            seconds = _one_conversation(conv, embedder, tallies, latencies, recall_settings)
+            seconds = one_conversation(conv, embedder, tallies, latencies, recall_settings)
             ingest_seconds += seconds
             turns += len(conv.turns)
             progress(
@@ -204,7 +205,7 @@ def run_recall(
                 f"{len(conv.questions)} questions"
             )
             if realtime:
-                _lived_conversation(conv, embedder, report, decay, recall_settings, llm)
+                lived_conversation(conv, embedder, report, decay, recall_settings, llm)
                 progress(
                     f"{conv.name} lived in time: {report.faded_turns}/{report.realtime_turns} "
                     "turns faded so far"
@@ -216,7 +217,7 @@ def run_recall(
     return report
 
 
-def _lived_conversation(
+def lived_conversation(
     conv: BenchConversation,
     embedder: Embedder,
     report: RecallReport,
@@ -311,7 +312,7 @@ def load_embedder_default(threads: int = 1) -> Embedder:
     return load_embedder(Config())
 
 
-def _one_conversation(
+def one_conversation(
     conv: BenchConversation,
     embedder: Embedder,
     tallies: dict[str, Tally],
@@ -345,7 +346,11 @@ def _one_conversation(
                     continue
                 for mode, retriever in retrievers.items():
                     t0 = time.perf_counter()
-                    found = [r.memory.id for r in retriever.recall(q.text, asked_at, max(KS))]
+                    # In the personal space, as a chat asks (every memory here is personal).
+                    found = [
+                        r.memory.id
+                        for r in retriever.recall(q.text, asked_at, max(KS), space=PERSONAL)
+                    ]
                     if mode == "full":
                         latencies.append((time.perf_counter() - t0) * 1000)
                     tallies.setdefault(mode, Tally()).add(q.category, found, evidence)

@@ -37,6 +37,21 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
             consolidate=args.consolidate,
         )
         data, text = report.as_json(), report.markdown()
+    elif args.bench == "embedders":
+        if not args.path.exists():
+            print(f"error: {args.path} does not exist", file=sys.stderr)
+            return 1
+        from app.bench.embedders import run_embedders
+
+        compared = run_embedders(args.path, args.limit_conversations, args.texts, progress=say)
+        data, text = compared.as_json(), compared.markdown()
+    elif args.bench == "answers":
+        from app.bench.answers_cli import run_from_args
+
+        outcome = run_from_args(args, say)
+        if outcome is None:
+            return 1
+        data, text = outcome
     elif args.bench == "sweep":
         from app.bench.sweep import run_sweep
 
@@ -56,9 +71,21 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         data, text = started.as_json(), started.markdown()
     else:
         from app.bench import scale as scalebench
+        from app.bench.corpus import load_corpus
 
+        missing = [str(p) for p in args.dialogue if not p.exists()]
+        if missing:
+            print(f"error: {', '.join(missing)} does not exist", file=sys.stderr)
+            return 1
         sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
-        result = scalebench.run_scale(sizes, args.queries, args.vectors, progress=say)
+        result = scalebench.run_scale(
+            sizes,
+            args.queries,
+            args.vectors,
+            progress=say,
+            corpus=load_corpus(args.dialogue),
+            startup=args.startup,
+        )
         data, text = result.as_json(), result.markdown()
     if args.json:
         json.dump(data, sys.stdout, indent=2)
@@ -66,7 +93,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     else:
         print(text)
     if not args.no_write:
-        name = args.bench
+        name = "soak-year" if getattr(args, "year", False) else args.bench
         if args.bench == "recall" and args.realtime:  # its own table; the plain one stays
             name = "recall-realtime-consolidate" if args.consolidate else "recall-realtime"
         bench.write_section(DOC, name, command, text)
@@ -81,6 +108,10 @@ def _run_harness(
 
         crash = run_crash(args.runs, seed=args.seed, progress=say)
         return crash.as_json(), crash.markdown()
+    if args.year:
+        from app.bench.soak_report import year_report
+
+        return year_report(args, DOC.parent, say)
     from app.bench.soak import run_soak
 
     soak = run_soak(

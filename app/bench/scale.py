@@ -1,36 +1,45 @@
-"""`bench scale`: fill synthetic stores, then time recall plus prompt assembly (no chat model)."""
+"""`bench scale`: fill stores of growing size, then time recall plus prompt assembly (no chat
+model) and every other operation that touches the whole store, with peak RSS and disk size."""
 
 from __future__ import annotations
 
 import random
 import resource
+import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from app.bench.corpus import Corpus
 from app.bench.recall import load_embedder_default, percentile, torch_threads
+from app.bench.scale_ops import (
+    OpResult,
+    browser_page,
+    folder_mb,
+    gui_startup,
+    measured,
+    ops_markdown,
+    timed,
+)
+from app.bench.startup import StartupBenchError
 from app.bootstrap import open_bank, open_runtime
-from memory.bank import Draft
+from memory.archive.writer import export_archive
+from memory.bank import Draft, MemoryBank
+from memory.lifecycle.fading import sweep
 from memory.recall.prompt import PromptBudget, PromptBuilder
 from memory.recall.retrieval import HybridRetriever
 from memory.records import Kind
+from memory.storage.consistency import check
 from models.protocols import Embedder
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
-_PEOPLE = "Alice Bob Carla Dmitri Elena Farid Greta Hiro Ines Jonas Kofi Lena Mateo Nadia".split()
-_PLACES = "Lisbon Porto Berlin Kyoto Oslo Lima Accra Hanoi Quebec Tartu Bergen Cusco".split()
-_VERBS = "visited cooked painted repaired planned discussed bought sold read watched".split()
-_THINGS = (
-    "a bicycle|sourdough bread|the garden shed|a violin|a mystery novel|the kitchen sink|"
-    "a hiking trip|a birthday party|a chess set|a pottery class|the tax return|a new laptop"
-).split("|")
-_WHEN = ["", " last week", " yesterday", " in March", " two years ago", " last month"]
 Progress = Callable[[str], None]
 
 
@@ -42,15 +51,19 @@ class SizeResult:
     p95_ms: float
     embed_p50_ms: float
     peak_rss_mb: float
+    ops: list[OpResult] = field(default_factory=list)
+    disk_mb: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class ScaleReport:
     vectors: str
     results: list[SizeResult]
+    text: str = ""
 
     def as_json(self) -> dict[str, Any]:
-        return {"vectors": self.vectors, "sizes": [r.__dict__ for r in self.results]}
+        sizes = [{**r.__dict__, "ops": [o.__dict__ for o in r.ops]} for r in self.results]
+        return {"vectors": self.vectors, "text": self.text, "sizes": sizes}
 
     def markdown(self) -> str:
         lines = [
@@ -70,21 +83,13 @@ class ScaleReport:
         )
         lines += [
             "",
-            f"Stores filled with {fill}; queries embedded with MiniLM. Peak RSS is the process's "
-            "high-water mark so far (it includes the embedder and every smaller size before).",
+            f"Stores filled with {fill}; text: {self.text or 'template sentences'}. Queries "
+            "embedded with MiniLM. Peak RSS in this table is the process's high-water mark so "
+            "far (it includes the embedder and every smaller size before).",
         ]
+        for r in self.results:
+            lines += ops_markdown(r.memories, r.ops, r.disk_mb)
         return "\n".join(lines)
-
-
-def synthetic_text(rng: random.Random) -> str:
-    return (
-        f"I {rng.choice(_VERBS)} {rng.choice(_THINGS)} with {rng.choice(_PEOPLE)} in "
-        f"{rng.choice(_PLACES)}{rng.choice(_WHEN)}."
-    )
-
-
-def synthetic_query(rng: random.Random) -> str:
-    return f"What did I do with {rng.choice(_PEOPLE)} in {rng.choice(_PLACES)}{rng.choice(_WHEN)}?"
 
 
 class RandomVectors:
@@ -106,65 +111,120 @@ class RandomVectors:
 
 
 def run_scale(
-    sizes: Sequence[int], queries: int, vectors: str, progress: Progress = lambda _: None
+    sizes: Sequence[int],
+    queries: int,
+    vectors: str,
+    progress: Progress = lambda _: None,
+    *,
+    corpus: Corpus | None = None,
+    startup: bool = False,
 ) -> ScaleReport:
+    corpus = corpus or Corpus()
     progress("Loading the embedding model…")
     model = load_embedder_default()
-    results = [_one_size(n, queries, vectors, model, progress) for n in sizes]
-    return ScaleReport(vectors, results)
+    results = [_one_size(n, queries, vectors, model, corpus, startup, progress) for n in sizes]
+    return ScaleReport(vectors, results, corpus.description)
+
+
+def _fill(bank: MemoryBank, n: int, corpus: Corpus, rng: random.Random, progress: Progress) -> None:
+    started = time.perf_counter()
+    conversation = None
+    for start in range(0, n, 1000):
+        if start % 500 == 0:
+            conversation = bank.store.create_conversation(f"c{start}", NOW)
+        drafts = [
+            Draft(
+                Kind.TURN if i % 10 else Kind.NOTE,
+                corpus.text(rng),
+                NOW - timedelta(days=rng.uniform(0, 3650)),  # ten years of them
+                conversation.id if conversation else None,
+            )
+            for i in range(start, min(n, start + 1000))
+        ]
+        # One SQLite transaction per batch (the app commits each memory): a faster fill.
+        with torch_threads(2), bank.store.transaction():
+            bank.remember_many(drafts, NOW)
+        if start and start % 20_000 == 0:
+            rate = start / (time.perf_counter() - started)
+            progress(
+                f"{n:,}: {start:,} memories in {time.perf_counter() - started:.0f} s ({rate:.0f}/s)"
+            )
+
+
+def _recall(
+    bank: MemoryBank, model: Embedder, corpus: Corpus, rng: random.Random, queries: int
+) -> tuple[list[float], list[float]]:
+    embed_ms: list[float] = []
+
+    def timed_embed(texts: list[str]) -> npt.NDArray[np.float32]:
+        t0 = time.perf_counter()
+        out = model.embed(texts)
+        embed_ms.append((time.perf_counter() - t0) * 1000)
+        return out
+
+    retriever = HybridRetriever(
+        bank.store, bank.index, timed_embed, bank.decay, bank.retriever.settings
+    )
+    builder = PromptBuilder(lambda text: len(text) // 4 + 1, PromptBudget())
+    retriever.times.warm_up(NOW)
+    latencies: list[float] = []
+    for _ in range(queries):
+        query = corpus.query(rng)
+        t0 = time.perf_counter()
+        recalled = retriever.recall(query, NOW)
+        builder.build(query, NOW, recalled, [])
+        latencies.append((time.perf_counter() - t0) * 1000)
+    return latencies, embed_ms
 
 
 def _one_size(
-    n: int, queries: int, vectors: str, model: Embedder, progress: Progress
+    n: int,
+    queries: int,
+    vectors: str,
+    model: Embedder,
+    corpus: Corpus,
+    startup: bool,
+    progress: Progress,
 ) -> SizeResult:
     rng = random.Random(n)
     filler: Embedder = model if vectors == "model" else RandomVectors(model.model_id, model.dim)
-    with tempfile.TemporaryDirectory(prefix="membank-scale-") as folder:
-        runtime = open_runtime(folder, now=NOW)
+    ops: list[OpResult] = []
+    disk: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="membank-scale-") as tmp:
+        folder = Path(tmp)
+        runtime = open_runtime(tmp, now=NOW)
         try:
             bank = open_bank(runtime, filler)  # type: ignore[arg-type]
             started = time.perf_counter()
-            conversation = None
-            for start in range(0, n, 1000):
-                if start % 500 == 0:
-                    conversation = runtime.store.create_conversation(f"c{start}", NOW)
-                drafts = [
-                    Draft(
-                        Kind.TURN if i % 10 else Kind.NOTE,
-                        synthetic_text(rng),
-                        NOW - timedelta(days=rng.uniform(0, 1000)),
-                        conversation.id if conversation else None,
-                    )
-                    for i in range(start, min(n, start + 1000))
-                ]
-                with torch_threads(2):
-                    bank.remember_many(drafts, NOW)
-                if start and start % 20_000 == 0:
-                    progress(f"{n:,}: {start:,} memories in {time.perf_counter() - started:.0f} s")
+            with measured("fill (remember_many, 1,000 per transaction)", ops):
+                _fill(bank, n, corpus, rng, progress)
             ingest = n / (time.perf_counter() - started)
-            embed_ms: list[float] = []
-
-            def timed_embed(texts: list[str]) -> npt.NDArray[np.float32]:
-                t0 = time.perf_counter()
-                out = model.embed(texts)
-                embed_ms.append((time.perf_counter() - t0) * 1000)
-                return out
-
-            retriever = HybridRetriever(
-                bank.store, bank.index, timed_embed, bank.decay, bank.retriever.settings
-            )
-            builder = PromptBuilder(lambda text: len(text) // 4 + 1, PromptBudget())
-            retriever.times.warm_up(NOW)
-            latencies: list[float] = []
-            for _ in range(queries):
-                query = synthetic_query(rng)
-                t0 = time.perf_counter()
-                recalled = retriever.recall(query, NOW)
-                builder.build(query, NOW, recalled, [])
-                latencies.append((time.perf_counter() - t0) * 1000)
+            disk["store (SQLite + Chroma)"] = folder_mb(folder)
+            disk["of which Chroma"] = folder_mb(runtime.paths.index_dir)
+            progress(f"{n:,}: filled at {ingest:.0f}/s; recall…")
+            with measured(f"recall + prompt, {queries} queries", ops):
+                latencies, embed_ms = _recall(bank, model, corpus, rng, queries)
+            _whole_store_ops(runtime.store, bank, folder, ops, disk, progress)
             bank.close()
         finally:
             runtime.close()
+        progress(f"{n:,}: start-up heal…")
+        _reopen(tmp, filler, ops)
+        for op in ops:
+            progress(f"{n:,}: {op}")
+        if startup:
+            progress(f"{n:,}: the GUI's start-up…")
+            try:
+                marks = gui_startup(folder)
+            except (StartupBenchError, OSError, subprocess.SubprocessError) as exc:
+                ops.append(OpResult("GUI start-up", 0, 0, f"failed: {str(exc)[:200]}"))
+            else:
+                for event, name in (
+                    ("window_shown", "GUI: launch to visible window"),
+                    ("models_ready", "GUI: launch to models ready"),
+                ):
+                    ops.append(OpResult(name, round(marks[event] / 1000, 3), 0))
+            progress(f"{n:,}: {ops[-1]}")
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     result = SizeResult(
         n,
@@ -173,6 +233,68 @@ def _one_size(
         percentile(latencies, 95),
         percentile(embed_ms, 50),
         round(rss_mb, 1),
+        ops,
+        {k: round(v, 1) for k, v in disk.items()},
     )
     progress(f"{n:,}: {result}")
     return result
+
+
+def _whole_store_ops(
+    store: Any,
+    bank: MemoryBank,
+    folder: Path,
+    ops: list[OpResult],
+    disk: dict[str, float],
+    progress: Progress,
+) -> None:
+    faded = timed("decay sweep (the daily job)", ops, lambda: sweep(store, bank.decay, NOW))
+    ops[-1] = OpResult(ops[-1].name, ops[-1].seconds, ops[-1].peak_rss_mb, f"{faded} faded")
+    timed(
+        "memory browser: first page + count",
+        ops,
+        lambda: browser_page(store, bank.decay, NOW),
+        f"{_page()} newest rows with retention",
+    )
+    progress("consistency check…")
+    report = timed("consistency check (`doctor`)", ops, lambda: check(store, bank.index))
+    ops[-1] = OpResult(
+        ops[-1].name,
+        ops[-1].seconds,
+        ops[-1].peak_rss_mb,
+        "clean" if report.clean else ", ".join(sorted(report.names())),
+    )
+    progress("export…")
+    archive = folder / "export.membank"
+    timed(
+        "export with vectors",
+        ops,
+        lambda: export_archive(store, archive, NOW, bank=bank),
+        "archive zip: JSONL + .npy",
+    )
+    disk["export archive"] = archive.stat().st_size / 1e6
+    archive.unlink()
+
+
+def _page() -> int:
+    from app.bench.scale_ops import BROWSER_PAGE
+
+    return BROWSER_PAGE
+
+
+def _reopen(tmp: str, filler: Embedder, ops: list[OpResult]) -> None:
+    """Start-up on the filled folder as `load_models` does it, minus the models themselves."""
+    runtime = timed(
+        "start-up: open the store (migrations, lock)", ops, lambda: open_runtime(tmp, now=NOW)
+    )
+    try:
+
+        def heal() -> MemoryBank:
+            bank = open_bank(runtime, filler)  # type: ignore[arg-type]
+            bank.reconcile()
+            return bank
+
+        bank = timed("start-up: open the index + reconcile", ops, heal)
+        bank.close()
+    finally:
+        runtime.close()

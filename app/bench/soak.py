@@ -1,4 +1,4 @@
-"""`membank-cli bench soak`: many chat turns through AssistantService with the consolidation,
+"""`membank-cli bench soak`: many chat turns through ChatService with the consolidation,
 reflection and decay jobs running on a background scheduler throughout; errors, memory, size."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import psutil
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 
@@ -43,9 +44,7 @@ FILL = {
 
 
 def _rss_mb() -> float:
-    with open("/proc/self/statm") as f:
-        pages = int(f.read().split()[1])
-    return pages * resource.getpagesize() / 1e6
+    return float(psutil.Process().memory_info().rss) / 1e6
 
 
 def _peak_mb() -> float:
@@ -116,7 +115,9 @@ def run_soak(
             progress("Loading the models…")
             load_models(runtime)
             # Sessions count as idle after a few job intervals, so consolidation has work.
-            jobs = MemoryJobs(runtime.service, timedelta(seconds=job_interval * 2))
+            jobs = MemoryJobs(
+                runtime.host, runtime.archive, runtime.clock, timedelta(seconds=job_interval * 2)
+            )
             scheduler = BackgroundScheduler(
                 job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
             )
@@ -147,13 +148,13 @@ def run_soak(
 
             scheduler.add_job(cycle, _after(job_interval), id="cycle")
             scheduler.start()
-            _chat(runtime.service, turns, turns_per_conversation, rng, result, progress)
+            _chat(runtime.chat, turns, turns_per_conversation, rng, result, progress)
             stopping.set()
             scheduler.shutdown(wait=True)
             result.seconds = result.seconds or 1e-9
             result.rss_end_mb = _rss_mb()
             result.peak_rss_mb = _peak_mb()
-            bank = runtime.service.bank
+            bank = runtime.host.models.bank
             assert bank is not None
             result.consistent = check(runtime.store, bank.index).clean
             result.memories = runtime.store.count_memories()

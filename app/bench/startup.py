@@ -14,6 +14,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -68,8 +69,8 @@ class StartupResult:
         return "\n".join(lines)
 
 
-def launch_once(timeout: float = 300.0) -> dict[str, float]:
-    """One launch; the milliseconds from spawn to each event."""
+def launch_once(timeout: float = 300.0, data_dir: Path | None = None) -> dict[str, float]:
+    """One launch (on a fresh data folder, or on `data_dir`); ms from spawn to each event."""
     with tempfile.TemporaryDirectory(prefix="membank-startup-") as tmp:
         env = dict(os.environ)
         env.update(
@@ -80,23 +81,54 @@ def launch_once(timeout: float = 300.0) -> dict[str, float]:
             TRANSFORMERS_OFFLINE="1",
         )
         env.pop("MEMBANK_HOME", None)
-        args = [sys.executable, "-m", "ui", "--data-dir", str(Path(tmp) / "data")]
+        data = data_dir or Path(tmp) / "data"
+        args = [sys.executable, "-m", "ui", "--data-dir", str(data)]
         start = time.monotonic()
-        proc = subprocess.run(
-            args, env=env, capture_output=True, text=True, timeout=timeout, check=False
-        )
-    marks: dict[str, float] = {}
-    for line in proc.stderr.splitlines():
-        parts = line.split()
-        if len(parts) == 3 and parts[0] == "membank-startup":
-            marks[parts[1]] = (float(parts[2]) - start) * 1000
+        marks, stderr, code = _watch(args, env, start, timeout)
     missing = [e for e in EVENTS if e not in marks]
     if missing:
-        tail = "\n".join(proc.stderr.splitlines()[-15:])
-        raise StartupBenchError(
-            f"membank exited ({proc.returncode}) without reporting {missing}:\n{tail}"
-        )
+        tail = "\n".join(stderr[-15:])
+        raise StartupBenchError(f"membank exited ({code}) without reporting {missing}:\n{tail}")
     return marks
+
+
+def _watch(
+    args: list[str], env: dict[str, str], start: float, timeout: float
+) -> tuple[dict[str, float], list[str], int | None]:
+    """Read the probe's lines as they come; once every event is in, the app is stopped (it
+    would otherwise first finish a catch-up job, e.g. a daily run over a big imported store)."""
+    proc = subprocess.Popen(
+        args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    timer = threading.Timer(timeout, proc.kill)
+    timer.start()
+    marks: dict[str, float] = {}
+    lines: list[str] = []
+    try:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            lines.append(line.rstrip())
+            parts = line.split()
+            if len(parts) == 3 and parts[0] == "membank-startup":
+                marks[parts[1]] = (float(parts[2]) - start) * 1000
+                if all(e in marks for e in EVENTS):
+                    break
+    finally:
+        timer.cancel()
+        _stop(proc)
+    return marks, lines, proc.returncode
+
+
+def _stop(proc: subprocess.Popen[str]) -> None:
+    """Let it quit on its own (the probe asks it to), else SIGTERM, else SIGKILL."""
+    for signal in (None, proc.terminate, proc.kill):
+        if signal is not None:
+            signal()
+        try:
+            proc.wait(timeout=10)
+            return
+        except subprocess.TimeoutExpired:
+            continue
 
 
 def run_startup(reps: int = 5, progress: Callable[[str], None] = lambda _: None) -> StartupResult:

@@ -12,10 +12,10 @@ from app.bench.recall import (
     CATS_1_4,
     RecallReport,
     Tally,
-    _lived_conversation,
-    _one_conversation,
     app_recall_settings,
+    lived_conversation,
     load_embedder_default,
+    one_conversation,
 )
 from app.transfer.locomo import load_locomo
 from memory.lifecycle.decay import DecayPolicy
@@ -97,7 +97,7 @@ def run_sweep(
     base = app_recall_settings()
     stored: dict[str, Tally] = {}
     for conv in conversations:
-        _one_conversation(conv, embedder, stored, [], base)
+        one_conversation(conv, embedder, stored, [], base)
     reference = stored["full"].recall(CATS_1_4)[2]
     rows: list[SweepRow] = []
     for label, decay_changes, recall_changes in GRID:
@@ -107,7 +107,7 @@ def run_sweep(
         settings: RecallSettings = replace(base, **recall_changes)
         report = RecallReport({"full": stored["full"]}, [], 0, 0.0, len(conversations))
         for conv in conversations:
-            _lived_conversation(conv, embedder, report, decay, settings, None)
+            lived_conversation(conv, embedder, report, decay, settings, None)
         assert report.realtime is not None
         r = report.realtime.recall(CATS_1_4)
         rows.append(SweepRow(label, r[1], r[2], r[2] / reference, report.faded_share))

@@ -12,6 +12,12 @@ from typing import Any
 
 from app.bootstrap import Runtime, load_embedder, open_bank
 from app.transfer.formats import FORMATS, detect_format, read_import, write_import
+from app.transfer.plaintext import (
+    read_text_memories,
+    render_markdown,
+    write_markdown,
+    write_text_memories,
+)
 from memory.archive.reader import read_archive
 from memory.archive.restore import MODES, import_archive
 from memory.archive.writer import ExportFilter, export_archive
@@ -19,7 +25,7 @@ from memory.bank import MemoryBank
 from memory.clock import parse_user_time
 from memory.errors import ArchiveError
 from memory.lifecycle.erase import ForgetReport, forget
-from memory.records import Kind, Memory
+from memory.records import Kind, Memory, check_space
 from memory.storage import audit
 from models.errors import MembankError
 
@@ -28,8 +34,17 @@ COMMANDS = ("export", "import", "audit", "forget-about")
 
 def add_parsers(sub: Any, memories: Any) -> None:
     """Register the commands on the top-level subparsers and `forget` under `memories`."""
-    export = sub.add_parser("export", help="write memories to a .membank archive")
-    export.add_argument("path")
+    export = sub.add_parser(
+        "export", help="write memories to a .membank archive, or as Markdown to read"
+    )
+    export.add_argument("path", help="the file to write (with --format markdown, - for stdout)")
+    export.add_argument(
+        "--format",
+        choices=("membank", "markdown"),
+        default="membank",
+        help="membank: a complete archive (default); markdown: what membank knows about you "
+        "(persona, summary, facts and notes with dates), readable and diff-able",
+    )
     export.add_argument("--since", help="only from this date/time (ISO)")
     export.add_argument("--until", help="only before this date/time (ISO)")
     export.add_argument(
@@ -48,8 +63,9 @@ def add_parsers(sub: Any, memories: Any) -> None:
     imp.add_argument(
         "--format",
         choices=FORMATS,
-        help="membank, chatgpt, notes (a folder) or locomo; "
-        "default: guessed from the path (a folder, a .json file's shape, else membank)",
+        help="membank, chatgpt, notes (a folder), locomo, or text (one fact per line, e.g. "
+        "ChatGPT's saved memories or a markdown export); default: guessed from the path "
+        "(a folder, .txt/.md, a .json file's shape, else membank)",
     )
     imp.add_argument("--mode", choices=MODES, default="merge")
     imp.add_argument("--passphrase-env", metavar="VAR", help="decrypt with the passphrase in $VAR")
@@ -101,7 +117,7 @@ def _time(value: str | None, flag: str) -> datetime | None:
 def _bank(runtime: Runtime) -> MemoryBank:
     """The embedder and the index, healed from the store (no chat model needed here)."""
     bank = open_bank(runtime, load_embedder(runtime.config))
-    runtime.service.bank = bank  # closed with the runtime
+    runtime.host.swap(bank=bank)  # closed with the runtime
     bank.reconcile()
     return bank
 
@@ -164,6 +180,21 @@ def run(args: argparse.Namespace, runtime: Runtime) -> int:
                 )
         return 0
     fmt = getattr(args, "format", None)
+    if args.command == "export" and fmt == "markdown":
+        return _export_markdown(args, runtime, now)
+    if args.command == "import" and (fmt or detect_format(Path(args.path))) == "text":
+        items = read_text_memories(Path(args.path))  # all validated before anything is written
+        text_report = write_text_memories(_bank(runtime), items, now, check_space(args.space))
+        added = {
+            "facts": text_report.facts,
+            "notes": text_report.notes,
+            "skipped": text_report.skipped,
+        }
+        if args.json:
+            _print_json(added)
+        else:
+            print(", ".join(f"{k} {v}" for k, v in added.items()) + " (skipped: already known)")
+        return 0
     if args.command == "import" and (fmt or detect_format(Path(args.path))) != "membank":
         # Read and validate the file before the models are loaded or the store touched.
         parsed = read_import(Path(args.path), fmt or detect_format(Path(args.path)))
@@ -184,7 +215,7 @@ def run(args: argparse.Namespace, runtime: Runtime) -> int:
         contents = read_archive(Path(args.path), _passphrase(args.passphrase_env))
         bank = _bank(runtime)
         report = import_archive(
-            bank, contents, now, mode=args.mode, backup_dir=runtime.paths.data_dir / "backups"
+            bank, contents, now, mode=args.mode, backup_dir=runtime.paths.backups
         )
         data: dict[str, Any] = {
             "mode": report.mode,
@@ -245,6 +276,18 @@ def run(args: argparse.Namespace, runtime: Runtime) -> int:
     if not _confirm(memories, args.yes, args.json):
         return 1
     _forget_report(forget(bank, [m.id for m in memories], now), args.json)
+    return 0
+
+
+def _export_markdown(args: argparse.Namespace, runtime: Runtime, now: datetime) -> int:
+    if args.path == "-":
+        sys.stdout.write(render_markdown(runtime.store, now, check_space(args.space)))
+        return 0
+    size = write_markdown(runtime.store, Path(args.path), now, check_space(args.space))
+    if args.json:
+        _print_json({"path": args.path, "format": "markdown", "size": size})
+    else:
+        print(f"Wrote {args.path} ({size} bytes)")
     return 0
 
 

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from app.bootstrap import Runtime, load_models
-from app.transfer.backups import backup_now, backups_dir, list_backups, restore
+from app.transfer.backups import backup_now, list_backups, restore
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -30,8 +30,8 @@ def _size(n: int) -> str:
 
 
 def run(args: argparse.Namespace, runtime: Runtime) -> int:
-    service = runtime.service
-    folder = backups_dir(service)
+    archive = runtime.archive
+    folder = archive.backups_dir
     if args.backup == "list":
         found = list_backups(folder)
         if args.json:
@@ -54,7 +54,7 @@ def run(args: argparse.Namespace, runtime: Runtime) -> int:
         return 0
     load_models(runtime)
     if args.backup == "now":
-        made = backup_now(service, runtime.config.backup.keep)
+        made = backup_now(archive, runtime.config.backup.keep)
         if args.json:
             json.dump({"path": str(made.path), "size": made.size}, sys.stdout)
             print()
@@ -62,7 +62,7 @@ def run(args: argparse.Namespace, runtime: Runtime) -> int:
             print(f"Backup written: {made.path} ({_size(made.size)}).")
         return 0
     path = args.file if args.file.exists() else folder / args.file
-    report = restore(service, path, on_phase=lambda p: print(f"{p}…", file=sys.stderr))
+    report = restore(archive, path, on_phase=lambda p: print(f"{p}…", file=sys.stderr))
     if args.json:
         data = {"restored": str(path), "safety_copy": str(report.backup), "added": report.added}
         json.dump(data, sys.stdout)

@@ -44,6 +44,18 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="fill with MiniLM vectors (slow past 10k here) or random unit vectors; queries "
         "always use the model",
     )
+    scale.add_argument(
+        "--dialogue",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="LoCoMo or MemoryBank JSON (read in place, repeatable): memories are its dialogue "
+        "lines and queries its questions; without it, template sentences",
+    )
+    scale.add_argument(
+        "--startup", action="store_true", help="also launch the real GUI on each filled store"
+    )
     scale.add_argument("--json", action="store_true")
     scale.add_argument("--no-write", action="store_true")
     chat = bsub.add_parser("chat", help="time to first token and tokens/s: app vs raw llama.cpp")
@@ -55,7 +67,46 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     startup.add_argument("--reps", type=int, default=5)
     startup.add_argument("--json", action="store_true")
     startup.add_argument("--no-write", action="store_true")
+    embedders = bsub.add_parser(
+        "embedders", help="torch vs ONNX Runtime (fp32, int8) MiniLM: speed and LoCoMo R@10"
+    )
+    embedders.add_argument("path", type=Path)
+    embedders.add_argument("--limit-conversations", type=int, default=2, metavar="N")
+    embedders.add_argument("--texts", type=int, default=1000)
+    embedders.add_argument("--json", action="store_true")
+    embedders.add_argument("--no-write", action="store_true")
+    _add_answers_parser(bsub)
     _add_harness_parsers(bsub)
+
+
+def _add_answers_parser(bsub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    answers = bsub.add_parser(
+        "answers", help="reply quality on a LoCoMo-shaped file, through the chat path"
+    )
+    answers.add_argument("path", type=Path)
+    answers.add_argument("--limit", type=int, default=None, metavar="N", help="conversations")
+    answers.add_argument(
+        "--questions",
+        type=int,
+        default=None,
+        metavar="N",
+        help="per conversation, stratified by category 1-4 (default: all)",
+    )
+    answers.add_argument(
+        "--styles",
+        default="",
+        help="also measure these prompt styles on the same questions (comma-separated: "
+        "full, compact, plain); the app's own pick for the model always comes first",
+    )
+    answers.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="a membank config.toml whose [llm] section picks the chat model (default: yours)",
+    )
+    answers.add_argument("--json", action="store_true")
+    answers.add_argument("--no-write", action="store_true")
 
 
 def _add_harness_parsers(bsub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -70,5 +121,13 @@ def _add_harness_parsers(bsub: argparse._SubParsersAction[argparse.ArgumentParse
     soak.add_argument("--turns", type=int, default=1000)
     soak.add_argument("--max-tokens", type=int, default=16, help="reply length (min 16)")
     soak.add_argument("--job-interval", type=float, default=30.0, help="seconds between job runs")
+    soak.add_argument(
+        "--year",
+        action="store_true",
+        help="spread the turns over a simulated year on a moving clock; jobs run as scheduled",
+    )
+    soak.add_argument(
+        "--real-every", type=int, default=50, help="with --year: every Nth model call is real"
+    )
     soak.add_argument("--json", action="store_true")
     soak.add_argument("--no-write", action="store_true")

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
+import io
 import json
 import platform
 import sys
 from datetime import datetime
-from typing import Any
+from typing import Any, TextIO
 
 from app.bootstrap import load_llm, open_runtime
 from app.cli.doctor_checks import check_data
-from app.config import load_config, resolve_paths
+from app.config import Paths, load_config, resolve_paths
 from app.engine.describe import describe_engines
+from app.privacy import folders as privacy
+from app.privacy.secrets import known_secrets, redact
 from models.errors import MembankError
 from models.hub.discovery import resolve_chat_model, resolve_embedder
 
@@ -49,6 +53,7 @@ def collect(
     paths = resolve_paths(data_dir)
     report["data_dir"] = str(paths.data_dir)
     report["config_file"] = str(paths.config_file)
+    _permissions(paths, repair, report)
     try:
         config = load_config(paths.config_file)
     except MembankError as exc:
@@ -73,7 +78,7 @@ def collect(
     report["n_gpu_layers"] = config.llm.n_gpu_layers if report["gpu_offload_available"] else 0
     report.update(describe_engines(config, paths))
     try:
-        runtime = open_runtime(data_dir, now)
+        runtime = open_runtime(data_dir, now, tighten=False)  # it reports, --repair fixes
     except MembankError as exc:
         problems.append(str(exc))
         return report
@@ -86,7 +91,10 @@ def collect(
             problems.append(f"SQLite integrity check: {integrity}")
         data = check_data(runtime, repair=repair, rebuild=rebuild)
         problems += data.pop("problems")
+        repairs = report.pop("repairs", []) + data.pop("repairs", [])
         report.update(data)
+        if repairs:
+            report["repairs"] = repairs
         if report.get("chat_model"):
             llm = load_llm(runtime.config)
             report["chat_model_context"] = llm.context_size
@@ -99,6 +107,42 @@ def collect(
     return report
 
 
+def _permissions(paths: Paths, repair: bool, report: dict[str, Any]) -> None:
+    """The `permissions` line and problem; with `repair`, make everything owner-only first."""
+    found = privacy.secure(paths) if repair else privacy.check(paths)
+    still = found.failed if repair else [p for p, _ in found.loose]
+    if not found.loose:
+        report["permissions"] = "private (only your account can read the data)"
+    elif repair and not found.failed:
+        report["permissions"] = "private (made private just now)"
+    else:
+        report["permissions"] = f"{len(still)} files or folders other accounts can read"
+    report["permissions_detail"] = found.as_json()
+    if still:
+        path = still[0]
+        mode = dict(found.loose).get(path)
+        shown = f"{path} (mode {mode:o})" if mode is not None else str(path)
+        fix = (
+            "Fix the owner with chown, or remove them"
+            if repair
+            else "Run `membank-cli doctor --repair` to make them private"
+        )
+        report["problems"].append(
+            f"Other accounts on this computer can read {len(still)} of membank's files or "
+            f"folders, e.g. {shown}. {fix}."
+        )
+    if repair and len(found.loose) > len(found.failed):
+        made = len(found.loose) - len(found.failed)
+        report["repairs"] = [f"Made {made} files and folders private (owner-only)."]
+
+
+def _secrets(data_dir: str | None) -> list[str]:
+    try:
+        return known_secrets(load_config(resolve_paths(data_dir).config_file))
+    except MembankError:
+        return known_secrets(None)
+
+
 def run(
     data_dir: str | None,
     now: datetime | None,
@@ -108,24 +152,34 @@ def run(
     repair: bool = False,
 ) -> int:
     report = collect(data_dir, now, rebuild, repair)
+    out = io.StringIO()
+    _print(report, as_json, out)
+    # Nothing above formats a secret; this is the net under that (issue 17).
+    sys.stdout.write(redact(out.getvalue(), _secrets(data_dir)))
+    return 1 if report["problems"] else 0
+
+
+def _print(report: dict[str, Any], as_json: bool, out: TextIO) -> None:
+    print_ = functools.partial(print, file=out)
     if as_json:
-        json.dump(report, sys.stdout, indent=2)
-        print()
+        json.dump(report, out, indent=2)
+        print_()
     else:
         for key, value in report.items():
             if key == "versions":
                 for name, version in value.items():
-                    print(f"{name:>24}: {version or 'not installed'}")
+                    print_(f"{name:>24}: {version or 'not installed'}")
             elif key == "problems":
                 for problem in value:
-                    print(f"PROBLEM: {problem}")
+                    print_(f"PROBLEM: {problem}")
             elif key == "repairs":
                 for done in value:
-                    print(f"REPAIRED: {done}")
+                    print_(f"REPAIRED: {done}")
+            elif key == "permissions_detail":
+                continue  # the permissions line and the problems say it in words
             elif key in ("consistency", "after_repair"):
-                print(f"{key:>24}: {'clean' if value['clean'] else 'problems found'}")
+                print_(f"{key:>24}: {'clean' if value['clean'] else 'problems found'}")
             else:
-                print(f"{key:>24}: {value}")
+                print_(f"{key:>24}: {value}")
         if not report["problems"]:
-            print("All checks passed.")
-    return 1 if report["problems"] else 0
+            print_("All checks passed.")

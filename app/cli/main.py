@@ -17,9 +17,12 @@ from app.cli import bench_args, doctor
 from app.cli import models as models_cli
 from app.jobs.daily import JOB_NAMES
 from app.logs import setup_logging
-from app.service import RecallEvent, ReplyEvent, TokenEvent
+from app.privacy.folders import protect_process
+from app.privacy.secrets import known_secrets
+from app.services.events import RecallEvent, ReplyEvent, TokenEvent
 from memory.clock import parse_user_time
-from memory.records import Memory, Recalled
+from memory.recall.reply_check import ReplyCheck
+from memory.records import PERSONAL, Memory, Recalled
 from models.errors import MembankError
 
 
@@ -28,6 +31,12 @@ def build_parser() -> argparse.ArgumentParser:
         prog="membank-cli", description="membank, the local memory assistant, from a terminal."
     )
     add_common_options(parser)
+    parser.add_argument(
+        "--space",
+        default=PERSONAL,
+        help="the memory space (default personal): new chats, notes and imports go there; "
+        "recall, lists and exports see its memories and the shared ones",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     chat = sub.add_parser("chat", help="chat in the terminal (streams the reply)")
@@ -59,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
         ("pin", "pin a memory: it never fades"),
         ("unpin", "unpin a memory"),
         ("restore", "bring a faded memory back into recall"),
+        ("share", "recall this memory in every space"),
+        ("unshare", "recall this memory in its own space only"),
     ):
         flag = msub.add_parser(action, help=text)
         flag.add_argument("id")
@@ -115,6 +126,7 @@ def now_override(value: str | None) -> datetime | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    protect_process()  # owner-only files from here on (README: Privacy on this computer)
     args = build_parser().parse_args(argv)
     try:
         now = now_override(args.now)
@@ -136,7 +148,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MembankError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    setup_logging(runtime.paths.log_dir)
+    setup_logging(runtime.paths.log_dir, secrets=known_secrets(runtime.config))
+    _tell(runtime)
     try:
         return _dispatch(args, runtime)
     except MembankError as exc:
@@ -148,8 +161,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         runtime.close()
 
 
+def _tell(runtime: Runtime) -> None:
+    """Print what start-up healed (once: the list is emptied)."""
+    for notice in runtime.notices:
+        print(f"note: {notice}", file=sys.stderr)
+    runtime.notices.clear()
+
+
 def _dispatch(args: argparse.Namespace, runtime: Runtime) -> int:
-    service = runtime.service
     if archive_cli.handles(args):
         return archive_cli.run(args, runtime)
     if models_cli.handles(args):
@@ -161,8 +180,7 @@ def _dispatch(args: argparse.Namespace, runtime: Runtime) -> int:
     if args.command in ("persona", "summaries", "jobs"):
         return _overview(args, runtime)
     load_models(runtime)
-    for notice in runtime.notices:
-        print(f"note: {notice}", file=sys.stderr)
+    _tell(runtime)
     if args.command == "consolidate":
         result = runtime.jobs().run(args.job)
         data = {
@@ -184,14 +202,14 @@ def _dispatch(args: argparse.Namespace, runtime: Runtime) -> int:
                 print(f"error: {result.error}", file=sys.stderr)
         return 1 if result.error else 0
     if args.command == "remember":
-        memory = service.remember(args.text)
+        memory = runtime.curation.remember(args.text, args.space)
         if args.json:
-            _print_json(memory_json(memory, service.retention(memory)))
+            _print_json(memory_json(memory, runtime.curation.retention(memory)))
         else:
             print(f"Remembered ({memory.id[:8]}): {memory.text}")
         return 0
     if args.command == "ask":
-        reply = service.ask(args.text, args.conversation)
+        reply = runtime.chat.ask(args.text, args.conversation, args.space)
         if args.json:
             _print_json(
                 {
@@ -199,14 +217,17 @@ def _dispatch(args: argparse.Namespace, runtime: Runtime) -> int:
                     "message_id": reply.message.id,
                     "reply": reply.message.text,
                     "used_memories": [recalled_json(r) for r in reply.used],
+                    "memory_check": check_json(reply.check),
                 }
             )
         else:
             print(reply.message.text)
+            if reply.check is not None and reply.check.flagged:
+                print(f"  {reply.check.card()}")
             _print_used(reply.used)
         return 0
     if args.command == "memories":
-        results = service.search(args.query, args.k)
+        results = runtime.curation.search(args.query, args.k, args.space)
         if args.json:
             _print_json([recalled_json(r) for r in results])
         else:
@@ -214,7 +235,7 @@ def _dispatch(args: argparse.Namespace, runtime: Runtime) -> int:
                 print(f"{r.memory.id[:8]}  {r.score:.4f}  {r.memory.kind:<8} {_one_line(r.memory)}")
         return 0
     if args.command == "chat":
-        return _chat(runtime, args.conversation)
+        return _chat(runtime, args.conversation, args.space)
     raise AssertionError(args.command)
 
 
@@ -242,11 +263,11 @@ def _encrypt_store(data_dir: str | None) -> int:
 
 
 def _memories(args: argparse.Namespace, runtime: Runtime) -> int:
-    service = runtime.service
+    curation = runtime.curation
     decay = decay_policy(runtime.config)
     now = runtime.clock.now()
     if args.action == "list":
-        items = service.memories(limit=args.limit)
+        items = curation.memories(limit=args.limit, space=args.space)
         if args.json:
             _print_json([memory_json(m, decay.retention(m, now)) for m in items])
         else:
@@ -256,23 +277,31 @@ def _memories(args: argparse.Namespace, runtime: Runtime) -> int:
                     f"S={m.strength:<4.1f} R={decay.retention(m, now):.2f}  {_one_line(m, 70)}"
                 )
         return 0
+    if args.action in ("share", "unshare"):
+        memory = curation.memory(args.id)
+        memory = curation.set_space(memory.id, memory.space, args.action == "share")
+        if args.json:
+            _print_json(memory_json(memory, decay.retention(memory, now)))
+        else:
+            print(f"{memory.id[:8]}  {memory.space}{'  shared' if memory.shared else ''}")
+        return 0
     if args.action in ("pin", "unpin", "restore"):
         memory = (
-            service.restore(args.id)
+            curation.restore(args.id)
             if args.action == "restore"
-            else service.set_pinned(args.id, args.action == "pin")
+            else curation.set_pinned(args.id, args.action == "pin")
         )
         if args.json:
             _print_json(memory_json(memory, decay.retention(memory, runtime.clock.now())))
         else:
             print(f"{memory.id[:8]}  {memory.state}{'  pinned' if memory.pinned else ''}")
         return 0
-    memory = service.memory(args.id)
+    memory = curation.memory(args.id)
     data = memory_json(memory, decay.retention(memory, now))
-    data["used_by_messages"] = service.used_by(memory.id)
+    data["used_by_messages"] = curation.used_by(memory.id)
     data["links"] = [
         {"memory_id": link.memory_id, "source_id": link.source_id, "relation": link.relation}
-        for link in service.links(memory.id)
+        for link in curation.links(memory.id)
     ]
     if args.json:
         _print_json(data)
@@ -283,7 +312,7 @@ def _memories(args: argparse.Namespace, runtime: Runtime) -> int:
 
 
 def _overview(args: argparse.Namespace, runtime: Runtime) -> int:
-    service = runtime.service
+    curation = runtime.curation
     decay = decay_policy(runtime.config)
     now = runtime.clock.now()
 
@@ -291,7 +320,7 @@ def _overview(args: argparse.Namespace, runtime: Runtime) -> int:
         return None if m is None else memory_json(m, decay.retention(m, now))
 
     if args.command == "persona":
-        o = service.overview()
+        o = curation.overview(args.space)
         data: Any = {
             "persona": mj(o.persona),
             "summary": mj(o.summary),
@@ -308,10 +337,10 @@ def _overview(args: argparse.Namespace, runtime: Runtime) -> int:
     elif args.command == "summaries":
         data = [
             {"day": d.day, "summary": mj(d.summary), "persona": mj(d.persona)}
-            for d in service.days(args.day)
+            for d in curation.days(args.day, args.space)
         ]
         if not args.json:
-            for d in service.days(args.day):
+            for d in curation.days(args.day, args.space):
                 print(f"{d.day}: {d.summary.text if d.summary else '(no summary)'}")
                 if d.persona:
                     print(f"            persona: {d.persona.text}")
@@ -339,10 +368,10 @@ def _overview(args: argparse.Namespace, runtime: Runtime) -> int:
     return 0
 
 
-def _chat(runtime: Runtime, conversation_id: int | None) -> int:
-    service = runtime.service
+def _chat(runtime: Runtime, conversation_id: int | None, space: str = PERSONAL) -> int:
+    chat = runtime.chat
     if conversation_id is None:
-        conversation_id = service.new_conversation().id
+        conversation_id = chat.new_conversation(space=space).id
     print("membank chat — type a message, an empty line or Ctrl-D to quit, Ctrl-C stops a reply.")
     while True:
         try:
@@ -355,7 +384,7 @@ def _chat(runtime: Runtime, conversation_id: int | None) -> int:
         cancel = threading.Event()
         print("membank> ", end="", flush=True)
         try:
-            for event in service.send(conversation_id, text, cancel=cancel):
+            for event in chat.send(conversation_id, text, cancel=cancel):
                 if isinstance(event, TokenEvent):
                     print(event.text, end="", flush=True)
                 elif isinstance(event, ReplyEvent):
@@ -385,6 +414,8 @@ def memory_json(memory: Memory, retention: float) -> dict[str, Any]:
         "state": str(memory.state),
         "conversation_id": memory.conversation_id,
         "source_message_ids": list(memory.source_message_ids),
+        "space": memory.space,
+        "shared": memory.shared,
     }
 
 
@@ -393,6 +424,20 @@ def recalled_json(item: Recalled) -> dict[str, Any]:
     data["score"] = round(item.score, 6)
     data["similarity"] = None if item.similarity is None else round(item.similarity, 4)
     return data
+
+
+def check_json(check: ReplyCheck | None) -> dict[str, Any] | None:
+    """The reply check: `flagged` when a used memory answers the question and the reply
+    refused, ignored it or said what no memory says (`verdict`); `memory_id` is that memory."""
+    if check is None:
+        return None
+    return {
+        "flagged": check.flagged,
+        "verdict": check.verdict,
+        "memory_id": check.memory.id if check.memory else None,
+        "card": check.card() or None,
+        "reply_support": round(check.support, 3),
+    }
 
 
 def _print_used(used: Sequence[Recalled]) -> None:

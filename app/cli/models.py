@@ -158,8 +158,8 @@ def _use(manager: ModelManager, id_or_path: str) -> int:
         print(f"chat model: {path}")
         return 0
     runtime = manager.runtime
-    if runtime.service.bank is None:  # the old index is dropped after the switch
-        runtime.service.bank = open_bank(runtime, load_embedder(runtime.config))
+    if runtime.host.models.bank is None:  # the old index is dropped after the switch
+        runtime.host.swap(bank=open_bank(runtime, load_embedder(runtime.config)))
 
     def progress(done: int, total: int) -> None:
         print(f"\rre-embedding memories: {done} / {total}", end="", file=sys.stderr, flush=True)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from app.bootstrap import Runtime, load_embedder, open_bank
 from app.config import Config, save_config
-from app.engine.settings_apply import load_chat_model, swap_chat_model
+from app.engine.settings_apply import load_chat_model, with_memory_settings
 from memory.bank import MemoryBank
 from memory.storage.index import ChromaIndex
 from models.errors import MembankError
@@ -26,6 +26,7 @@ from models.hub.discovery import (
 from models.hub.download import ProgressFn, download_file, download_snapshot
 from models.hub.gguf_info import read_gguf_info
 from models.hub.hardware import FitAdvice, HardwareInfo, assess, detect_hardware
+from models.private_files import open_private, private_dir
 from models.protocols import CancelToken
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,16 @@ class ModelManagerError(MembankError):
 
 class ModelSwitchCancelled(ModelManagerError):
     title = "Model switch cancelled"
+
+
+@dataclass(frozen=True)
+class PreparedEmbedder:
+    """A re-embedded index beside the one in use, waiting for `commit_embedder`."""
+
+    folder: Path
+    setting: str  # config.embedder.model_path ("" for the bundled model)
+    config: Config  # the settings the new bank was built with
+    bank: MemoryBank
 
 
 @dataclass(frozen=True)
@@ -58,8 +69,15 @@ class ModelManager:
         hardware: HardwareInfo | None = None,
     ) -> None:
         self.runtime = runtime
-        self.catalog = catalog if catalog is not None else load_catalog()
+        self._catalog = catalog
         self._hardware = hardware
+
+    @property
+    def catalog(self) -> list[CatalogEntry]:
+        """Read on first use (the GUI builds its manager on the GUI thread, reads it off it)."""
+        if self._catalog is None:
+            self._catalog = load_catalog()
+        return self._catalog
 
     @property
     def models_dir(self) -> Path:
@@ -182,7 +200,7 @@ class ModelManager:
             raise ModelManagerError(
                 f"{target} already exists. Rename the file, or remove the old one first."
             )
-        self.models_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.models_dir)
         free = shutil.disk_usage(self.models_dir).free
         size = source.stat().st_size
         try:
@@ -194,7 +212,8 @@ class ModelManager:
                     f"into {self.models_dir} ({free // 1_000_000} MB free)."
                 ) from None
             partial = target.with_name(target.name + ".part")
-            shutil.copyfile(source, partial)
+            with source.open("rb") as src, open_private(partial) as dst:
+                shutil.copyfileobj(src, dst, 1 << 20)
             os.replace(partial, target)
         return warnings
 
@@ -215,9 +234,8 @@ class ModelManager:
         except MembankError:
             new_llm.close()
             raise
-        runtime.config = config
-        runtime.service.config = config
-        swap_chat_model(runtime, new_llm)
+        runtime.host.swap(llm=new_llm, config=config)  # the old one closes when unused
+        log.info("chat model switched to %s", new_llm.model_id)
 
     def use_embedder(
         self,
@@ -225,14 +243,21 @@ class ModelManager:
         progress: Callable[[int, int], None] | None = None,
         cancel: CancelToken | None = None,
     ) -> None:
-        """Re-embed every memory with the model in `folder`, then switch to it.
+        """Re-embed every memory with the model in `folder`, then switch to it (both steps in
+        the calling thread: the CLI's; the GUI runs them on two threads, see below)."""
+        self.commit_embedder(self.prepare_embedder(folder, progress, cancel))
 
-        Runs in the calling (background) thread; recall keeps using the old index meanwhile.
-        A failure or cancel leaves the old embedder in use and removes the half-built index.
-        """
+    def prepare_embedder(
+        self,
+        folder: Path,
+        progress: Callable[[int, int], None] | None = None,
+        cancel: CancelToken | None = None,
+    ) -> PreparedEmbedder:
+        """The slow step, in any background thread: load the model in `folder` and re-embed
+        every memory into a new index beside the one in use (recall keeps using that one).
+        Nothing running is touched; a failure or cancel removes the half-built index.
+        Hand the result to `commit_embedder` (or `discard_embedder`)."""
         runtime = self.runtime
-        service = runtime.service
-        old_bank = service.bank
         folder = Path(folder).expanduser()
         setting = "" if _same(folder, bundled_embedder_path()) else str(folder)
         config = _with(runtime.config, embedder={"model_path": setting})
@@ -246,20 +271,34 @@ class ModelManager:
         bank = open_bank(runtime, embedder, config)
         try:
             self._reembed(bank, progress, cancel)
+        except BaseException:
+            _discard(bank.index)
+            raise
+        return PreparedEmbedder(folder, setting, config, bank)
+
+    def commit_embedder(self, prepared: PreparedEmbedder) -> None:
+        """The quick step, on the thread that owns the models (the GUI's chat worker): save the
+        setting and swap the new bank in. The settings are today's, not those of when the
+        re-embedding began; the old index is dropped once no reply or job step uses it."""
+        runtime = self.runtime
+        config = _with(runtime.config, embedder={"model_path": prepared.setting})
+        bank = prepared.bank
+        if config.memory != prepared.config.memory:  # changed while re-embedding
+            bank = with_memory_settings(bank, config)
+        try:
             save_config(runtime.paths.config_file, config)
         except BaseException:
             _discard(bank.index)
             raise
-        runtime.config = config
-        service.config = config
-        if service.llm is not None:
-            service.attach(bank, service.llm)
-        else:
-            service.bank = bank
-        bank.reconcile()  # memories written or deleted while re-embedding
-        if old_bank is not None:
-            _discard(old_bank.index)
-        log.info("embedder switched to %s", new_id)
+        runtime.host.swap(bank=bank, config=config, drop_old_index=True)
+        with runtime.host.lease() as models:
+            if models.bank is bank:  # memories written or deleted while re-embedding
+                bank.reconcile()
+        log.info("embedder switched to %s", bank.embedder.model_id)
+
+    def discard_embedder(self, prepared: PreparedEmbedder) -> None:
+        """Never committed (e.g. the app quit first): remove the new index."""
+        _discard(prepared.bank.index)
 
     def _reembed(
         self,

@@ -6,10 +6,12 @@ model keeps answering. Everything else is saved, then applied in place."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
-from app.bootstrap import Runtime, decay_policy, load_llm
+from app.bootstrap import Runtime, decay_policy, load_llm, recall_settings
 from app.config import Config, save_config
+from app.engine.host import KEEP
+from memory.bank import MemoryBank
 from models.errors import MembankError, ModelLoadError
 from models.protocols import LLM
 
@@ -38,19 +40,12 @@ def load_chat_model(config: Config) -> LLM:
         raise ModelLoadError(path, f"{type(exc).__name__}: {exc}") from exc
 
 
-def swap_chat_model(runtime: Runtime, new: LLM) -> None:
-    """Put `new` in service and free the old model (after a reply or job step using it ends).
-
-    Call it from the thread that runs chat (the GUI's LLM worker)."""
-    service = runtime.service
-    old = service.llm
-    if service.bank is not None:
-        service.attach(service.bank, new)
-    else:
-        service.llm = new
-    if old is not None and old is not new:
-        old.close()
-    log.info("chat model switched to %s", new.model_id)
+def with_memory_settings(bank: MemoryBank, config: Config) -> MemoryBank:
+    """The same store, index and embedder under `config`'s forgetting curve and recall
+    settings: a new bank to swap in, never a change under a reader's feet."""
+    return MemoryBank(
+        bank.store, bank.index, bank.embedder, decay_policy(config), recall_settings(config)
+    )
 
 
 def apply_settings(runtime: Runtime, new: Config, *, reload_model: bool = True) -> Applied:
@@ -59,8 +54,9 @@ def apply_settings(runtime: Runtime, new: Config, *, reload_model: bool = True) 
     old = runtime.config
     applied = Applied()
     llm: LLM | None = None
+    host = runtime.host
     if reload_model and new.llm != old.llm:
-        if runtime.service.ready:
+        if host.ready:
             llm = load_chat_model(new)  # raises: nothing saved, the old model keeps answering
         else:
             applied.at_next_start.append("chat model (the models are still loading)")
@@ -70,22 +66,18 @@ def apply_settings(runtime: Runtime, new: Config, *, reload_model: bool = True) 
         if llm is not None:
             llm.close()
         raise
+    bank = host.models.bank
+    rebuilt = with_memory_settings(bank, new) if bank and new.memory != old.memory else None
+    # One swap: a reply or job step sees the old model and settings or the new, never a mix;
+    # the old chat model is closed once the last one using it ends.
+    host.swap(
+        config=new, llm=KEEP if llm is None else llm, bank=KEEP if rebuilt is None else rebuilt
+    )
     if llm is not None:
-        swap_chat_model(runtime, llm)
+        log.info("chat model switched to %s", llm.model_id)
         applied.reloaded_model = llm.model_id
         applied.now.append(f"chat model: {llm.model_id}")
-    runtime.config = new
-    runtime.service.config = new
-    bank = runtime.service.bank
     if new.memory != old.memory:
-        if bank is not None:
-            bank.decay = decay_policy(new)
-            bank.retriever.decay = bank.decay
-            bank.retriever.settings = replace(
-                bank.retriever.settings,
-                k=new.memory.recall_k,
-                min_similarity=new.memory.min_similarity,
-            )
         applied.now.append("memory and forgetting-curve settings")
     if new.scheduler != old.scheduler:
         scheduler = runtime.scheduler

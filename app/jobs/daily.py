@@ -7,13 +7,18 @@ import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from app.service import AssistantService
+from app.config import Config
+from app.engine.host import ModelHost
+from app.services.archive import ArchiveService
 from app.transfer.backups import backup_now
+from memory.bank import MemoryBank
+from memory.clock import Clock
 from memory.consolidation.consolidator import ConsolidationSettings, Consolidator, Report
 from memory.consolidation.hierarchy import HierarchyStore
 from memory.consolidation.reflection import Reflector
 from memory.lifecycle.fading import sweep
 from models.errors import MembankError
+from models.protocols import LLM
 
 log = logging.getLogger(__name__)
 JOB_NAMES = ("consolidate", "daily", "reflect", "decay", "backup")
@@ -28,8 +33,15 @@ class JobResult:
 
 
 class MemoryJobs:
-    def __init__(self, service: AssistantService, idle: timedelta) -> None:
-        self.service = service
+    """Each run holds a lease on the models: a swap meanwhile waits to close what it uses."""
+
+    def __init__(
+        self, host: ModelHost, archive: ArchiveService, clock: Clock, idle: timedelta
+    ) -> None:
+        self.host = host
+        self.archive = archive
+        self.store = archive.store
+        self.clock = clock
         self.idle = idle
         self._lock = threading.Lock()  # a job never overlaps another (scheduler vs "now")
 
@@ -38,36 +50,37 @@ class MemoryJobs:
         if job not in JOB_NAMES:
             raise ValueError(f"unknown job {job!r}; one of {', '.join(JOB_NAMES)}")
         with self._lock:
-            service = self.service
-            hierarchy = HierarchyStore(service.store)
-            started = service.clock.now()
+            hierarchy = HierarchyStore(self.store)
+            started = self.clock.now()
             run_id = hierarchy.start_job(job, started)
             try:
                 report = self._run(job)
             except Exception as exc:  # noqa: BLE001 - recorded and reported, input kept
                 log.exception("job %s failed", job)
                 error = f"{type(exc).__name__}: {exc}"
-                hierarchy.finish_job(run_id, service.clock.now(), {}, error)
+                hierarchy.finish_job(run_id, self.clock.now(), {}, error)
                 return JobResult(job, error=error)
-            hierarchy.finish_job(run_id, service.clock.now(), report.counts)
+            hierarchy.finish_job(run_id, self.clock.now(), report.counts)
             return JobResult(job, report.counts, tuple(report.failures))
 
     def _run(self, job: str) -> Report:
-        service = self.service
-        bank, llm = service.bank, service.llm
-        if bank is None or llm is None:
-            raise RuntimeError("the models are not loaded yet")
-        now = service.clock.now()
+        with self.host.lease() as models:
+            if models.bank is None or models.llm is None:
+                raise RuntimeError("the models are not loaded yet")
+            return self._run_with(job, models.bank, models.llm, models.config)
+
+    def _run_with(self, job: str, bank: MemoryBank, llm: LLM, config: Config) -> Report:
+        now = self.clock.now()
         report = Report()
         if job == "backup":
-            backup_now(service, service.config.backup.keep)
+            backup_now(self.archive, config.backup.keep)
             report.add("backups", 1)
             return report
-        if job == "daily" and service.config.backup.enabled:
+        if job == "daily" and config.backup.enabled:
             # First, so a consolidation failure never costs the day's backup, and a failed
             # backup (a full disk) is recorded without stopping the consolidation.
             try:
-                backup_now(service, service.config.backup.keep)
+                backup_now(self.archive, config.backup.keep)
                 report.add("backups", 1)
             except MembankError as exc:
                 log.warning("the daily backup failed: %s", exc)
@@ -82,8 +95,8 @@ class MemoryJobs:
             report.failures.extend(consolidated.failures)
             for key, n in consolidated.counts.items():
                 report.add(key, n)
-            if service.config.scheduler.reflection:
+            if config.scheduler.reflection:
                 for key, n in Reflector(bank, llm).run(now).counts.items():
                     report.add(key, n)
-        report.add("faded", sweep(service.store, bank.decay, now))
+        report.add("faded", sweep(self.store, bank.decay, now))
         return report

@@ -35,7 +35,7 @@ class MemoryScheduler:
 
     def missed(self) -> list[str]:
         """Jobs that should have run while membank was closed or the machine slept."""
-        hierarchy = HierarchyStore(self.jobs.service.store)
+        hierarchy = HierarchyStore(self.jobs.store)
         last = hierarchy.last_success("daily")
         due = last_due(self.clock.now(), self.config.daily_at)
         return ["daily"] if last is None or last < due else []

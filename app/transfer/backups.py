@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from app.service import AssistantService
+from app.services.archive import ArchiveService
 from memory.archive.restore import ImportReport
 from memory.archive.writer import Phase
 from models.errors import MembankError
+from models.private_files import private_dir
 
 log = logging.getLogger(__name__)
 PREFIX = "membank-backup-"
@@ -35,10 +36,6 @@ class Backup:
     rolling: bool  # False: a safety archive from before a replacing import (never pruned)
 
 
-def backups_dir(service: AssistantService) -> Path:
-    return service.store.path.parent / "backups"
-
-
 def list_backups(folder: Path) -> list[Backup]:
     """The backups in `folder`, newest first."""
     found: list[tuple[datetime, int, Backup]] = []
@@ -54,23 +51,23 @@ def list_backups(folder: Path) -> list[Backup]:
     return [b for _, _, b in sorted(found, key=lambda t: (t[0], t[1]), reverse=True)]
 
 
-def backup_now(service: AssistantService, keep: int, folder: Path | None = None) -> Backup:
+def backup_now(archive: ArchiveService, keep: int, folder: Path | None = None) -> Backup:
     """Write a new rolling backup, then delete the oldest beyond `keep`."""
-    folder = folder or backups_dir(service)
+    folder = folder or archive.backups_dir
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        private_dir(folder)
     except OSError as exc:
         raise BackupError(
             f"The backup folder {folder} cannot be created ({exc.strerror or exc}). "
             "Free some space or fix its permissions."
         ) from exc
-    stamp = service.clock.now().astimezone().strftime("%Y%m%d-%H%M%S")
+    stamp = archive.clock.now().astimezone().strftime("%Y%m%d-%H%M%S")
     path = folder / f"{PREFIX}{stamp}.membank"
     n = 1
     while path.exists():  # two backups in one second
         path = folder / f"{PREFIX}{stamp}-{n}.membank"
         n += 1
-    report = service.export(path)
+    report = archive.export(path)
     log.info("backup written: %s (%d bytes)", path.name, report.size)
     prune(folder, keep)
     return next(b for b in list_backups(folder) if b.path == path)
@@ -84,11 +81,9 @@ def prune(folder: Path, keep: int) -> list[Path]:
     return old
 
 
-def restore(
-    service: AssistantService, path: Path, on_phase: Phase = lambda _: None
-) -> ImportReport:
+def restore(archive: ArchiveService, path: Path, on_phase: Phase = lambda _: None) -> ImportReport:
     """Make the store exactly the backup (a replacing import, which first writes a safety
     archive of the current store beside the backups)."""
     if not Path(path).is_file():
         raise BackupError(f"There is no backup at {path}. `membank-cli backup list` shows them.")
-    return service.import_archive(Path(path), mode="replace", on_phase=on_phase)
+    return archive.import_archive(Path(path), mode="replace", on_phase=on_phase)

@@ -20,7 +20,7 @@ class ImportedTurn:
 
 
 @dataclass(frozen=True)
-class Imported:
+class ImportedConversation:
     conversation: Conversation
     memories: list[Memory]  # one per turn, in order
 
@@ -69,9 +69,9 @@ def import_conversation(
     title: str,
     turns: Sequence[ImportedTurn],
     now: datetime,
-) -> Imported:
+) -> ImportedConversation:
     """Every turn becomes a message (at its own time) and a turn memory (recorded `now`, having
-    happened when it was said), as `AssistantService.send` does for a user's turn; the vectors
+    happened when it was said), as `ChatService.send` does for a user's turn; the vectors
     are computed in batches. Needs no chat model."""
     started = turns[0].when if turns else now
     conversation = store.create_conversation(title, started)
@@ -83,4 +83,4 @@ def import_conversation(
             Draft(Kind.TURN, text, turn.when, conversation.id, source_message_ids=(message.id,))
         )
     memories = bank.remember_many(drafts, now)
-    return Imported(store.conversation(conversation.id), memories)
+    return ImportedConversation(store.conversation(conversation.id), memories)

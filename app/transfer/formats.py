@@ -22,7 +22,7 @@ from memory.errors import ArchiveError
 from memory.records import Kind
 from models.errors import MembankError
 
-FORMATS = ("membank", "chatgpt", "notes", "locomo")
+FORMATS = ("membank", "chatgpt", "notes", "locomo", "text")
 NOTE_SUFFIXES = (".txt", ".md")
 
 
@@ -46,6 +46,8 @@ def detect_format(path: Path) -> str:
     archive."""
     if path.is_dir():
         return "notes"
+    if path.suffix.lower() in NOTE_SUFFIXES:
+        return "text"  # one memory per line (app/transfer/plaintext.py)
     if path.suffix.lower() != ".json":
         return "membank"
     data = _json(path)

@@ -25,6 +25,7 @@ class Question:
     text: str
     evidence: tuple[str, ...]  # dia_ids of the turns that hold the answer
     category: int
+    answer: str = ""  # the gold answer (category 5 has none: "")
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,7 @@ def _conversation(item: dict[str, Any], position: int) -> BenchConversation:
             str(q["question"]),
             tuple(str(e) for e in q.get("evidence", [])),
             int(q["category"]),
+            "" if q.get("answer") is None else str(q["answer"]),
         )
         for q in item.get("qa", [])
     ]

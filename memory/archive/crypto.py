@@ -12,7 +12,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
-from memory.errors import ArchiveError
+from memory.errors import ArchiveEncryptedError, ArchiveError
 
 MAGIC = b"MBKENC01"
 _HEADER = len(MAGIC) + 1 + 16 + 12
@@ -37,7 +37,7 @@ def encrypt(data: bytes, passphrase: str, log2_n: int = DEFAULT_LOG2_N) -> bytes
 
 def decrypt(blob: bytes, passphrase: str | None) -> bytes:
     if passphrase is None:
-        raise ArchiveError(
+        raise ArchiveEncryptedError(
             "This archive is encrypted. Give its passphrase (membank-cli import --passphrase-env "
             "VAR, with the passphrase in the environment variable VAR)."
         )

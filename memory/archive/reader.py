@@ -1,4 +1,4 @@
-"""ArchiveReader: open a `.membank` file and validate all of it before anything is written.
+"""Read an archive: open a `.membank` file and validate all of it before anything is written.
 
 Nothing is extracted to disk: members are read into memory after their names, sizes and
 compression ratios are checked, then verified against the manifest's checksums, parsed,

@@ -1,4 +1,4 @@
-"""ArchiveImporter: apply validated archive contents to the store in ONE transaction, then index.
+"""Restore an archive: apply its validated contents to the store in ONE transaction, then index.
 
 merge   keeps what is here and adds what is new. A memory is the same as one here when it has
         the same id, the same derive key, or the same content (kind, text and event time); the
@@ -31,6 +31,7 @@ from memory.bank import MemoryBank
 from memory.clock import from_db, to_db
 from memory.errors import ArchiveError, VectorIndexError
 from memory.storage import audit
+from models.private_files import private_dir
 
 log = logging.getLogger(__name__)
 Phase = Callable[[str], None]
@@ -282,7 +283,7 @@ def import_archive(
     if mode == "replace":
         if backup_dir is None:
             raise ArchiveError("A replacing import needs a folder for its backup archive.")
-        backup_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(backup_dir)
         name = f"before-import-{now.astimezone().strftime('%Y%m%d-%H%M%S')}.membank"
         report.backup = export_archive(bank.store, backup_dir / name, now, bank=bank).path
     store = bank.store

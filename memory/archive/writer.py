@@ -1,4 +1,4 @@
-"""ArchiveWriter: export the store (or a date/kind slice of it) as one `.membank` file.
+"""Write an archive: export the store (or a date/kind slice of it) as one `.membank` file.
 
 The archive is written to a temporary file in the target folder and renamed over the real name
 only when complete, so a crash or a kill never leaves half an archive under that name.
@@ -12,8 +12,8 @@ import json
 import os
 import tempfile
 import zipfile
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from importlib import metadata
 from pathlib import Path
@@ -27,7 +27,6 @@ from memory.archive.format import (
     FORMAT,
     FORMAT_VERSION,
     MANIFEST,
-    RECORD_TYPES,
     dumps_line,
     to_record,
 )
@@ -38,6 +37,7 @@ from memory.storage.schema import SCHEMA_VERSION
 from memory.storage.store import SQLiteStore
 
 Phase = Callable[[str], None]
+PAGE = 5000  # rows (and vectors) read at a time
 
 
 @dataclass(frozen=True)
@@ -73,11 +73,6 @@ class ExportReport:
     size: int
 
 
-@dataclass
-class _Slice:
-    records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-
-
 def _app_version() -> str:
     try:
         return metadata.version("membank")
@@ -96,89 +91,177 @@ def _time_clause(column: str, f: ExportFilter, params: list[Any]) -> str:
     return " AND ".join(clauses) or "1"
 
 
-def collect(store: SQLiteStore, f: ExportFilter) -> dict[str, list[dict[str, Any]]]:
-    """The records to export, closed under references: nothing in the slice points outside it."""
+@dataclass(frozen=True)
+class _Selection:
+    """What a filter selects, as ids only: enough to close the slice under references while
+    the rows themselves are streamed page by page (a million memories never sit in memory)."""
+
+    memory_where: str
+    memory_params: list[Any]
+    message_where: str
+    message_params: list[Any]
+    memory_ids: set[str]
+    message_ids: set[int]
+    conversation_ids: set[int]
+
+
+def _select(store: SQLiteStore, f: ExportFilter) -> _Selection:
     params: list[Any] = []
-    sql = f"SELECT * FROM memories WHERE {_time_clause('event_time', f, params)}"
+    where = _time_clause("event_time", f, params)
     if f.kinds:
-        sql += f" AND kind IN ({','.join('?' * len(f.kinds))})"
+        where += f" AND kind IN ({','.join('?' * len(f.kinds))})"
         params += list(f.kinds)
-    memories = [to_record("memories", r) for r in store.rows(sql + " ORDER BY num", params)]
-    messages: list[dict[str, Any]] = []
-    if f.with_messages:
-        params = []
-        where = _time_clause("created_at", f, params)
-        rows = store.rows(f"SELECT * FROM messages WHERE {where} ORDER BY id", params)
-        messages = [to_record("messages", r) for r in rows]
-    conversations = [
-        to_record("conversations", r) for r in store.rows("SELECT * FROM conversations ORDER BY id")
-    ]
-    if not f.everything:
-        wanted = {m["conversation_id"] for m in messages} | {m["conversation_id"] for m in memories}
-        conversations = [c for c in conversations if c["id"] in wanted]
-    conversation_ids = {c["id"] for c in conversations}
-    message_ids = {m["id"] for m in messages}
-    memory_ids = {m["id"] for m in memories}
-    for m in memories:
-        # References to rows outside the archive (a deleted chat, a slice) are not portable.
-        if m["conversation_id"] not in conversation_ids:
-            m["conversation_id"] = None
-        m["source_message_ids"] = [i for i in m["source_message_ids"] if i in message_ids]
-        if m["superseded_by"] not in memory_ids:
-            m["superseded_by"] = None
-    links = [
-        to_record("memory_links", r)
-        for r in store.rows("SELECT * FROM memory_links ORDER BY rowid")
-        if r["memory_id"] in memory_ids and r["source_id"] in memory_ids
-    ]
-    replies = [
-        to_record("reply_memories", r)
-        for r in store.rows("SELECT * FROM reply_memories ORDER BY message_id, rank")
-        if r["message_id"] in message_ids and r["memory_id"] in memory_ids
-    ]
-    recalls = []
-    for r in store.rows("SELECT * FROM recall_events ORDER BY rowid"):
-        if r["memory_id"] in memory_ids:
-            event = to_record("recall_events", r)
-            if event["message_id"] not in message_ids:
-                event["message_id"] = None
-            recalls.append(event)
-    jobs = (
-        [to_record("job_runs", r) for r in store.rows("SELECT * FROM job_runs ORDER BY id")]
-        if f.everything
-        else []
-    )
-    audit = [
-        to_record("audit_log", r)
-        for r in store.rows("SELECT * FROM audit_log ORDER BY id")
-        if f.everything or r["memory_id"] in memory_ids
-    ]
-    return {
-        "conversations": conversations,
-        "messages": messages,
-        "memories": memories,
-        "memory_links": links,
-        "reply_memories": replies,
-        "recall_events": recalls,
-        "job_runs": jobs,
-        "audit_log": audit,
+    message_params: list[Any] = []
+    message_where = _time_clause("created_at", f, message_params) if f.with_messages else "0"
+    memory_ids = {r["id"] for r in store.rows(f"SELECT id FROM memories WHERE {where}", params)}
+    message_ids = {
+        r["id"]
+        for r in store.rows(f"SELECT id FROM messages WHERE {message_where}", message_params)
     }
+    conversations = {r["id"] for r in store.rows("SELECT id FROM conversations")}
+    if not f.everything:
+        wanted = {
+            r["c"]
+            for r in store.rows(
+                f"SELECT DISTINCT conversation_id AS c FROM messages WHERE {message_where} "
+                f"UNION SELECT DISTINCT conversation_id FROM memories WHERE {where}",
+                [*message_params, *params],
+            )
+        }
+        conversations &= wanted
+    return _Selection(
+        where, params, message_where, message_params, memory_ids, message_ids, conversations
+    )
 
 
-def _vectors(bank: MemoryBank, ids: Sequence[str]) -> np.ndarray[Any, np.dtype[np.float32]]:
-    """The index's vectors in memory order; any the index lacks are computed now."""
-    found = bank.index.vectors(ids)
-    missing = [i for i in ids if i not in found]
-    if missing:
-        texts = {r["id"]: r["text"] for r in bank.store.rows("SELECT id, text FROM memories")}
-        for memory_id, vector in zip(
-            missing, bank.embedder.embed([texts[i] for i in missing]), strict=True
-        ):
-            found[memory_id] = vector
-    out = np.zeros((len(ids), bank.embedder.dim), dtype=np.float32)
-    for row, memory_id in enumerate(ids):
-        out[row] = found[memory_id]
-    return out
+def _paged(
+    store: SQLiteStore, table: str, where: str, params: list[Any], keys: tuple[str, ...]
+) -> Iterator[dict[str, Any]]:
+    """The rows of `table` in `keys` order, a page at a time (keyset paging)."""
+    order = ", ".join(keys)
+    last: list[Any] | None = None
+    while True:
+        after = "" if last is None else f" AND ({order}) > ({', '.join('?' * len(keys))})"
+        rows = store.rows(
+            f"SELECT * FROM {table} WHERE ({where}){after} ORDER BY {order} LIMIT {PAGE}",  # noqa: S608
+            [*params, *(last or [])],
+        )
+        yield from rows
+        if len(rows) < PAGE:
+            return
+        last = [rows[-1][k] for k in keys]
+
+
+def _records(
+    store: SQLiteStore, f: ExportFilter, sel: _Selection
+) -> Iterator[tuple[str, Iterator[dict[str, Any]]]]:
+    """Each record type with its records, closed under references: nothing in the slice
+    points outside it."""
+
+    def conversations() -> Iterator[dict[str, Any]]:
+        for r in _paged(store, "conversations", "1", [], ("id",)):
+            if r["id"] in sel.conversation_ids:
+                yield to_record("conversations", r)
+
+    def messages() -> Iterator[dict[str, Any]]:
+        for r in _paged(store, "messages", sel.message_where, sel.message_params, ("id",)):
+            yield to_record("messages", r)
+
+    def memories() -> Iterator[dict[str, Any]]:
+        for r in _paged(store, "memories", sel.memory_where, sel.memory_params, ("num",)):
+            m = to_record("memories", r)
+            # References to rows outside the archive (a deleted chat, a slice) are not portable.
+            if m["conversation_id"] not in sel.conversation_ids:
+                m["conversation_id"] = None
+            m["source_message_ids"] = [i for i in m["source_message_ids"] if i in sel.message_ids]
+            if m["superseded_by"] not in sel.memory_ids:
+                m["superseded_by"] = None
+            yield m
+
+    def links() -> Iterator[dict[str, Any]]:
+        for r in _paged(store, "memory_links", "1", [], ("rowid",)):
+            if r["memory_id"] in sel.memory_ids and r["source_id"] in sel.memory_ids:
+                yield to_record("memory_links", r)
+
+    def replies() -> Iterator[dict[str, Any]]:
+        for r in _paged(store, "reply_memories", "1", [], ("message_id", "rank")):
+            if r["message_id"] in sel.message_ids and r["memory_id"] in sel.memory_ids:
+                yield to_record("reply_memories", r)
+
+    def recalls() -> Iterator[dict[str, Any]]:
+        for r in _paged(store, "recall_events", "1", [], ("rowid",)):
+            if r["memory_id"] in sel.memory_ids:
+                event = to_record("recall_events", r)
+                if event["message_id"] not in sel.message_ids:
+                    event["message_id"] = None
+                yield event
+
+    def jobs() -> Iterator[dict[str, Any]]:
+        if f.everything:
+            for r in _paged(store, "job_runs", "1", [], ("id",)):
+                yield to_record("job_runs", r)
+
+    def audit() -> Iterator[dict[str, Any]]:
+        for r in _paged(store, "audit_log", "1", [], ("id",)):
+            if f.everything or r["memory_id"] in sel.memory_ids:
+                yield to_record("audit_log", r)
+
+    yield "conversations", conversations()
+    yield "messages", messages()
+    yield "memories", memories()
+    yield "memory_links", links()
+    yield "reply_memories", replies()
+    yield "recall_events", recalls()
+    yield "job_runs", jobs()
+    yield "audit_log", audit()
+
+
+def collect(store: SQLiteStore, f: ExportFilter) -> dict[str, list[dict[str, Any]]]:
+    """The records to export, all in memory (for tests and small slices; export streams)."""
+    return {name: list(records) for name, records in _records(store, f, _select(store, f))}
+
+
+class _Member:
+    """One zip member written as a stream, hashed and counted on the way."""
+
+    def __init__(self, zf: zipfile.ZipFile, name: str) -> None:
+        self._out = zf.open(name, "w", force_zip64=True)
+        self._sha = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: bytes) -> None:
+        self._sha.update(data)
+        self.size += len(data)
+        self._out.write(data)
+
+    def close(self) -> dict[str, Any]:
+        self._out.close()
+        return {"sha256": self._sha.hexdigest(), "size": self.size}
+
+
+def _write_vectors(member: _Member, bank: MemoryBank, ids: Sequence[str]) -> None:
+    """The index's vectors in memory order, as one .npy written a page at a time; any the
+    index lacks are computed now."""
+    dim = bank.embedder.dim
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        header, {"descr": "<f4", "fortran_order": False, "shape": (len(ids), dim)}
+    )
+    member.write(header.getvalue())
+    for start in range(0, len(ids), PAGE):
+        page = ids[start : start + PAGE]
+        found = bank.index.vectors(page)
+        missing = [i for i in page if i not in found]
+        if missing:
+            texts = {m.id: m.text for m in bank.store.memories_by_ids(missing).values()}
+            for memory_id, vector in zip(
+                missing, bank.embedder.embed([texts[i] for i in missing]), strict=True
+            ):
+                found[memory_id] = vector
+        out = np.zeros((len(page), dim), dtype="<f4")
+        for row, memory_id in enumerate(page):
+            out[row] = found[memory_id]
+        member.write(out.tobytes())
 
 
 def build(
@@ -188,28 +271,32 @@ def build(
     bank: MemoryBank | None,
     out: IO[bytes],
 ) -> dict[str, int]:
-    """Write the zip to `out`; returns the counts."""
-    records = collect(store, f)
+    """Write the zip to `out`, streaming every member; returns the counts."""
+    selection = _select(store, f)
     members: dict[str, dict[str, Any]] = {}
+    counts: dict[str, int] = {}
     embedding: dict[str, Any] | None = None
+    memory_order: list[str] = []
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-
-        def put(name: str, data: bytes) -> None:
-            members[name] = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
-            zf.writestr(name, data)
-
-        for record_type in RECORD_TYPES:
-            put(f"{record_type}.jsonl", b"".join(dumps_line(r) for r in records[record_type]))
+        for record_type, records in _records(store, f, selection):
+            member = _Member(zf, f"{record_type}.jsonl")
+            n = 0
+            for record in records:
+                member.write(dumps_line(record))
+                n += 1
+                if record_type == "memories":
+                    memory_order.append(record["id"])
+            members[f"{record_type}.jsonl"] = member.close()
+            counts[record_type] = n
         if bank is not None:
-            buffer = io.BytesIO()
-            np.save(buffer, _vectors(bank, [m["id"] for m in records["memories"]]))
-            put(EMBEDDINGS, buffer.getvalue())
+            member = _Member(zf, EMBEDDINGS)
+            _write_vectors(member, bank, memory_order)
+            members[EMBEDDINGS] = member.close()
             embedding = {
                 "model_id": bank.embedder.model_id,
                 "dim": bank.embedder.dim,
                 "member": EMBEDDINGS,
             }
-        counts = {t: len(records[t]) for t in RECORD_TYPES}
         manifest = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,

@@ -15,17 +15,16 @@ import numpy as np
 
 from memory.bank import MemoryBank
 from memory.consolidation.facts import is_duplicate, supersedes
-from memory.consolidation.hierarchy import Commit, Derived, HierarchyStore, Session
+from memory.consolidation.hierarchy import Commit, Derived, HierarchyStore, Session, in_space
+from memory.consolidation.persona import day_persona, global_persona
 from memory.consolidation.steps import (
-    describe_persona,
     extract_facts,
     summarise_day,
     summarise_session,
-    turns_text,
     update_global_summary,
 )
 from memory.errors import StepFailed
-from memory.records import Kind, Memory
+from memory.records import PERSONAL, Kind, Memory
 from models.protocols import LLM
 
 log = logging.getLogger(__name__)
@@ -82,6 +81,7 @@ class Consolidator:
         touched_days = self._consolidate_days(now, report)
         if touched_days or not self.hierarchy.by_key("global_summary"):
             self._update_global(now, report)
+        self._update_persona(now, report)
         self.bank.reconcile()  # index what was just written
         return report
 
@@ -141,6 +141,7 @@ class Consolidator:
                 sources,
                 session.message_ids,
                 session.conversation_id or None,
+                space=session.space,
             )
         )
         # Questions state nothing about the user ("What is my cat called?" once became the fact
@@ -163,7 +164,10 @@ class Consolidator:
         commit: Commit,
         report: Report,
     ) -> None:
-        existing = self.hierarchy.of_kind(Kind.FACT)
+        # Facts are deduplicated and superseded within their own space only.
+        existing = [
+            m for m in self.hierarchy.of_kind(Kind.FACT) if m.space == session.space or m.shared
+        ]
         vectors = self.bank.embedder.embed([f for f in facts] + [m.text for m in existing])
         new_vectors, old_vectors = vectors[: len(facts)], vectors[len(facts) :]
         planned: list[Derived] = []
@@ -193,6 +197,7 @@ class Consolidator:
                 sources,
                 session.message_ids,
                 session.conversation_id or None,
+                space=session.space,
             )
             planned.append(item)
             for old in existing:
@@ -205,18 +210,19 @@ class Consolidator:
     # --- days and global -------------------------------------------------------------------
 
     def _consolidate_days(self, now: datetime, report: Report) -> list[str]:
-        by_day: dict[str, list[Memory]] = {}
+        # One day per space: a work conversation never shapes the personal daily summary.
+        by_day: dict[tuple[str, str], list[Memory]] = {}
         for m in self.hierarchy.by_key_prefix("session_summary:"):
-            by_day.setdefault((m.derive_key or "").rsplit(":", 1)[-1], []).append(m)
+            by_day.setdefault((m.space, (m.derive_key or "").rsplit(":", 1)[-1]), []).append(m)
         touched = []
-        for day, summaries in sorted(by_day.items()):
-            key = f"daily_summary:{day}"
+        for (space, day), summaries in sorted(by_day.items(), key=lambda kv: kv[0][::-1]):
+            key = f"{in_space('daily_summary', space)}:{day}"
             daily = self.hierarchy.by_key(key)
             # A day's notes count among its sources, so a note added later makes the day new.
             ids = {m.id for m in summaries} | {
                 i
                 for m in summaries
-                if (m.derive_key or "").startswith("session_summary:notes:")
+                if (m.derive_key or "").startswith("session_summary:notes")
                 for i in self.hierarchy.sources(m.id)
             }
             message_ids = tuple(i for m in summaries for i in m.source_message_ids)
@@ -244,6 +250,7 @@ class Consolidator:
                         self._strength(Kind.DAILY_SUMMARY),
                         tuple(ids),
                         message_ids,
+                        space=space,
                     )
                 ]
             )
@@ -251,34 +258,40 @@ class Consolidator:
                 self.hierarchy.turn_ids_for_messages(message_ids)
                 + [i for m in summaries for i in self.hierarchy.sources(m.id)]
             )
-            try:
-                in_order = sorted(turns.values(), key=lambda t: t.source_message_ids)
-                persona = describe_persona(self.llm, turns_text([t.text for t in in_order]))
+            in_order = sorted(turns.values(), key=lambda t: t.source_message_ids)
+            persona = day_persona(self.llm, [t.text for t in in_order])
+            if persona.failure is not None:
+                report.fail(persona.failure)
+            if persona.text:  # prose where the model wrote it grounded, over the day's profile
                 commit.items.append(
                     Derived(
                         Kind.DAILY_PERSONA,
-                        persona,
-                        f"daily_persona:{day}",
+                        persona.text,
+                        f"{in_space('daily_persona', space)}:{day}",
                         when,
                         self._strength(Kind.DAILY_PERSONA),
                         tuple(turns),
                         message_ids,
+                        space=space,
                     )
                 )
                 report.add("daily_personas")
-            except StepFailed as exc:
-                report.fail(exc)
             self.hierarchy.commit(now, commit, self.bank.decay)
             report.add("daily_summaries")
             touched.append(day)
         return touched
 
     def _update_global(self, now: datetime, report: Report) -> None:
-        for kind, key, step in (
-            (Kind.DAILY_SUMMARY, "global_summary", update_global_summary),
-            (Kind.DAILY_PERSONA, "global_persona", _merge_personas),
-        ):
-            dailies = self.hierarchy.of_kind(kind)
+        spaces = sorted({m.space for m in self.hierarchy.of_kind(Kind.DAILY_SUMMARY)})
+        for space in spaces:
+            self._update_global_of(space, now, report)
+
+    def _update_global_of(self, space: str, now: datetime, report: Report) -> None:
+        """The overall summary of one space, from that space's days only (the persona has its
+        own step, `_update_persona`)."""
+        for kind, base, step in ((Kind.DAILY_SUMMARY, "global_summary", update_global_summary),):
+            key = in_space(base, space)
+            dailies = [d for d in self.hierarchy.of_kind(kind) if d.space == space]
             current = self.hierarchy.by_key(key)
             included = set(self.hierarchy.sources(current.id)) if current else set()
             covered = set(current.source_message_ids) if current else set()
@@ -298,23 +311,52 @@ class Consolidator:
             sources = tuple(included | {d.id for d in new})
             message_ids = tuple(sorted(covered.union(*(d.source_message_ids for d in new))))
             when = max(d.event_time for d in new)
-            target = Kind.GLOBAL_SUMMARY if key == "global_summary" else Kind.GLOBAL_PERSONA
-            self.hierarchy.commit(
-                now,
-                Commit(
-                    items=[
-                        Derived(
-                            target, text, key, when, self._strength(target), sources, message_ids
-                        )
-                    ]
-                ),
-                self.bank.decay,
+            target = Kind.GLOBAL_SUMMARY if base == "global_summary" else Kind.GLOBAL_PERSONA
+            item = Derived(
+                target, text, key, when, self._strength(target), sources, message_ids, space=space
             )
-            report.add(key)
+            self.hierarchy.commit(now, Commit(items=[item]), self.bank.decay)
+            report.add(base)
 
+    def _update_persona(self, now: datetime, report: Report) -> None:
+        """Each space's global persona, refreshed when a day's persona is new or the profile
+        changed; a space's persona is built from that space's days, statements and facts."""
+        kinds = (Kind.DAILY_PERSONA, Kind.FACT, Kind.TURN, Kind.NOTE)
+        spaces = {m.space for kind in kinds for m in self.hierarchy.of_kind(kind)}
+        for space in sorted({PERSONAL} | spaces):
+            self._update_persona_of(space, now, report)
 
-def _merge_personas(llm: LLM, previous: str, dailies: list[str]) -> str:
-    """The global persona: recursively updated from the daily ones, like the global summary."""
-    if not previous and len(dailies) == 1:
-        return dailies[0]
-    return update_global_summary(llm, previous, dailies)
+    def _update_persona_of(self, space: str, now: datetime, report: Report) -> None:
+        key = in_space("global_persona", space)
+        current = self.hierarchy.by_key(key)
+        if current is not None and current.locked:
+            return
+        dailies = [d for d in self.hierarchy.of_kind(Kind.DAILY_PERSONA) if d.space == space]
+        included = set(self.hierarchy.sources(current.id)) if current else set()
+        covered = set(current.source_message_ids) if current else set()
+        new = [
+            d for d in dailies if d.id not in included or not set(d.source_message_ids) <= covered
+        ]
+        previous = current.text if current else ""
+        persona = global_persona(self.llm, self.hierarchy, previous, new, space=space)
+        if persona.failure is not None:
+            report.fail(persona.failure)
+        if not persona.text or (current is not None and current.text == persona.text and not new):
+            return
+        facts = [f for f in self.hierarchy.of_kind(Kind.FACT) if f.space == space]
+        sources = tuple(included | {d.id for d in dailies} | {f.id for f in facts})
+        message_ids = tuple(sorted(covered.union(*(d.source_message_ids for d in dailies))))
+        times = [d.event_time for d in dailies] + ([current.event_time] if current else [])
+        when = max(times) if times else now
+        item = Derived(
+            Kind.GLOBAL_PERSONA,
+            persona.text,
+            key,
+            when,
+            self._strength(Kind.GLOBAL_PERSONA),
+            sources,
+            message_ids,
+            space=space,
+        )
+        self.hierarchy.commit(now, Commit(items=[item]), self.bank.decay)
+        report.add("global_persona")

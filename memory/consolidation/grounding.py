@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import snowballstemmer
 
-from memory.storage.store import STOP_WORDS
+from memory.storage.fts import STOP_WORDS
 
 _WORD = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9']*")
 # Words a summary, fact or persona may use without the source saying them.
@@ -37,11 +37,13 @@ def content_words(text: str) -> list[str]:
 _STEMMER = snowballstemmer.stemmer("english")
 
 
-def stem(word: str) -> str:
+def _stem(word: str) -> str:
     return str(_STEMMER.stemWord(word.removesuffix("'s")))
 
 
-_stem = stem
+def stem(word: str) -> str:
+    """A word's Snowball stem ("hospitals" -> "hospit"), the unit every grounding check compares."""
+    return _stem(word.lower())
 
 
 def support(claim: str, source: str) -> float:
@@ -55,6 +57,19 @@ def support(claim: str, source: str) -> float:
 
 def grounded(claim: str, source: str, threshold: float = 0.75) -> bool:
     return support(claim, source) >= threshold
+
+
+def unsupported_words(claim: str, sources: Sequence[str]) -> list[str]:
+    """The claim's content words that no source says (compared by stem): "doctor" in
+    "The user's job is a doctor" when the sources only ever said "nurse"."""
+    have = {_stem(w) for source in sources for w in content_words(source)}
+    return [w for w in content_words(claim) if _stem(w) not in have]
+
+
+def supporting(claim: str, sources: Sequence[str]) -> list[str]:
+    """The sources that share at least one content word with the claim."""
+    words = {_stem(w) for w in content_words(claim)}
+    return [s for s in sources if words & {_stem(w) for w in content_words(s)}]
 
 
 _CLAUSE = re.compile(r"\s*(?:[,;:]|\band\b|\bbut\b|\bwhile\b|\bwho\b|\bwhich\b|\bbecause\b)\s*")

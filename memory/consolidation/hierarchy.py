@@ -12,9 +12,16 @@ from typing import Any
 
 from memory.clock import from_db, to_db
 from memory.lifecycle.decay import DecayPolicy
-from memory.records import JobRun, Kind, Link, Memory, State
+from memory.records import PERSONAL, JobRun, Kind, Link, Memory, State
 from memory.storage import audit
-from memory.storage.store import SQLiteStore, memory_from_row
+from memory.storage.memory_rows import memory_from_row
+from memory.storage.store import SQLiteStore
+
+
+def in_space(key: str, space: str) -> str:
+    """The derive key of a space's own overview (daily and global summary and persona); the
+    personal space keeps the plain key, as stores from before spaces have it."""
+    return key if space == PERSONAL else f"{key}@{space}"
 
 
 @dataclass(frozen=True)
@@ -27,6 +34,7 @@ class Session:
     texts: tuple[str, ...]
     first_at: datetime
     last_at: datetime
+    space: str = PERSONAL  # the conversation's
     # Notes the user asked to keep outside any chat ("remember this"): a day's notes are a
     # session of their own, so they feed summaries, facts and persona as turns do.
     note_ids: tuple[str, ...] = ()
@@ -34,7 +42,7 @@ class Session:
     @property
     def key(self) -> str:
         if self.note_ids:
-            return f"session_summary:notes:{self.day}"
+            return f"session_summary:{in_space('notes', self.space)}:{self.day}"
         return f"session_summary:{self.conversation_id}:{self.day}"
 
     @property
@@ -57,6 +65,7 @@ class Derived:
     source_message_ids: tuple[int, ...] = ()
     conversation_id: int | None = None
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    space: str = PERSONAL
 
 
 @dataclass
@@ -77,9 +86,10 @@ class HierarchyStore:
 
     def sessions(self, utc_offset_minutes: int) -> list[Session]:
         rows = self.store.rows(
-            "SELECT id, conversation_id, text, created_at, "
-            "date(created_at, ? || ' minutes') AS day FROM messages "
-            "WHERE role = 'user' ORDER BY conversation_id, id",
+            "SELECT m.id, m.conversation_id, m.text, m.created_at, c.space, "
+            "date(m.created_at, ? || ' minutes') AS day FROM messages m "
+            "JOIN conversations c ON c.id = m.conversation_id "
+            "WHERE m.role = 'user' ORDER BY m.conversation_id, m.id",
             [f"{utc_offset_minutes:+d}"],
         )
         groups: dict[tuple[int, str], list[dict[str, Any]]] = {}
@@ -93,20 +103,22 @@ class HierarchyStore:
                 tuple(r["text"] for r in items),
                 from_db(items[0]["created_at"]),
                 from_db(items[-1]["created_at"]),
+                items[0]["space"] or PERSONAL,
             )
             for (cid, day), items in groups.items()
         ] + self._note_sessions(utc_offset_minutes)
 
     def _note_sessions(self, utc_offset_minutes: int) -> list[Session]:
         rows = self.store.rows(
-            "SELECT id, text, created_at, date(created_at, ? || ' minutes') AS day FROM memories "
+            "SELECT id, text, created_at, space, date(created_at, ? || ' minutes') AS day "
+            "FROM memories "
             "WHERE kind = 'note' AND source_message_ids = '[]' AND state != 'superseded' "
             "ORDER BY created_at, num",
             [f"{utc_offset_minutes:+d}"],
         )
-        days: dict[str, list[dict[str, Any]]] = {}
+        days: dict[tuple[str, str], list[dict[str, Any]]] = {}
         for r in rows:
-            days.setdefault(r["day"], []).append(r)
+            days.setdefault((r["day"], r["space"] or PERSONAL), []).append(r)
         return [
             Session(
                 0,
@@ -115,9 +127,10 @@ class HierarchyStore:
                 tuple(r["text"] for r in items),
                 from_db(items[0]["created_at"]),
                 from_db(items[-1]["created_at"]),
-                tuple(r["id"] for r in items),
+                space=space,
+                note_ids=tuple(r["id"] for r in items),
             )
-            for day, items in days.items()
+            for (day, space), items in days.items()
         ]
 
     def by_key(self, derive_key: str) -> Memory | None:
@@ -234,8 +247,8 @@ class HierarchyStore:
                     strength = max(item.strength, _strongest(conn, item.sources))
                     conn.execute(
                         "INSERT INTO memories (id, kind, text, created_at, event_time, updated_at,"
-                        " strength, conversation_id, source_message_ids, derive_key, indexed)"
-                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
+                        " strength, conversation_id, source_message_ids, derive_key, space,"
+                        " indexed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
                         [
                             memory_id,
                             str(item.kind),
@@ -247,6 +260,7 @@ class HierarchyStore:
                             item.conversation_id,
                             json.dumps(list(item.source_message_ids)),
                             item.derive_key,
+                            item.space,
                         ],
                     )
                     audit.record(

@@ -7,10 +7,11 @@ from datetime import datetime, timedelta
 
 from memory.bank import MemoryBank
 from memory.consolidation.consolidator import Report
+from memory.consolidation.grounding import supporting, unsupported_words
 from memory.consolidation.hierarchy import Commit, Derived, HierarchyStore
 from memory.consolidation.steps import reflect
 from memory.errors import StepFailed
-from memory.records import Kind
+from memory.records import PERSONAL, Kind
 from models.protocols import LLM
 
 
@@ -39,7 +40,8 @@ class Reflector:
             m
             for kind in (Kind.FACT, Kind.DAILY_SUMMARY)
             for m in self.hierarchy.of_kind(kind)
-            if m.event_time >= since
+            # Insights are about the personal space (and what is shared with it) only.
+            if m.event_time >= since and (m.space == PERSONAL or m.shared)
         ][-self.settings.max_sources :]
         if len(recent) < self.settings.min_sources:
             report.add("skipped_too_few_memories")
@@ -50,8 +52,13 @@ class Reflector:
         covered = {s for m in existing for s in self.hierarchy.sources(m.id)}
         if {m.id for m in recent} <= covered:
             return report  # nothing new since this week's reflection
+        texts = [m.text for m in recent]
         try:
-            insights = reflect(self.llm, [m.text for m in recent])
+            insights = [i for i in reflect(self.llm, texts) if _supported(i, texts)]
+            if not insights:
+                raise StepFailed(
+                    "reflection", "no insight was supported by two memories word for word"
+                )
         except StepFailed as exc:
             report.fail(exc)
             return report
@@ -66,3 +73,9 @@ class Reflector:
         self.bank.reconcile()
         report.add("reflections", len(insights))
         return report
+
+
+def _supported(insight: str, sources: list[str]) -> bool:
+    """Stored only when two or more source memories support it and every content word it uses
+    is said by one of them: the check that the whole-source 70% let "doctor" through."""
+    return len(supporting(insight, sources)) >= 2 and not unsupported_words(insight, sources)

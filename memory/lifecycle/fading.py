@@ -13,7 +13,8 @@ from datetime import datetime, timedelta
 from memory.consolidation.hierarchy import HierarchyStore
 from memory.lifecycle.decay import DecayPolicy
 from memory.records import State
-from memory.storage.store import SQLiteStore, memory_from_row
+from memory.storage.memory_rows import memory_from_row
+from memory.storage.store import SQLiteStore
 
 # Rows with an active memory derived from them (a summary or fact holds what they said).
 _HELD = (

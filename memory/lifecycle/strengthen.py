@@ -8,7 +8,8 @@ from datetime import datetime
 from memory.clock import to_db
 from memory.lifecycle.decay import DecayPolicy
 from memory.storage import audit
-from memory.storage.store import SQLiteStore, memory_from_row
+from memory.storage.memory_rows import memory_from_row
+from memory.storage.store import SQLiteStore
 
 
 def record_recall(

@@ -1,4 +1,4 @@
-"""Stores written before the forgetting curve in days: strengths recomputed once (schema 5)."""
+"""Stores written before the forgetting curve in days: strengths recomputed once (schema 7)."""
 
 from __future__ import annotations
 

@@ -11,7 +11,8 @@ import numpy.typing as npt
 from memory.consolidation.grounding import content_words, stem
 from memory.lifecycle.decay import DecayPolicy
 from memory.records import Kind, Recalled, State
-from memory.storage.store import SQLiteStore, memory_from_row
+from memory.storage.memory_rows import memory_from_row
+from memory.storage.store import SQLiteStore
 
 # Derived memories whose sources are the user's own words (turns and notes).
 SUMMARY_KINDS = frozenset({Kind.SESSION_SUMMARY, Kind.DAILY_SUMMARY})

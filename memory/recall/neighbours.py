@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 
 from memory.clock import to_db
 from memory.records import Kind, Memory
-from memory.storage.store import SQLiteStore, memory_from_row
+from memory.storage.memory_rows import memory_from_row
+from memory.storage.store import SQLiteStore
 
 # Turns further apart than this belong to different sittings: neither is the other's context.
 SAME_SITTING_SECONDS = 6 * 3600

@@ -106,11 +106,17 @@ class HybridRetriever:
         self.settings = settings or RecallSettings()
         self.times = times or TimeResolver()
 
-    def recall(self, query: str, now: datetime, k: int | None = None) -> list[Recalled]:
-        """The memories relevant to `query`, best first; faded and superseded ones left out."""
+    def recall(
+        self, query: str, now: datetime, k: int | None = None, space: str | None = None
+    ) -> list[Recalled]:
+        """The memories relevant to `query`, best first; faded and superseded ones left out.
+
+        `space`: only memories of that space or shared by all. Filtered here, after the vector
+        search (a Chroma `where` filter is slow, MEASURED.md), on rows already loaded, so a
+        store with one space pays nothing."""
         s = self.settings
         k = k or s.k
-        found = self._candidates(query, now)
+        found = self._candidates(query, now, space)
         found.best = set(
             sorted(found.fused, key=found.fused.__getitem__, reverse=True)[: s.cue_top]
         )
@@ -150,7 +156,7 @@ class HybridRetriever:
     def time_range(self, query: str, now: datetime) -> TimeRange | None:
         return self.times.resolve(query, now)
 
-    def _candidates(self, query: str, now: datetime) -> _Candidates:
+    def _candidates(self, query: str, now: datetime, space: str | None = None) -> _Candidates:
         s = self.settings
         when = self.times.resolve(query, now)
         topic = self.times.without_time(query) if when else query
@@ -183,6 +189,13 @@ class HybridRetriever:
             span = memories_between(self.store, when.start - slack, when.end + slack, s.candidates)
             memories.update((m.id, m) for m in span)
             in_span = [m.id for m in span]
+        missing = {*dense_ids, *keyword_ids, *in_span} - memories.keys()
+        memories.update(self.store.memories_by_ids(sorted(missing)))
+        if space is not None:  # ranks and floors count only memories this space may see
+            seen = {mid for mid, m in memories.items() if m.space == space or m.shared}
+            dense_ids = [mid for mid in dense_ids if mid in seen]
+            keyword_ids = [mid for mid in keyword_ids if mid in seen]
+            in_span = [mid for mid in in_span if mid in seen]
         fused = weighted_rrf(
             [
                 (dense_ids, s.dense_weight),
@@ -191,8 +204,6 @@ class HybridRetriever:
             ],
             s.rrf_k,
         )
-        missing = [mid for mid in fused if mid not in memories]
-        memories.update(self.store.memories_by_ids(missing))
         keyword_rank = {mid: rank for rank, mid in enumerate(keyword_ids, start=1)}
         if s.floors and vector is not None:
             self._judge_keyword_hits(vector, keyword_ids, similarity, memories)

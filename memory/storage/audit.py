@@ -31,8 +31,9 @@ EVENTS = (
     "forgotten",
     "imported",
     "merged",
+    "accessed",
 )
-ACTORS = ("user", "consolidation", "import", "decay", "recall")
+ACTORS = ("user", "consolidation", "import", "decay", "recall", "mcp")
 
 
 @dataclass(frozen=True)

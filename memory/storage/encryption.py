@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from memory.errors import StoreCorruptError
+from models.private_files import create_private_file
 
 PASSPHRASE_ENV = "MEMBANK_DB_PASSPHRASE"
 
@@ -72,6 +73,7 @@ def encrypt_store(path: Path, passphrase: str) -> None:
     driver = _driver()
     target = path.with_suffix(".encrypting")
     target.unlink(missing_ok=True)
+    create_private_file(target)  # SQLite would create it 0644 less the umask
     conn = driver.connect(str(path))
     try:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")

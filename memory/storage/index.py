@@ -12,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from memory.errors import VectorIndexError
+from models.private_files import private_dir
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ class ChromaIndex:
                 import chromadb
                 from chromadb.config import Settings
 
-                folder.mkdir(parents=True, exist_ok=True)
+                private_dir(folder)  # Chroma's own files inside: umask 077 at start-up
                 client = chromadb.PersistentClient(
                     path=str(folder),
                     settings=Settings(anonymized_telemetry=False, allow_reset=False),

@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 
 from memory.errors import VectorIndexError
 from memory.storage.index import ChromaIndex, collection_name
+from models.private_files import private_dir, write_private_text
 
 NAMESPACE_FILE = "index-namespace.txt"
 
@@ -56,8 +57,8 @@ def namespace_for(data_dir: Path, configured: str = "") -> str:
         if existing:
             return existing
     namespace = secrets.token_hex(6)
-    data_dir.mkdir(parents=True, exist_ok=True)
-    path.write_text(namespace + "\n", encoding="utf-8")
+    private_dir(data_dir)
+    write_private_text(path, namespace + "\n")
     return namespace
 
 

@@ -127,7 +127,20 @@ MIGRATIONS: list[str] = [
     END;
     INSERT INTO messages_fts(messages_fts) VALUES ('rebuild');
     """,
-    # 5: the forgetting curve in days (salience-based stability, FSRS-like recall gains). Rows
+    # 5: the memory browser lists the newest memories first, a page at a time; without this
+    #    index every page sorted the whole table (a million rows in a decade-old store).
+    """
+    CREATE INDEX memories_by_event_time ON memories(event_time, num);
+    """,
+    # 6: memory spaces. Every memory and conversation belongs to one ('personal' for everything
+    # that existed before); a shared memory is recalled in every space.
+    """
+    ALTER TABLE memories ADD COLUMN space TEXT NOT NULL DEFAULT 'personal';
+    ALTER TABLE memories ADD COLUMN shared INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE conversations ADD COLUMN space TEXT NOT NULL DEFAULT 'personal';
+    CREATE INDEX memories_by_space ON memories(space, kind);
+    """,
+    # 7: the forgetting curve in days (salience-based stability, FSRS-like recall gains). Rows
     #    written before it are marked curve = 1; memory.lifecycle.upgrade recomputes their
     #    strengths (and un-fades them for the next sweep to judge) when a bank opens the store.
     """

@@ -7,6 +7,7 @@ import logging
 import os
 import threading
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -40,56 +41,60 @@ def gpu_offload_supported() -> bool:
 
 
 class LlamaChat:
-    """One `Llama` instance. Use it from one thread only (llama.cpp is not thread-safe)."""
+    """One `Llama` instance, its calls serialised by a lock (llama.cpp is not thread-safe).
 
-    def __init__(self, settings: LlamaSettings) -> None:
-        check_gguf(settings.model_path)
-        try:
-            from llama_cpp import Llama
-        except ImportError as exc:  # pragma: no cover - depends on the install
-            raise ModelLoadError(
-                str(settings.model_path),
-                f"llama-cpp-python is not installed ({exc})",
-                "Run `make run` to install it.",
-            ) from exc
+    `close()` never frees the model under a running call: it waits for it, and if that takes
+    too long, the call frees the model itself as it ends."""
+
+    def __init__(self, settings: LlamaSettings, *, llama: Any = None) -> None:
+        """`llama`: an engine built elsewhere (a unit test's stand-in); else the GGUF loads."""
         self.settings = settings
         self.model_id = settings.model_path.name
-        self._lock = threading.Lock()
-        try:
-            self._llama: Any = Llama(
-                model_path=str(settings.model_path),
-                n_ctx=settings.n_ctx,
-                n_threads=settings.n_threads or max(1, (os.cpu_count() or 2)),
-                n_gpu_layers=settings.n_gpu_layers,
-                seed=settings.seed,
-                verbose=False,
-            )
-        except (ValueError, RuntimeError, OSError) as exc:
-            raise ModelLoadError(
-                str(settings.model_path), f"llama.cpp refused the file ({exc})"
-            ) from exc
-        self._closed = False
+        self._lock = threading.Lock()  # held for the whole of a call into llama.cpp
+        self._closing = False  # set once by close(): no new call starts
+        self._closed = False  # the model is freed
+        self._llama: Any = llama if llama is not None else _load(settings)
+        self._context_size = int(self._llama.n_ctx())  # readable after close, unlike the engine
 
     @property
     def context_size(self) -> int:
-        return int(self._llama.n_ctx())
+        return self._context_size
 
     @property
     def offloaded_layers(self) -> int:
         """Layers asked to run on the GPU (0 on a CPU-only build)."""
         return self.settings.n_gpu_layers if gpu_offload_supported() else 0
 
-    def _check_open(self) -> None:
-        if self._closed:
-            raise ModelLoadError(
-                str(self.settings.model_path),
-                "this chat model was closed (the settings switched to another one)",
-                "Try again: the new model answers from now on.",
-            )
+    @property
+    def closed(self) -> bool:
+        """The model is freed (False while a deferred close waits for a call to end)."""
+        return self._closed
+
+    @contextmanager
+    def _in_use(self) -> Iterator[None]:
+        """Hold the model for one call; a close that gave up waiting is finished here."""
+        with self._lock:
+            try:
+                if self._closing:
+                    raise ModelLoadError(
+                        str(self.settings.model_path),
+                        "this chat model was closed (the settings switched to another one)",
+                        "Try again: the new model answers from now on.",
+                    )
+                yield
+            finally:
+                if self._closing:
+                    self._free()
+
+    def _free(self) -> None:
+        """Free the engine; only ever called with `self._lock` held."""
+        if not self._closed:
+            self._closed = True
+            self._llama.close()
 
     def count_tokens(self, text: str) -> int:
-        self._check_open()
-        return len(self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+        with self._in_use():
+            return len(self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
     def stream_chat(
         self,
@@ -99,8 +104,7 @@ class LlamaChat:
         max_tokens: int | None = None,
     ) -> Iterator[str]:
         """Yield the reply piece by piece; stops between tokens once `cancel` is set."""
-        with self._lock:
-            self._check_open()
+        with self._in_use():
             stream = self._llama.create_chat_completion(
                 messages=list(messages),
                 stream=True,
@@ -122,8 +126,7 @@ class LlamaChat:
 
         Raises ModelOutputError (never anything else) when the output does not validate.
         """
-        with self._lock:
-            self._check_open()
+        with self._in_use():
             result = self._llama.create_chat_completion(
                 messages=list(messages),
                 response_format={"type": "json_object", "schema": schema.model_json_schema()},
@@ -138,16 +141,43 @@ class LlamaChat:
                 f"The model's answer is not valid {schema.__name__} JSON: {exc}", raw
             ) from exc
 
-    def close(self) -> None:
-        """Free the model; waits (30 s at most) for a reply or step in progress on another
-        thread, and later calls raise ModelLoadError instead of touching freed memory."""
-        # Wait for a running reply (a model switch must not free the model under it), but not
-        # forever: a reply generator nobody closed would hold the lock until collected.
-        locked = self._lock.acquire(timeout=30)
+    def close(self, wait: float = 30.0) -> None:
+        """Free the model, never under a running call: later calls raise ModelLoadError.
+
+        Waits `wait` seconds at most for a reply or step in progress on another thread; if
+        it is still running then (a reply generator nobody closed holds the lock until it is
+        collected), the close is deferred: that call frees the model as it ends (`closed`
+        tells which happened)."""
+        self._closing = True  # before waiting: any call ending from now on frees the model
+        if not self._lock.acquire(timeout=wait):
+            log.info("chat model %s busy: it is freed when its call ends", self.model_id)
+            return
         try:
-            if not self._closed:
-                self._closed = True
-                self._llama.close()
+            self._free()
         finally:
-            if locked:
-                self._lock.release()
+            self._lock.release()
+
+
+def _load(settings: LlamaSettings) -> Any:
+    check_gguf(settings.model_path)
+    try:
+        from llama_cpp import Llama
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise ModelLoadError(
+            str(settings.model_path),
+            f"llama-cpp-python is not installed ({exc})",
+            "Run `make run` to install it.",
+        ) from exc
+    try:
+        return Llama(
+            model_path=str(settings.model_path),
+            n_ctx=settings.n_ctx,
+            n_threads=settings.n_threads or max(1, (os.cpu_count() or 2)),
+            n_gpu_layers=settings.n_gpu_layers,
+            seed=settings.seed,
+            verbose=False,
+        )
+    except (ValueError, RuntimeError, OSError) as exc:
+        raise ModelLoadError(
+            str(settings.model_path), f"llama.cpp refused the file ({exc})"
+        ) from exc

@@ -34,6 +34,7 @@ class CatalogEntry:
     dim: int | None = None  # embedders: vector size
     languages: tuple[str, ...] = ()
     bundled: bool = False  # shipped with membank (nothing to download)
+    parameters_b: float = 0.0  # chat models: billions of parameters (0: not given)
 
 
 class _Row(BaseModel):
@@ -54,6 +55,7 @@ class _Row(BaseModel):
     dim: int | None = Field(None, gt=0)
     languages: tuple[str, ...] = ()
     bundled: bool = False
+    parameters_b: float = Field(0.0, ge=0.0)
 
 
 class _Chat(_Row):
@@ -132,4 +134,5 @@ def _entry(row: _Row, kind: Kind) -> CatalogEntry:
         dim=row.dim,
         languages=row.languages,
         bundled=row.bundled,
+        parameters_b=row.parameters_b,
     )

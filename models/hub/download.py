@@ -15,6 +15,7 @@ from typing import Any
 
 from models.embedder import OFFLINE_DEFAULTS_VAR
 from models.errors import DownloadCancelled, DownloadError
+from models.private_files import open_private, private_dir
 from models.protocols import CancelToken
 
 log = logging.getLogger(__name__)
@@ -178,7 +179,7 @@ def download_snapshot(
             target = staging / remote.path
             if not (target.is_file() and target.stat().st_size == remote.size):
                 part = target.with_name(target.name + ".part")
-                part.parent.mkdir(parents=True, exist_ok=True)
+                private_dir(part.parent)
                 _fetch(remote, part, done, total, progress, cancel, retries)
                 _verify(remote, part)
                 os.replace(part, target)
@@ -201,10 +202,9 @@ def _fetch(
     """GET with `Range: bytes=N-` from what `part` holds; resumes after a dropped connection."""
     import httpx2
     from huggingface_hub import hf_raise_for_status
-    from huggingface_hub.utils._headers import build_hf_headers
-    from huggingface_hub.utils._http import http_stream_backoff
+    from huggingface_hub.utils import build_hf_headers, http_stream_backoff
 
-    part.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(part.parent)
     failures = 0
     while True:
         have = _size(part)
@@ -227,7 +227,7 @@ def _fetch(
                 hf_raise_for_status(response)
                 mode = "ab" if have and response.status_code == 206 else "wb"
                 got = have if mode == "ab" else 0
-                with part.open(mode) as fh:
+                with open_private(part, mode) as fh:  # 0600 whatever the umask
                     for chunk in response.iter_bytes():  # as received: a drop loses nothing
                         _raise_if_cancelled(cancel)
                         fh.write(chunk)
@@ -287,7 +287,7 @@ def _verify(remote: RemoteFile, part: Path) -> None:
 
 
 def _check_space(folder: Path, needed: int, what: str) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
+    private_dir(folder)
     free = shutil.disk_usage(folder).free
     if needed + DISK_MARGIN > free:
         raise DownloadError(

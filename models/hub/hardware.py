@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import subprocess
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
+
+import psutil
 
 from models.hub.catalog import CatalogEntry
 
@@ -33,27 +33,14 @@ class FitAdvice:
 
 
 def detect_hardware() -> HardwareInfo:
-    total, available = _memory()
+    total, available = system_ram()
     return HardwareInfo(total, available, _gpu_offload(), _nvidia_vram())
 
 
-def _memory() -> tuple[int, int]:
-    """(total, available) bytes from /proc/meminfo, else sysconf (available = total then)."""
-    meminfo = Path("/proc/meminfo")
-    if meminfo.is_file():
-        values: dict[str, int] = {}
-        for line in meminfo.read_text(encoding="ascii", errors="replace").splitlines():
-            key, _, rest = line.partition(":")
-            parts = rest.split()
-            if parts and parts[0].isdigit():
-                values[key] = int(parts[0]) * 1024
-        if "MemTotal" in values:
-            return values["MemTotal"], values.get("MemAvailable", values["MemTotal"])
-    try:
-        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        total = 0
-    return total, total
+def system_ram() -> tuple[int, int]:
+    """(total, available) bytes of RAM; available counts what the OS can free (page cache)."""
+    memory = psutil.virtual_memory()
+    return int(memory.total), int(memory.available)
 
 
 def _gpu_offload() -> bool:

@@ -72,7 +72,7 @@ def main() -> int:
         try:
             embedder = load_embedder(runtime.config)
             bank = open_bank(runtime, embedder)
-            runtime.service.attach(bank, load_llm(runtime.config))
+            runtime.host.attach(bank, load_llm(runtime.config))
             now = datetime.now(UTC)
             bank.remember_many(
                 [

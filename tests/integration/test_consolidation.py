@@ -29,11 +29,11 @@ DAY2_EVENING = datetime.fromisoformat("2026-11-03T21:00:00+00:00")
 
 def say(runtime: Runtime, conversation_id: int, *texts: str) -> None:
     """The user's side of a chat, stored exactly as send() stores it (no reply needed here)."""
-    assert runtime.service.bank is not None
+    assert runtime.host.models.bank is not None
     for text in texts:
         now = runtime.clock.now()
         message = runtime.store.add_message(conversation_id, "user", text, now)
-        runtime.service.bank.remember(
+        runtime.host.models.bank.remember(
             Kind.TURN, text, now, conversation_id=conversation_id, source_message_ids=[message.id]
         )
 
@@ -55,7 +55,7 @@ def snapshot(runtime: Runtime) -> list[tuple[str, str, str]]:
 def test_a_day_becomes_summaries_facts_and_persona_linked_to_sources(tmp_path: Path) -> None:
     data = tmp_path / "data"
     with ready_runtime(data, DAY1) as runtime:
-        chat = runtime.service.new_conversation()
+        chat = runtime.chat.new_conversation()
         say(
             runtime,
             chat.id,
@@ -77,7 +77,7 @@ def test_a_day_becomes_summaries_facts_and_persona_linked_to_sources(tmp_path: P
         assert facts, result.failures
         assert all(set(h.sources(f.id)) <= turns and h.sources(f.id) for f in facts)
         assert any(w in f.text for f in facts for w in ("Paris", "nurse", "Miso", "peanut"))
-        overview = runtime.service.overview()
+        overview = runtime.curation.overview()
         assert overview.summary is not None and h.sources(overview.summary.id) == [daily.id]
         for memory in [session, daily, *facts, overview.summary]:
             assert memory.created_at == DAY1_EVENING.astimezone() or memory.created_at
@@ -93,22 +93,22 @@ def test_a_day_becomes_summaries_facts_and_persona_linked_to_sources(tmp_path: P
 def test_a_newer_fact_supersedes_the_old_one_in_recall(tmp_path: Path) -> None:
     data = tmp_path / "data"
     with ready_runtime(data, DAY1) as runtime:
-        say(runtime, runtime.service.new_conversation().id, "I live in Paris.")
+        say(runtime, runtime.chat.new_conversation().id, "I live in Paris.")
     with ready_runtime(data, DAY1_EVENING) as runtime:
         assert runtime.jobs().run("daily").error is None
         paris = [f for f in HierarchyStore(runtime.store).of_kind(Kind.FACT) if "Paris" in f.text]
         assert paris, "the model should extract the Paris fact"
     with ready_runtime(data, DAY2) as runtime:
-        say(runtime, runtime.service.new_conversation().id, "Big news: I moved to Berlin!")
+        say(runtime, runtime.chat.new_conversation().id, "Big news: I moved to Berlin!")
     with ready_runtime(data, DAY2_EVENING) as runtime:
         result = runtime.jobs().run("daily")
         assert result.counts.get("facts_superseded", 0) >= 1, result
-        old = runtime.service.memory(paris[0].id)
+        old = runtime.curation.memory(paris[0].id)
         assert old.state is State.SUPERSEDED and old.superseded_by is not None
-        new = runtime.service.memory(old.superseded_by)
+        new = runtime.curation.memory(old.superseded_by)
         assert "Berlin" in new.text
-        assert any(link.relation == "supersedes" for link in runtime.service.links(old.id))
-        found = runtime.service.search("Where do I live?")
+        assert any(link.relation == "supersedes" for link in runtime.curation.links(old.id))
+        found = runtime.curation.search("Where do I live?")
         ids = [r.memory.id for r in found]
         assert old.id not in ids  # history keeps it, recall does not
         assert new.id in ids
@@ -122,7 +122,7 @@ def test_killed_mid_consolidation_loses_nothing_and_duplicates_nothing(tmp_path:
     data = tmp_path / "data"
     with ready_runtime(data, DAY1) as runtime:
         for topic in ("I live in Paris.", "My cat is called Miso.", "I play the cello."):
-            say(runtime, runtime.service.new_conversation().id, topic, "It has been a good week.")
+            say(runtime, runtime.chat.new_conversation().id, topic, "It has been a good week.")
         turns_before = snapshot(runtime)
     env = {**os.environ, "MEMBANK_NOW": DAY1_EVENING.isoformat()}
     cmd = [sys.executable, "-m", "app.cli.main", "--data-dir", str(data), "consolidate"]
@@ -156,7 +156,7 @@ def test_killed_mid_consolidation_loses_nothing_and_duplicates_nothing(tmp_path:
             HierarchyStore(runtime.store).of_kind(Kind.FACT)
         )
         assert len(HierarchyStore(runtime.store).of_kind(Kind.SESSION_SUMMARY)) == 3
-        report = runtime.service.index_report()
+        report = runtime.curation.index_report()
         assert report.consistent and report.indexed == len(after)
         statuses = [r.status for r in HierarchyStore(runtime.store).job_runs("daily")]
         assert statuses[0] == "ok" and "interrupted" in statuses

@@ -58,21 +58,20 @@ def test_a_full_disk_refuses_the_write_clearly_and_keeps_what_was_saved(
     tmp_path: Path, expected_warnings: list[str]
 ) -> None:
     with tmpfs(tmp_path / "small", "12m") as data, ready_runtime(data) as runtime:
-        service = runtime.service
-        kept = [service.remember(f"Saved note {i} about the garden").id for i in range(5)]
+        kept = [runtime.curation.remember(f"Saved note {i} about the garden").id for i in range(5)]
         filler = _fill(data)
         with pytest.raises(StorageFullError) as info:
             for i in range(200):  # SQLite may still have a free page or two
-                service.remember(f"Note {i} written on a full disk " + "x" * 2000)
+                runtime.curation.remember(f"Note {i} written on a full disk " + "x" * 2000)
         error = info.value
         assert error.title == "Disk full" and str(data) in str(error)
         assert "Free some disk space" in str(error)
         filler.unlink()
         assert set(kept) <= runtime.store.all_memory_ids()
-        service.remember("A note after space was freed")
-        assert runtime.service.bank is not None
-        runtime.service.bank.reconcile()
-        assert check(runtime.store, runtime.service.bank.index).clean
+        runtime.curation.remember("A note after space was freed")
+        assert runtime.host.models.bank is not None
+        runtime.host.models.bank.reconcile()
+        assert check(runtime.store, runtime.host.models.bank.index).clean
 
 
 def test_a_data_folder_that_became_read_only_is_reported_and_its_data_kept(
@@ -80,12 +79,12 @@ def test_a_data_folder_that_became_read_only_is_reported_and_its_data_kept(
 ) -> None:
     with tmpfs(tmp_path / "disk", "16m") as data:
         with ready_runtime(data) as runtime:
-            note = runtime.service.remember("My sister lives in Lyon")
+            note = runtime.curation.remember("My sister lives in Lyon")
         subprocess.run(["mount", "-o", "remount,ro", str(data)], check=True)
         try:
             with pytest.raises(DataDirError) as info:
                 runtime = open_runtime(str(data))
-                runtime.service.remember("cannot be saved")  # pragma: no cover - if it opened
+                runtime.curation.remember("cannot be saved")  # pragma: no cover - if it opened
             assert str(data) in str(info.value) and "--data-dir" in str(info.value)
         finally:
             subprocess.run(["mount", "-o", "remount,rw", str(data)], check=True)
@@ -98,7 +97,7 @@ def test_a_damaged_index_folder_is_rebuilt_at_start_and_said(
 ) -> None:
     data = tmp_path / "data"
     with ready_runtime(data) as runtime:
-        note = runtime.service.remember("The spare key is under the blue flowerpot")
+        note = runtime.curation.remember("The spare key is under the blue flowerpot")
     for path in (data / "chroma").rglob("*"):
         if path.is_file():
             path.write_bytes(os.urandom(max(64, min(path.stat().st_size, 4096))))
@@ -108,10 +107,10 @@ def test_a_damaged_index_folder_is_rebuilt_at_start_and_said(
         load_models(runtime, said.append)
         assert any("rebuilt from the store" in s for s in said)
         assert runtime.notices and "damaged" in runtime.notices[0]
-        found = runtime.service.search("where is the spare key")
+        found = runtime.curation.search("where is the spare key")
         assert found and found[0].memory.id == note.id
-        assert runtime.service.bank is not None
-        assert check(runtime.store, runtime.service.bank.index).clean
+        assert runtime.host.models.bank is not None
+        assert check(runtime.store, runtime.host.models.bank.index).clean
     finally:
         runtime.close()
 
@@ -121,8 +120,8 @@ def test_a_damaged_store_is_named_never_overwritten_and_a_backup_restores_it(
 ) -> None:
     data = tmp_path / "data"
     with ready_runtime(data) as runtime:
-        note = runtime.service.remember("Dentist appointment on the 12th")
-        backup = backup_now(runtime.service, keep=7)
+        note = runtime.curation.remember("Dentist appointment on the 12th")
+        backup = backup_now(runtime.archive, keep=7)
     db = data / "membank.sqlite3"
     damaged = b"garbage " * (db.stat().st_size // 8)
     db.write_bytes(damaged)
@@ -137,7 +136,7 @@ def test_a_damaged_store_is_named_never_overwritten_and_a_backup_restores_it(
     db.rename(tmp_path / "damaged.sqlite3")
     assert [b.path for b in list_backups(data / "backups")] == [backup.path]
     with ready_runtime(data) as runtime:
-        restore(runtime.service, backup.path)
+        restore(runtime.archive, backup.path)
         assert runtime.store.memory(note.id).text == "Dentist appointment on the 12th"
 
 
@@ -194,7 +193,7 @@ def test_doctor_reports_damage_then_repair_heals_it_and_says_what_it_did(tmp_pat
     data = tmp_path / "data"
     with ready_runtime(data) as runtime:
         for text in ("I keep bees", "My bike is green", "The wifi password is on the fridge"):
-            runtime.service.remember(text)
+            runtime.curation.remember(text)
     raw = sqlite3.connect(data / "membank.sqlite3", isolation_level=None)
     raw.execute("INSERT INTO memories_fts(memories_fts) VALUES('delete-all')")  # keyword index gone
     raw.close()

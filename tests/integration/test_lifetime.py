@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from app.service import ReplyEvent
+from app.services.events import ReplyEvent
 from memory.clock import ManualClock
 from memory.consolidation.grounding import each_clause_in_one_source, support
 from memory.consolidation.hierarchy import HierarchyStore
@@ -46,45 +46,47 @@ def test_memory_lasts_through_a_lived_season(tmp_path: Path, days: int) -> None:
     for day in range(2, days + 1):
         script[at(day, 3, 0)] = ("daily", "")
     with ready_runtime(data, DAY1) as runtime:
-        service = runtime.service
         clock = ManualClock(DAY1)
-        service.clock = clock
+        runtime.clock = clock
+        for service in (runtime.chat, runtime.curation, runtime.archive, runtime.privacy):
+            service.clock = clock
+        chat, curation, store = runtime.chat, runtime.curation, runtime.store
         jobs = runtime.jobs()
         for when in sorted(script):
             clock.set(when)
             action, text = script[when]
             if action == "remember":
-                service.remember(text)
+                curation.remember(text)
             elif action == "ask":
-                service.ask(text)
+                chat.ask(text)
             else:
                 result = jobs.run("daily")
                 assert result.error is None, result
 
         clock.set(at(days, 10, 0))
-        memories = {m.text: m for m in service.memories(limit=1000)}
+        memories = {m.text: m for m in curation.memories(limit=1000)}
         # Small talk from day 1 has faded (consolidated, then let go) ...
         assert memories[SMALL_TALK].state is State.FADED
         # ... what the user asked to keep has not, and answers the question.
         assert memories[CAT_NOTE].state is State.ACTIVE
-        cat = service.ask("What is my cat called?")
+        cat = chat.ask("What is my cat called?")
         assert CAT_NOTE in [m.text for m in used(cat)], used(cat)
 
-        home = service.ask("Where do I live?")
+        home = chat.ask("Where do I live?")
         assert any(m.kind is Kind.FACT and "Lisbon" in m.text for m in used(home)), used(home)
 
-        facts = HierarchyStore(service.store).of_kind(Kind.FACT, active_only=False)
+        facts = HierarchyStore(store).of_kind(Kind.FACT, active_only=False)
         green = [f for f in facts if "green" in f.text.lower()]
         blue = [f for f in facts if "blue" in f.text.lower()]
         assert green and all(f.state is State.SUPERSEDED for f in green), facts
         assert blue and blue[0].state is State.ACTIVE, facts
-        colour = service.ask("What is my favourite colour?")
+        colour = chat.ask("What is my favourite colour?")
         assert not {f.id for f in green} & {m.id for m in used(colour)}, used(colour)
 
         # No stored reflection says anything its sources do not.
-        hierarchy = HierarchyStore(service.store)
+        hierarchy = HierarchyStore(store)
         for reflection in hierarchy.of_kind(Kind.REFLECTION, active_only=False):
-            sources = [service.store.memory(i).text for i in hierarchy.sources(reflection.id)]
+            sources = [store.memory(i).text for i in hierarchy.sources(reflection.id)]
             assert "doctor" not in reflection.text.lower()
             assert support(reflection.text, "\n".join(sources)) >= 0.7, reflection.text
             assert each_clause_in_one_source(reflection.text, sources, 0.75), reflection.text

@@ -42,9 +42,9 @@ def runtime(tmp_path: Path) -> Iterator[Runtime]:
     rt = open_runtime(str(tmp_path / "data"), NOW)
     try:
         bank = open_bank(rt, shared_embedder())
-        rt.service.attach(bank, load_llm(rt.config))
+        rt.host.attach(bank, load_llm(rt.config))
         for fact in FACTS:
-            rt.service.remember(fact)
+            rt.curation.remember(fact)
         yield rt
     finally:
         rt.close()
@@ -99,13 +99,13 @@ def test_switch_chat_model_keeps_recall_and_chat_working_and_persists(
     copy = tmp_path / "other-chat.gguf"
     shutil.copyfile(bundled_chat_model_path(), copy)
     manager = _manager(runtime)
-    old = runtime.service.llm
+    old = runtime.host.models.llm
     manager.use_chat_model(copy)
-    assert runtime.service.llm is not old and runtime.service.llm is not None
-    assert runtime.service.llm.model_id == "other-chat.gguf"
-    assert runtime.config.llm.model_path == str(copy) == runtime.service.config.llm.model_path
+    assert runtime.host.models.llm is not old and runtime.host.models.llm is not None
+    assert runtime.host.models.llm.model_id == "other-chat.gguf"
+    assert runtime.config.llm.model_path == str(copy) == runtime.config.llm.model_path
     assert load_config(runtime.paths.config_file).llm.model_path == str(copy)
-    reply = runtime.service.ask("Where does my sister Clara live?")
+    reply = runtime.chat.ask("Where does my sister Clara live?")
     assert reply.message.text.strip()
     assert any("Lisbon" in r.memory.text for r in reply.used)
 
@@ -116,13 +116,13 @@ def test_a_bad_gguf_raises_and_the_old_model_keeps_working(
     bad = tmp_path / "broken.gguf"
     bad.write_bytes(b"GGUF" + b"\x03\x00\x00\x00" + b"\x00" * 4096)
     manager = _manager(runtime)
-    old = runtime.service.llm
+    old = runtime.host.models.llm
     with pytest.raises(ModelLoadError, match="broken.gguf"):
         manager.use_chat_model(bad)
-    assert runtime.service.llm is old
+    assert runtime.host.models.llm is old
     assert runtime.config.llm.model_path == ""
     assert load_config(runtime.paths.config_file).llm.model_path == ""
-    assert runtime.service.ask("What am I allergic to?").message.text.strip()
+    assert runtime.chat.ask("What am I allergic to?").message.text.strip()
 
 
 def test_add_gguf_warns_about_a_missing_chat_template(runtime: Runtime, tmp_path: Path) -> None:
@@ -143,7 +143,7 @@ def test_add_gguf_warns_about_a_missing_chat_template(runtime: Runtime, tmp_path
 
 
 def _top_ids(rt: Runtime, query: str) -> list[str]:
-    bank = rt.service.bank
+    bank = rt.host.models.bank
     assert bank is not None
     return [i for i, _ in bank.index.query(bank.embedder.embed([query])[0], 3)]
 
@@ -157,35 +157,74 @@ def test_switch_embedder_reembeds_and_recall_finds_the_same_memories(
     folder = tmp_path / "minilm-copy"
     shutil.copytree(bundled_embedder_path(), folder)
     before = {q: _top_ids(runtime, q) for q in QUERIES}
-    searched = {q: [r.memory.id for r in runtime.service.search(q, 3)] for q in QUERIES}
-    old_index = runtime.service.bank.index  # type: ignore[union-attr]
+    searched = {q: [r.memory.id for r in runtime.curation.search(q, 3)] for q in QUERIES}
+    old_index = runtime.host.models.bank.index  # type: ignore[union-attr]
     seen: list[tuple[int, int]] = []
     _manager(runtime).use_embedder(folder, progress=lambda d, t: seen.append((d, t)))
-    bank = runtime.service.bank
+    bank = runtime.host.models.bank
     assert bank is not None and bank.embedder.model_id == "minilm-copy"
     assert bank.index.count() == len(FACTS)
     assert seen[-1] == (len(FACTS), len(FACTS))
     assert {q: _top_ids(runtime, q) for q in QUERIES} == before
-    assert {q: [r.memory.id for r in runtime.service.search(q, 3)] for q in QUERIES} == searched
+    assert {q: [r.memory.id for r in runtime.curation.search(q, 3)] for q in QUERIES} == searched
     assert load_config(runtime.paths.config_file).embedder.model_path == str(folder)
     names = {c.name for c in bank.index._client.list_collections()}
     assert old_index._collection.name not in names
-    assert runtime.service.remember("I water the plants on Sundays.").id in bank.index.ids()
+    assert runtime.curation.remember("I water the plants on Sundays.").id in bank.index.ids()
 
 
 def test_cancelled_embedder_switch_keeps_the_old_one(runtime: Runtime, tmp_path: Path) -> None:
     folder = tmp_path / "minilm-copy"
     shutil.copytree(bundled_embedder_path(), folder)
-    old_bank = runtime.service.bank
+    old_bank = runtime.host.models.bank
     cancel = threading.Event()
     cancel.set()
     with pytest.raises(ModelSwitchCancelled):
         _manager(runtime).use_embedder(folder, cancel=cancel)
-    assert runtime.service.bank is old_bank
+    assert runtime.host.models.bank is old_bank
     assert runtime.config.embedder.model_path == ""
     names = {c.name for c in old_bank.index._client.list_collections()}  # type: ignore[union-attr]
     assert names == {old_bank.index._collection.name}  # type: ignore[union-attr]
     assert _top_ids(runtime, "food allergy")
     with pytest.raises(ModelLoadError):
         _manager(runtime).use_embedder(tmp_path / "no-such-model")
-    assert runtime.service.bank is old_bank
+    assert runtime.host.models.bank is old_bank
+
+
+def test_a_prepared_embedder_changes_nothing_until_committed_with_todays_settings(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    from app.engine.settings_apply import apply_settings
+
+    folder = tmp_path / "minilm-copy"
+    shutil.copytree(bundled_embedder_path(), folder)
+    manager = _manager(runtime)
+    old_bank = runtime.host.models.bank
+    assert old_bank is not None
+    prepared = manager.prepare_embedder(folder)
+    assert prepared.bank.index.count() == len(FACTS)  # re-embedded beside the index in use
+    assert runtime.host.models.bank is old_bank and runtime.config.embedder.model_path == ""
+    # Settings changed while the new index was built: the commit keeps them.
+    memory = runtime.config.memory.model_copy(update={"recall_k": 2})
+    apply_settings(runtime, runtime.config.model_copy(update={"memory": memory}))
+    later = runtime.curation.remember("I water the plants on Sundays.")
+    manager.commit_embedder(prepared)
+    bank = runtime.host.models.bank
+    assert bank is not None and bank.embedder.model_id == "minilm-copy"
+    assert bank.retriever.settings.k == 2 and runtime.config.memory.recall_k == 2
+    saved = load_config(runtime.paths.config_file)
+    assert saved.memory.recall_k == 2 and saved.embedder.model_path == str(folder)
+    assert later.id in bank.index.ids()  # written while re-embedding: reconciled
+
+
+def test_a_discarded_embedder_leaves_no_index_behind(runtime: Runtime, tmp_path: Path) -> None:
+    folder = tmp_path / "minilm-copy"
+    shutil.copytree(bundled_embedder_path(), folder)
+    manager = _manager(runtime)
+    old_bank = runtime.host.models.bank
+    assert old_bank is not None
+    prepared = manager.prepare_embedder(folder)
+    manager.discard_embedder(prepared)
+    names = {c.name for c in old_bank.index._client.list_collections()}
+    assert names == {old_bank.index._collection.name}
+    assert runtime.host.models.bank is old_bank

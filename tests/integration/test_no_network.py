@@ -88,22 +88,21 @@ def test_the_guard_blocks_outside_addresses(guard: NetworkGuard) -> None:
 def test_a_whole_session_stays_off_the_network(guard: NetworkGuard, tmp_path: Path) -> None:
     assert guard.installed and isinstance(socket.socket.connect, type(lambda: None))
     with ready_runtime(tmp_path / "first", DAY) as runtime:
-        service = runtime.service
-        chat = service.new_conversation()
+        chat = runtime.chat.new_conversation()
         events = list(
-            service.send(chat.id, "My sister Ana lives in Porto.", cancel=threading.Event())
+            runtime.chat.send(chat.id, "My sister Ana lives in Porto.", cancel=threading.Event())
         )
-        assert events and service.messages(chat.id)[-1].role == "assistant"
-        service.remember("The spare key is under the blue flower pot.")
+        assert events and runtime.chat.messages(chat.id)[-1].role == "assistant"
+        runtime.curation.remember("The spare key is under the blue flower pot.")
     with ready_runtime(tmp_path / "first", EVENING) as runtime:
         result = runtime.jobs().run("daily")
         assert result.error is None
         assert result.counts.get("session_summaries", 0) >= 1, result
-        report = runtime.service.export(tmp_path / "session.membank")
+        report = runtime.archive.export(tmp_path / "session.membank")
         exported = report.counts["memories"]
     with ready_runtime(tmp_path / "second", EVENING) as runtime:
-        imported = runtime.service.import_archive(tmp_path / "session.membank")
+        imported = runtime.archive.import_archive(tmp_path / "session.membank")
         assert imported.added["memories"] == exported
-        found = runtime.service.search("spare key")
+        found = runtime.curation.search("spare key")
         assert any("flower pot" in r.memory.text for r in found)
     assert guard.blocked == []

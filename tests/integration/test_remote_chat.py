@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from app.bootstrap import load_llm, load_remote_llm, open_bank, open_runtime
 from app.config import Config, ConfigError, LLMConfig
-from app.service import RecallEvent, ReplyEvent, TokenEvent
+from app.services.events import RecallEvent, ReplyEvent, TokenEvent
 from models.chat.openai_chat import OpenAIChat, estimate_tokens
 from models.chat.remote_errors import (
     ChatServerAuthError,
@@ -63,11 +63,11 @@ def test_the_reply_streams_through_the_service_with_recalled_memories(
 ) -> None:
     runtime = open_runtime(str(tmp_path / "data"), NOW)
     try:
-        runtime.service.attach(open_bank(runtime, shared_embedder()), remote)
-        ana = runtime.service.remember("My sister Ana lives in Porto and teaches piano.")
-        runtime.service.remember("The car is due for its inspection in March.")
-        chat = runtime.service.new_conversation()
-        events = list(runtime.service.send(chat.id, "Where does my sister Ana live?"))
+        runtime.host.attach(open_bank(runtime, shared_embedder()), remote, borrowed=True)
+        ana = runtime.curation.remember("My sister Ana lives in Porto and teaches piano.")
+        runtime.curation.remember("The car is due for its inspection in March.")
+        chat = runtime.chat.new_conversation()
+        events = list(runtime.chat.send(chat.id, "Where does my sister Ana live?"))
         recall = next(e for e in events if isinstance(e, RecallEvent))
         assert ana.id in {r.memory.id for r in recall.memories}
         assert any("Porto" in m["content"] for m in recall.prompt if m["role"] == "system")
@@ -76,10 +76,9 @@ def test_the_reply_streams_through_the_service_with_recalled_memories(
         reply = events[-1]
         assert isinstance(reply, ReplyEvent) and not reply.stopped
         assert reply.message.text == "".join(tokens).strip()
-        stored = runtime.service.messages(chat.id)[-1]
+        stored = runtime.chat.messages(chat.id)[-1]
         assert stored.role == "assistant" and ana.id in {m.id for m in stored.used_memories}
     finally:
-        runtime.service.llm = None
         runtime.close()
 
 

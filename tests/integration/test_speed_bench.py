@@ -25,7 +25,7 @@ def test_bench_chat_compares_the_app_with_raw_llama_on_the_same_prompt() -> None
     assert data["memories_used"][0] >= 1
     assert data["prompt_tokens"][0] > data["bare_prompt_tokens"][0]
     table = result.markdown()
-    assert "| app: AssistantService.send |" in table and "throughput ratio" in table
+    assert "| app: ChatService.send |" in table and "throughput ratio" in table
     assert table.count("\n|") == 5  # header, rule, three paths
 
 

@@ -27,15 +27,15 @@ def main() -> int:
     runtime = open_runtime(data, None)
     load_models(runtime)
     for text in NOTES:
-        runtime.service.remember(text)
-    miso = next(m for m in runtime.service.memories() if "Miso" in m.text)
-    runtime.service.set_pinned(miso.id, True)
-    found = runtime.service.search("Where does my sister live?", 3)
+        runtime.curation.remember(text)
+    miso = next(m for m in runtime.curation.memories() if "Miso" in m.text)
+    runtime.curation.set_pinned(miso.id, True)
+    found = runtime.curation.search("Where does my sister live?", 3)
     ana = next(r for r in found if "Ana" in r.memory.text)
-    assert runtime.service.bank is not None
-    runtime.service.bank.strengthen([ana], runtime.service.clock.now(), None)
+    assert runtime.host.models.bank is not None
+    runtime.host.models.bank.strengthen([ana], runtime.clock.now(), None)
     tasks = TaskRunner()
-    browser = MemoryBrowser(runtime, tasks)
+    browser = MemoryBrowser(runtime.curation, runtime.privacy, tasks)
     browser.show()
 
     def shoot() -> None:

@@ -12,6 +12,9 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from app.bootstrap import load_models, open_runtime
 from memory.records import Kind
+from ui.dialogs.persona_dialog import PersonaDialog
+from ui.dialogs.quick_capture import QuickCaptureDialog
+from ui.dialogs.settings_dialog import SettingsDialog
 from ui.shell.main_window import MainWindow
 
 TURNS = (
@@ -28,13 +31,13 @@ def main() -> int:
     app = QApplication(sys.argv[:1])
     runtime = open_runtime(data, None)
     load_models(runtime)
-    service, bank = runtime.service, runtime.service.bank
+    bank = runtime.host.models.bank
     assert bank is not None
-    start = service.clock.now() - timedelta(days=1, hours=3)
-    conversation = service.store.create_conversation("Getting to know me", start)
+    start = runtime.clock.now() - timedelta(days=1, hours=3)
+    conversation = runtime.store.create_conversation("Getting to know me", start)
     for i, text in enumerate(TURNS):
         when = start + timedelta(minutes=i)
-        message = service.store.add_message(conversation.id, "user", text, when)
+        message = runtime.store.add_message(conversation.id, "user", text, when)
         bank.remember(
             Kind.TURN, text, when, conversation_id=conversation.id, source_message_ids=[message.id]
         )
@@ -50,23 +53,23 @@ def main() -> int:
         shots[name] = widget
 
     def persona() -> None:
-        window.show_persona()
-        dialog = window.persona_dialog
+        window.dialogs.show_persona()
+        dialog = window.dialogs.get(PersonaDialog)
         assert dialog is not None
-        summary = service.overview().summary
+        summary = runtime.curation.overview().summary
         if summary is not None:
             dialog.loaded.connect(lambda: dialog.select(summary.id))
         QTimer.singleShot(1500, lambda: (save("persona", dialog), dialog.close(), settings()))
 
     def settings() -> None:
-        window.show_settings()
-        dialog = window.settings_dialog
+        window.dialogs.show_settings()
+        dialog = window.dialogs.get(SettingsDialog)
         assert dialog is not None
         QTimer.singleShot(500, lambda: (save("settings", dialog), dialog.close(), capture()))
 
     def capture() -> None:
         window.quick_capture()
-        dialog = window.capture_dialog
+        dialog = window.dialogs.get(QuickCaptureDialog)
         assert dialog is not None
         dialog.edit.setText("Buy cello strings before Thursday")
         QTimer.singleShot(500, lambda: (save("quick-capture", dialog), finish()))

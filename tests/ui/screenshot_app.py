@@ -17,8 +17,8 @@ def main() -> int:
     app = QApplication(sys.argv[:1])
     runtime = open_runtime(data, None)
     load_models(runtime)
-    runtime.service.remember("My cat is called Miso")
-    runtime.service.remember("My sister Ana lives in Lisbon")
+    runtime.curation.remember("My cat is called Miso")
+    runtime.curation.remember("My sister Ana lives in Lisbon")
     window = MainWindow(runtime)
     window.show()
 
@@ -31,8 +31,8 @@ def main() -> int:
         app.quit()
 
     # Window-level signals: they fire on the GUI thread (the worker's own fire on its thread).
-    window.reply_shown.connect(lambda _: QTimer.singleShot(300, shoot))
-    window.models_loaded.connect(lambda: window.send("What is my cat called?"))
+    window.chat.reply_shown.connect(lambda _: QTimer.singleShot(300, shoot))
+    window.models_loaded.connect(lambda: window.chat.send("What is my cat called?"))
     QTimer.singleShot(120_000, app.quit)  # never hang a test run
     code = app.exec()
     runtime.close()

@@ -25,9 +25,9 @@ def _menu_action(window: MainWindow, text: str):  # type: ignore[no-untyped-def]
 def test_restore_from_backup_from_the_file_menu(
     qtbot: QtBot, runtime: Runtime, window: MainWindow, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    kept = runtime.service.remember("The boiler was serviced in March")
-    backup = backup_now(runtime.service, keep=7)
-    later = runtime.service.remember("A note written after the backup")
+    kept = runtime.curation.remember("The boiler was serviced in March")
+    backup = backup_now(runtime.archive, keep=7)
+    later = runtime.curation.remember("A note written after the backup")
     asked: list[str] = []
 
     def yes(*args: object, **kwargs: object) -> QMessageBox.StandardButton:

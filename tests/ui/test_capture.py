@@ -10,6 +10,7 @@ from pytestqt.qtbot import QtBot
 
 from app.bootstrap import Runtime, open_runtime
 from memory.records import Kind
+from ui.dialogs.quick_capture import QuickCaptureDialog
 from ui.shell.main_window import MainWindow
 from ui.shell.single_instance import InstanceServer, send_to_running
 
@@ -20,7 +21,7 @@ def test_enter_stores_a_note_at_once_and_esc_cancels(
     qtbot: QtBot, runtime: Runtime, window: MainWindow
 ) -> None:
     window.quick_capture()
-    box = window.capture_dialog
+    box = window.dialogs.get(QuickCaptureDialog)
     assert box is not None and box.isVisible()
     assert box.windowFlags() & Qt.WindowType.WindowStaysOnTopHint
     qtbot.keyClicks(box.edit, "Dentist on Friday at 10")
@@ -28,17 +29,18 @@ def test_enter_stores_a_note_at_once_and_esc_cancels(
         qtbot.keyClick(box.edit, Qt.Key.Key_Return)
     note = stored.args[0]
     assert (
-        note.kind is Kind.NOTE and runtime.service.memory(note.id).text == "Dentist on Friday at 10"
+        note.kind is Kind.NOTE
+        and runtime.curation.memory(note.id).text == "Dentist on Friday at 10"
     )
     assert box.status.text() == "Remembered ✓"
     qtbot.waitUntil(lambda: not box.isVisible(), timeout=5_000)
-    assert runtime.service.search("when is the dentist")[0].memory.id == note.id  # indexed
+    assert runtime.curation.search("when is the dentist")[0].memory.id == note.id  # indexed
 
     window.quick_capture()
     qtbot.keyClicks(box.edit, "never mind")
     qtbot.keyClick(box.edit, Qt.Key.Key_Escape)
     assert not box.isVisible()
-    assert [m.text for m in runtime.service.memories() if m.kind is Kind.NOTE] == [
+    assert [m.text for m in runtime.curation.memories() if m.kind is Kind.NOTE] == [
         "Dentist on Friday at 10"
     ]
 
@@ -46,13 +48,13 @@ def test_enter_stores_a_note_at_once_and_esc_cancels(
 def test_capture_works_while_the_models_are_still_loading(qtbot: QtBot, tmp_path: Path) -> None:
     runtime = open_runtime(str(tmp_path / "data"))
     try:
-        note = runtime.service.capture("Buy oat milk")  # no embedder yet: committed, unindexed
+        note = runtime.curation.capture("Buy oat milk")  # no embedder yet: committed, unindexed
         assert runtime.store.unindexed()[0].id == note.id
         w = MainWindow(runtime)
         qtbot.addWidget(w)
         qtbot.waitUntil(lambda: w.models_ready, timeout=180_000)
         assert runtime.store.unindexed() == []  # indexed once the models loaded
-        assert runtime.service.search("oat milk")[0].memory.id == note.id
+        assert runtime.curation.search("oat milk")[0].memory.id == note.id
         w.close()
     finally:
         runtime.close()
@@ -69,9 +71,12 @@ def test_a_second_launch_hands_capture_to_the_running_window(
         # `membank --capture` while this instance holds the folder: handed over, exit 0.
         assert gui.main(["--data-dir", str(runtime.paths.data_dir), "--capture"]) == 0
         qtbot.waitUntil(
-            lambda: window.capture_dialog is not None and window.capture_dialog.isVisible()
+            lambda: (
+                window.dialogs.get(QuickCaptureDialog) is not None
+                and window.dialogs.get(QuickCaptureDialog).isVisible()
+            )
         )
-        window.capture_dialog.hide()
+        window.dialogs.get(QuickCaptureDialog).hide()
         window.hide()
         assert send_to_running(runtime.paths.data_dir, "show")
         qtbot.waitUntil(window.isVisible)

@@ -32,3 +32,27 @@ def test_welcome_page_names_the_data_folder_and_promises_no_network(
         assert not is_first_run(runtime)  # shown only until the first memory exists
     finally:
         runtime.close()
+
+
+def test_welcome_page_suggests_a_better_model_that_fits(qtbot: QtBot, tmp_path: Path) -> None:
+    from models.hub.catalog import load_catalog
+    from models.hub.hardware import HardwareInfo
+    from models.hub.suggest import suggest_chat_model
+
+    hw = HardwareInfo(8_000_000_000, 3_000_000_000, gpu_offload=False, vram_bytes=None)
+    found = suggest_chat_model(load_catalog(), hw)
+    assert found is not None
+    runtime = open_runtime(str(tmp_path / "data"))
+    try:
+        dialog = WelcomeDialog(runtime.paths, "SmolLM2", "MiniLM", suggestion=found.text())
+        qtbot.addWidget(dialog)
+        dialog.show()
+        text = dialog.browser.toPlainText()
+        assert "A better chat model fits this computer" in text
+        assert found.entry.name in text and "GB download" in text
+        assert "File → Models" in text
+        plain = WelcomeDialog(runtime.paths, "SmolLM2", "MiniLM")
+        qtbot.addWidget(plain)
+        assert "better chat model" not in plain.browser.toPlainText()
+    finally:
+        runtime.close()

@@ -11,6 +11,8 @@ from pytestqt.qtbot import QtBot
 
 from app.bootstrap import Runtime, open_runtime
 from tests.realmodels import ready_runtime
+from ui.dialogs.persona_dialog import PersonaDialog
+from ui.dialogs.privacy_dialogs import AuditDialog, ForgetAboutDialog
 from ui.shell.main_window import MainWindow
 
 pytestmark = [pytest.mark.gui, pytest.mark.model]
@@ -19,44 +21,46 @@ pytestmark = [pytest.mark.gui, pytest.mark.model]
 def test_enter_sends_tokens_stream_and_used_memories_fill(
     qtbot: QtBot, runtime: Runtime, window: MainWindow
 ) -> None:
-    runtime.service.remember("My cat is called Miso")
+    runtime.curation.remember("My cat is called Miso")
     tokens: list[str] = []
-    window.token_shown.connect(tokens.append)
-    qtbot.keyClicks(window.input, "What is my cat called?")
-    with qtbot.waitSignal(window.reply_shown, timeout=180_000) as finished:
-        qtbot.keyClick(window.input, Qt.Key.Key_Return)
+    window.chat.token_shown.connect(tokens.append)
+    qtbot.keyClicks(window.chat.input, "What is my cat called?")
+    with qtbot.waitSignal(window.chat.reply_shown, timeout=180_000) as finished:
+        qtbot.keyClick(window.chat.input, Qt.Key.Key_Return)
         qtbot.waitUntil(lambda: len(tokens) >= 2, timeout=30_000)
         # While streaming: the partial reply is on screen and Stop is offered.
-        qtbot.waitUntil(lambda: "typing" in window.transcript.toPlainText(), timeout=5_000)
-        assert window.stop_button.isEnabled()
+        qtbot.waitUntil(lambda: "typing" in window.chat.transcript.toPlainText(), timeout=5_000)
+        assert window.chat.stop_button.isEnabled()
     event = finished.args[0]
     assert len(tokens) >= 2 and event.message.text == "".join(tokens).strip()
-    assert window.input.toPlainText() == ""
-    assert "What is my cat called?" in window.transcript.toPlainText()
-    qtbot.waitUntil(lambda: event.message.text[:20] in window.transcript.toPlainText())
-    panel = [window.memory_panel.item(i).text() for i in range(window.memory_panel.count())]
+    assert window.chat.input.toPlainText() == ""
+    assert "What is my cat called?" in window.chat.transcript.toPlainText()
+    qtbot.waitUntil(lambda: event.message.text[:20] in window.chat.transcript.toPlainText())
+    panel = [
+        window.chat.memory_panel.item(i).text() for i in range(window.chat.memory_panel.count())
+    ]
     assert any("Miso" in text for text in panel), panel
-    assert window.send_button.isEnabled() and not window.stop_button.isEnabled()
+    assert window.chat.send_button.isEnabled() and not window.chat.stop_button.isEnabled()
     # The new conversation is listed under its first message.
-    qtbot.waitUntil(lambda: window.conversation_list.count() == 1)
-    assert window.conversation_list.item(0).text() == "What is my cat called?"
+    qtbot.waitUntil(lambda: window.conversations.conversation_list.count() == 1)
+    assert window.conversations.conversation_list.item(0).text() == "What is my cat called?"
 
 
 def test_shift_enter_makes_a_new_line_instead_of_sending(qtbot: QtBot, window: MainWindow) -> None:
-    qtbot.keyClicks(window.input, "first line")
-    qtbot.keyClick(window.input, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
-    qtbot.keyClicks(window.input, "second line")
-    assert window.input.toPlainText() == "first line\nsecond line"
-    assert window.streaming is None
+    qtbot.keyClicks(window.chat.input, "first line")
+    qtbot.keyClick(window.chat.input, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
+    qtbot.keyClicks(window.chat.input, "second line")
+    assert window.chat.input.toPlainText() == "first line\nsecond line"
+    assert window.chat.streaming is None
 
 
 def test_stop_ends_the_reply_early(qtbot: QtBot, window: MainWindow) -> None:
     tokens: list[str] = []
-    window.token_shown.connect(tokens.append)
-    with qtbot.waitSignal(window.reply_shown, timeout=180_000) as finished:
-        window.send("Write a very long story about a dragon and a knight.")
+    window.chat.token_shown.connect(tokens.append)
+    with qtbot.waitSignal(window.chat.reply_shown, timeout=180_000) as finished:
+        window.chat.send("Write a very long story about a dragon and a knight.")
         qtbot.waitUntil(lambda: len(tokens) >= 2, timeout=30_000)
-        qtbot.mouseClick(window.stop_button, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(window.chat.stop_button, Qt.MouseButton.LeftButton)
     event = finished.args[0]
     assert event.stopped
     assert len(tokens) < 40
@@ -66,13 +70,13 @@ def test_stop_ends_the_reply_early(qtbot: QtBot, window: MainWindow) -> None:
 def test_selecting_an_old_conversation_shows_its_messages(
     qtbot: QtBot, runtime: Runtime, window: MainWindow
 ) -> None:
-    with qtbot.waitSignal(window.reply_shown, timeout=180_000):
-        window.send("I am learning to play the cello.")
-    window.new_conversation()
-    assert window.transcript.toPlainText() == ""
-    qtbot.waitUntil(lambda: window.conversation_list.count() == 1)
-    window.conversation_list.setCurrentRow(0)
-    qtbot.waitUntil(lambda: "cello" in window.transcript.toPlainText())
+    with qtbot.waitSignal(window.chat.reply_shown, timeout=180_000):
+        window.chat.send("I am learning to play the cello.")
+    window.conversations.new_conversation()
+    assert window.chat.transcript.toPlainText() == ""
+    qtbot.waitUntil(lambda: window.conversations.conversation_list.count() == 1)
+    window.conversations.conversation_list.setCurrentRow(0)
+    qtbot.waitUntil(lambda: "cello" in window.chat.transcript.toPlainText())
 
 
 def test_window_appears_before_models_load_and_then_becomes_ready(
@@ -83,9 +87,9 @@ def test_window_appears_before_models_load_and_then_becomes_ready(
         w = MainWindow(runtime)
         qtbot.addWidget(w)
         w.show()
-        assert w.isVisible() and not w.send_button.isEnabled()
+        assert w.isVisible() and not w.chat.send_button.isEnabled()
         qtbot.waitUntil(lambda: w.models_ready, timeout=180_000)
-        assert w.send_button.isEnabled()
+        assert w.chat.send_button.isEnabled()
         assert w.status_label.text().startswith("Ready")
         w.close()
     finally:
@@ -97,8 +101,8 @@ def test_consolidate_now_then_the_persona_view_shows_what_was_distilled(
 ) -> None:
     from memory.consolidation.hierarchy import HierarchyStore
 
-    with qtbot.waitSignal(window.reply_shown, timeout=180_000):
-        window.send("I live in Paris and I work as a nurse.")
+    with qtbot.waitSignal(window.chat.reply_shown, timeout=180_000):
+        window.chat.send("I live in Paris and I work as a nurse.")
     window.consolidate_now()
     assert "once the models are loaded" in window.status_label.text()  # no scheduler yet
 
@@ -110,13 +114,13 @@ def test_consolidate_now_then_the_persona_view_shows_what_was_distilled(
     qtbot.waitUntil(
         lambda: sum(r.status == "ok" for r in runs.job_runs("daily")) >= 2, timeout=120_000
     )
-    window.show_persona()
-    dialog = window.persona_dialog
+    window.dialogs.show_persona()
+    dialog = window.dialogs.get(PersonaDialog)
     assert dialog is not None
     qtbot.waitUntil(lambda: dialog.tree.topLevelItemCount() > 0, timeout=10_000)
     assert dialog.isVisible()
     shown = dialog.editor.toPlainText()  # "Everything" is selected first
-    summary = runtime.service.overview().summary
+    summary = runtime.curation.overview().summary
     assert summary is not None and summary.text[:30] in shown
     assert "Facts" in shown and "Days" in shown
 
@@ -128,18 +132,18 @@ def test_consolidate_now_then_the_persona_view_shows_what_was_distilled(
     assert dialog.save_button.isEnabled()
     with qtbot.waitSignal(dialog.saved, timeout=10_000):
         qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
-    stored = runtime.service.memory(summary.id)
+    stored = runtime.curation.memory(summary.id)
     assert stored.text == "Works as a nurse in Paris; likes quiet evenings." and stored.locked
     qtbot.waitUntil(lambda: dialog.lock_button.text() == "Unlock", timeout=10_000)
     window.consolidate_now()  # a locked entry survives consolidation unchanged
     qtbot.waitUntil(
         lambda: sum(r.status == "ok" for r in runs.job_runs("daily")) >= 3, timeout=120_000
     )
-    assert runtime.service.memory(summary.id).text == stored.text
+    assert runtime.curation.memory(summary.id).text == stored.text
     # Unlock hands it back to consolidation.
     with qtbot.waitSignal(dialog.lock_changed, timeout=10_000) as changed:
         qtbot.mouseClick(dialog.lock_button, Qt.MouseButton.LeftButton)
-    assert not changed.args[0].locked and not runtime.service.memory(summary.id).locked
+    assert not changed.args[0].locked and not runtime.curation.memory(summary.id).locked
     dialog.close()
 
 
@@ -148,20 +152,22 @@ def test_rename_and_delete_a_conversation(
 ) -> None:
     from PySide6.QtWidgets import QInputDialog, QMessageBox
 
-    runtime.service.new_conversation("Holiday plans")
+    runtime.chat.new_conversation("Holiday plans")
     window.refresh_conversations()
-    qtbot.waitUntil(lambda: window.conversation_list.count() == 1)
-    window.conversation_list.setCurrentRow(0)
+    qtbot.waitUntil(lambda: window.conversations.conversation_list.count() == 1)
+    window.conversations.conversation_list.setCurrentRow(0)
     monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("Trip to Lisbon", True))
-    window.rename_conversation()
-    qtbot.waitUntil(lambda: window.conversation_list.item(0).text() == "Trip to Lisbon")
-    assert [c.title for c in runtime.service.conversations()] == ["Trip to Lisbon"]
+    window.conversations.rename_conversation()
+    qtbot.waitUntil(
+        lambda: window.conversations.conversation_list.item(0).text() == "Trip to Lisbon"
+    )
+    assert [c.title for c in runtime.chat.conversations()] == ["Trip to Lisbon"]
 
-    window.conversation_list.setCurrentRow(0)
+    window.conversations.conversation_list.setCurrentRow(0)
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
-    window.delete_conversation()
-    qtbot.waitUntil(lambda: window.conversation_list.count() == 0)
-    assert runtime.service.conversations() == []
+    window.conversations.delete_conversation()
+    qtbot.waitUntil(lambda: window.conversations.conversation_list.count() == 0)
+    assert runtime.chat.conversations() == []
 
 
 def test_a_missing_model_is_explained_in_a_dialog(
@@ -183,7 +189,7 @@ def test_a_missing_model_is_explained_in_a_dialog(
         box = w.findChild(QMessageBox, "errorDialog")
         assert "/models/gone.gguf" in box.text() and "does not exist" in box.text()
         assert box.windowTitle() == "Model could not be loaded"
-        assert not w.send_button.isEnabled()
+        assert not w.chat.send_button.isEnabled()
         box.close()
         w.close()
     finally:
@@ -219,7 +225,7 @@ def test_export_then_import_an_encrypted_archive_from_the_window(
 ) -> None:
     from PySide6.QtWidgets import QInputDialog
 
-    note = runtime.service.remember("My passport number ends in 4471")
+    note = runtime.curation.remember("My passport number ends in 4471")
     archive = tmp_path / "out" / "memory.membank"
     archive.parent.mkdir()
     window.archive.export(str(archive), passphrase="correct horse")
@@ -239,8 +245,8 @@ def test_export_then_import_an_encrypted_archive_from_the_window(
         second.archive.import_(str(archive), "merge")
         qtbot.waitUntil(lambda: second.status_label.text().startswith("Imported"), timeout=60_000)
         assert asked == ["Passphrase:"]  # asked only because the archive is encrypted
-        assert other.service.memory(note.id).text == note.text
-        assert other.service.search("passport number")[0].memory.id == note.id
+        assert other.curation.memory(note.id).text == note.text
+        assert other.curation.search("passport number")[0].memory.id == note.id
         second.close()
 
 
@@ -249,10 +255,10 @@ def test_forget_everything_about_a_topic_then_see_it_in_the_audit_log(
 ) -> None:
     from PySide6.QtWidgets import QMessageBox
 
-    secret = runtime.service.remember("My old flat was at 12 Elm Street in Leeds")
-    kept = runtime.service.remember("I play the cello on Sundays")
-    window.show_forget_about()
-    dialog = window.forget_dialog
+    secret = runtime.curation.remember("My old flat was at 12 Elm Street in Leeds")
+    kept = runtime.curation.remember("I play the cello on Sundays")
+    window.dialogs.show_forget_about()
+    dialog = window.dialogs.get(ForgetAboutDialog)
     qtbot.keyClicks(dialog.query, "Elm Street flat")
     qtbot.keyClick(dialog.query, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: dialog.results.count() > 0, timeout=30_000)
@@ -268,41 +274,41 @@ def test_forget_everything_about_a_topic_then_see_it_in_the_audit_log(
         lambda: dialog.status.text().startswith("Forgotten: 1 memories"), timeout=30_000
     )
     assert secret.id not in runtime.store.all_memory_ids()
-    assert secret.id not in runtime.service.bank.index.ids()  # type: ignore[union-attr]
+    assert secret.id not in runtime.host.models.bank.index.ids()  # type: ignore[union-attr]
     assert kept.id in runtime.store.all_memory_ids()
     dialog.close()
 
-    window.show_audit()
-    qtbot.waitUntil(lambda: getattr(window, "audit_dialog", None) is not None)
-    table = window.audit_dialog.table
+    window.dialogs.show_audit()
+    qtbot.waitUntil(lambda: window.dialogs.get(AuditDialog) is not None)
+    table = window.dialogs.get(AuditDialog).table
     events = {(table.item(r, 1).text(), table.item(r, 3).text()) for r in range(table.rowCount())}
     assert ("forgotten", secret.id[:8]) in events
     assert all("Elm" not in table.item(r, 4).text() for r in range(table.rowCount()))
-    window.audit_dialog.close()
+    window.dialogs.get(AuditDialog).close()
 
 
 def test_memory_paused_chat_uses_memories_but_stores_nothing(
     qtbot: QtBot, runtime: Runtime, window: MainWindow
 ) -> None:
-    runtime.service.remember("My cat is called Miso")
-    before = (runtime.store.count_memories(), len(runtime.service.conversations()))
+    runtime.curation.remember("My cat is called Miso")
+    before = (runtime.store.count_memories(), len(runtime.chat.conversations()))
     window.pause_action.trigger()
-    assert window.paused and window.paused_label.isVisible()
-    assert not window.conversation_list.isEnabled()
-    with qtbot.waitSignal(window.reply_shown, timeout=180_000) as shown:
-        window.send("What is my cat called?")
+    assert window.chat.paused and window.paused_label.isVisible()
+    assert not window.conversations.conversation_list.isEnabled()
+    with qtbot.waitSignal(window.chat.reply_shown, timeout=180_000) as shown:
+        window.chat.send("What is my cat called?")
     event = shown.args[0]
     assert any("Miso" in m.text for m in event.message.used_memories)  # memories are read
-    assert "What is my cat called?" in window.transcript.toPlainText()
-    assert (runtime.store.count_memories(), len(runtime.service.conversations())) == before
+    assert "What is my cat called?" in window.chat.transcript.toPlainText()
+    assert (runtime.store.count_memories(), len(runtime.chat.conversations())) == before
     assert runtime.store.memory(event.used[0].memory.id).recall_count == 0  # not strengthened
 
     window.pause_action.trigger()  # back to normal: a fresh, stored conversation
-    assert not window.paused and not window.paused_label.isVisible()
-    assert window.transcript.toPlainText() == ""
-    with qtbot.waitSignal(window.reply_shown, timeout=180_000):
-        window.send("I am learning the cello.")
-    assert len(runtime.service.conversations()) == before[1] + 1
+    assert not window.chat.paused and not window.paused_label.isVisible()
+    assert window.chat.transcript.toPlainText() == ""
+    with qtbot.waitSignal(window.chat.reply_shown, timeout=180_000):
+        window.chat.send("I am learning the cello.")
+    assert len(runtime.chat.conversations()) == before[1] + 1
 
 
 def test_import_a_folder_of_notes_from_the_window(
@@ -314,6 +320,6 @@ def test_import_a_folder_of_notes_from_the_window(
     (notes / "wifi.txt").write_text("The cabin wifi password is on the fridge.\n")
     window.archive.import_notes_folder(str(notes))
     qtbot.waitUntil(lambda: window.status_label.text().startswith("Imported"), timeout=60_000)
-    found = runtime.service.search("when to plant tulips")
+    found = runtime.curation.search("when to plant tulips")
     assert found and "tulip" in found[0].memory.text
-    assert sum(m.kind == "note" for m in runtime.service.memories()) == 2
+    assert sum(m.kind == "note" for m in runtime.curation.memories()) == 2

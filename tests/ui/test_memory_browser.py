@@ -31,9 +31,9 @@ NOTES = (
 @pytest.fixture
 def browser(qtbot: QtBot, runtime: Runtime) -> Iterator[MemoryBrowser]:
     for text in NOTES:
-        runtime.service.remember(text)
+        runtime.curation.remember(text)
     tasks = TaskRunner()
-    b = MemoryBrowser(runtime, tasks)
+    b = MemoryBrowser(runtime.curation, runtime.privacy, tasks)
     qtbot.addWidget(b)
     b.show()
     with qtbot.waitSignal(b.loaded, timeout=10_000):
@@ -105,7 +105,7 @@ def test_pin_sets_pinned_in_the_store(
     assert browser.pin_button.text() == "Pin"
     with qtbot.waitSignal(browser.loaded, timeout=10_000):
         qtbot.mouseClick(browser.pin_button, Qt.MouseButton.LeftButton)
-    assert runtime.service.memory(memory_id).pinned
+    assert runtime.curation.memory(memory_id).pinned
     assert browser.selected_ids() == [memory_id]  # the selection survives the refresh
     assert browser.pin_button.text() == "Unpin"
     browser.state_combo.setCurrentIndex(browser.state_combo.findData("pinned"))
@@ -113,12 +113,12 @@ def test_pin_sets_pinned_in_the_store(
 
 
 def test_bulk_pin(qtbot: QtBot, runtime: Runtime, browser: MemoryBrowser) -> None:
-    ids = [m.id for m in runtime.service.memories()]
+    ids = [m.id for m in runtime.curation.memories()]
     browser.select_ids(ids)
     assert sorted(browser.selected_ids()) == sorted(ids)
     with qtbot.waitSignal(browser.loaded, timeout=10_000):
         browser.toggle_pin_selected()
-    assert all(runtime.service.memory(i).pinned for i in ids)
+    assert all(runtime.curation.memory(i).pinned for i in ids)
 
 
 def test_edit_changes_text_and_search_finds_the_new_text(
@@ -131,9 +131,9 @@ def test_edit_changes_text_and_search_finds_the_new_text(
     )
     with qtbot.waitSignal(browser.loaded, timeout=30_000):
         qtbot.mouseClick(browser.edit_button, Qt.MouseButton.LeftButton)
-    memory = runtime.service.memory(memory_id)
+    memory = runtime.curation.memory(memory_id)
     assert memory.text == new_text and memory.locked
-    found = runtime.service.search("piano lesson", 3)
+    found = runtime.curation.search("piano lesson", 3)
     assert found and found[0].memory.id == memory_id
     assert new_text in browser.visible_texts()
 
@@ -148,10 +148,10 @@ def test_forget_removes_from_store_and_index(
     with qtbot.waitSignal(browser.loaded, timeout=30_000):
         qtbot.mouseClick(browser.forget_button, Qt.MouseButton.LeftButton)
     with pytest.raises(NotFoundError):
-        runtime.service.memory(memory_id)
-    assert runtime.service.bank is not None
-    assert memory_id not in runtime.service.bank.index.ids()
-    assert all(r.memory.id != memory_id for r in runtime.service.search("green tea", 5))
+        runtime.curation.memory(memory_id)
+    assert runtime.host.models.bank is not None
+    assert memory_id not in runtime.host.models.bank.index.ids()
+    assert all(r.memory.id != memory_id for r in runtime.curation.search("green tea", 5))
     assert "I prefer green tea over coffee" not in browser.visible_texts()
 
 
@@ -163,11 +163,11 @@ def test_forget_declined_keeps_it(
         QMessageBox, "question", staticmethod(lambda *a, **k: QMessageBox.StandardButton.No)
     )
     browser.confirm_and_forget()
-    assert runtime.service.memory(memory_id).text == "I prefer green tea over coffee"
+    assert runtime.curation.memory(memory_id).text == "I prefer green tea over coffee"
 
 
 def test_menu_action_opens_the_browser(qtbot: QtBot, runtime: Runtime) -> None:
-    runtime.service.remember("My cat is called Miso")
+    runtime.curation.remember("My cat is called Miso")
     window = MainWindow(runtime)
     qtbot.addWidget(window)
     window.show()
@@ -177,7 +177,7 @@ def test_menu_action_opens_the_browser(qtbot: QtBot, runtime: Runtime) -> None:
         action = next(a for a in memory_menu.actions() if a.text() == "&Browse memories…")
         assert action.shortcut().toString() == "Ctrl+B"
         action.trigger()
-        browser = window.browser_window
+        browser = window.dialogs.get(MemoryBrowser)
         assert browser is not None and browser.isVisible()
         qtbot.waitUntil(lambda: "My cat is called Miso" in browser.visible_texts(), timeout=10_000)
     finally:
@@ -185,8 +185,8 @@ def test_menu_action_opens_the_browser(qtbot: QtBot, runtime: Runtime) -> None:
 
 
 def test_date_filter(qtbot: QtBot, runtime: Runtime, browser: MemoryBrowser) -> None:
-    old = runtime.service.clock.now() - timedelta(days=60)
-    runtime.service.store.add_memory(Kind.NOTE, "The trip to Rome", old, strength=1.0)
+    old = runtime.clock.now() - timedelta(days=60)
+    runtime.store.add_memory(Kind.NOTE, "The trip to Rome", old, strength=1.0)
     with qtbot.waitSignal(browser.loaded, timeout=10_000):
         browser.refresh()
     assert "The trip to Rome" in browser.visible_texts()
@@ -197,8 +197,8 @@ def test_date_filter(qtbot: QtBot, runtime: Runtime, browser: MemoryBrowser) -> 
 
 
 def test_restore_a_faded_memory(qtbot: QtBot, runtime: Runtime, browser: MemoryBrowser) -> None:
-    miso = next(m for m in runtime.service.memories() if "Miso" in m.text)
-    HierarchyStore(runtime.service.store).fade([miso.id], runtime.service.clock.now())
+    miso = next(m for m in runtime.curation.memories() if "Miso" in m.text)
+    HierarchyStore(runtime.store).fade([miso.id], runtime.clock.now())
     with qtbot.waitSignal(browser.loaded, timeout=10_000):
         browser.refresh()
     browser.state_combo.setCurrentIndex(browser.state_combo.findData("faded"))
@@ -207,17 +207,17 @@ def test_restore_a_faded_memory(qtbot: QtBot, runtime: Runtime, browser: MemoryB
     assert browser.restore_button.isEnabled()
     with qtbot.waitSignal(browser.loaded, timeout=10_000):
         qtbot.mouseClick(browser.restore_button, Qt.MouseButton.LeftButton)
-    assert runtime.service.memory(miso.id).state == State.ACTIVE
+    assert runtime.curation.memory(miso.id).state == State.ACTIVE
     assert browser.visible_texts() == []  # no longer faded
 
 
 def test_detail_shows_the_forgetting_curve_with_recalls(
     qtbot: QtBot, runtime: Runtime, browser: MemoryBrowser
 ) -> None:
-    bank = runtime.service.bank
+    bank = runtime.host.models.bank
     assert bank is not None
-    found = [r for r in runtime.service.search("my cat", 3) if "Miso" in r.memory.text]
-    later = runtime.service.clock.now() + timedelta(seconds=1)
+    found = [r for r in runtime.curation.search("my cat", 3) if "Miso" in r.memory.text]
+    later = runtime.clock.now() + timedelta(seconds=1)
     bank.strengthen(found[:1], later, None)
     with qtbot.waitSignal(browser.loaded, timeout=10_000):
         browser.refresh()
@@ -230,3 +230,31 @@ def test_detail_shows_the_forgetting_curve_with_recalls(
 def test_timeline_counts_memories_per_day(browser: MemoryBrowser) -> None:
     assert sum(sum(bands) for bands in browser.timeline.counts.values()) == len(NOTES)
     assert all(bands[3] == 0 for bands in browser.timeline.counts.values())  # none faded
+
+
+def test_lists_a_page_at_a_time_and_loads_more_when_scrolled(
+    qtbot: QtBot, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ui.browser.memory_browser as browser_module
+
+    monkeypatch.setattr(browser_module, "PAGE", 2)
+    for text in NOTES:
+        runtime.curation.remember(text)
+    tasks = TaskRunner()
+    b = MemoryBrowser(runtime.curation, runtime.privacy, tasks)
+    qtbot.addWidget(b)
+    b.show()
+    try:
+        with qtbot.waitSignal(b.loaded, timeout=10_000) as first:
+            b.refresh()
+        assert first.args == [2] and b.model.canFetchMore()
+        assert "3 memories (the newest 2 listed" in b.status.text()
+        b.table.scrollToBottom()  # the view asks the model for more at its end
+        b.model.fetchMore()
+        qtbot.waitUntil(lambda: len(b.model.rows) == 3, timeout=10_000)
+        assert not b.model.canFetchMore()  # the last page was not full
+        assert sorted(b.visible_texts()) == sorted(NOTES)
+        assert b.status.text() == "3 memories."
+    finally:
+        b.close()
+        tasks.shutdown()

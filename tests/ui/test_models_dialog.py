@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -13,9 +14,10 @@ from PySide6.QtCore import QThread
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
-from app.bootstrap import Runtime, load_llm, open_bank, open_runtime
+from app.bootstrap import Runtime, load_llm, open_bank, open_runtime, start_models
 from app.config import load_config
 from app.engine.model_manager import ModelManager
+from app.engine.settings_apply import apply_settings
 from models.hub.catalog import find_entry, load_catalog
 from models.hub.discovery import bundled_chat_model_path
 from models.hub.hardware import HardwareInfo
@@ -50,14 +52,20 @@ def setup(qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iter
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
     runtime = open_runtime(str(tmp_path / "data"))
-    runtime.service.attach(open_bank(runtime, shared_embedder()), load_llm(runtime.config))
+    runtime.host.attach(open_bank(runtime, shared_embedder()), load_llm(runtime.config))
     thread = QThread()
-    worker = ChatWorker(runtime)
+    hw = HardwareInfo(ram_total=16 * GB, ram_available=6 * GB, gpu_offload=False, vram_bytes=None)
+    manager = ModelManager(runtime, hardware=hw)
+    worker = ChatWorker(
+        runtime.chat,
+        manager,
+        start_up=partial(start_models, runtime),
+        apply=partial(apply_settings, runtime),
+    )
     worker.moveToThread(thread)
     thread.start()
     tasks = TaskRunner()
-    hw = HardwareInfo(ram_total=16 * GB, ram_available=6 * GB, gpu_offload=False, vram_bytes=None)
-    dialog = ModelsDialog(runtime, tasks, worker, manager=ModelManager(runtime, hardware=hw))
+    dialog = ModelsDialog(manager, tasks, worker)
     qtbot.addWidget(dialog)
     dialog.show()
     qtbot.waitUntil(lambda: dialog.chat_table.rowCount() > 0, timeout=10_000)
@@ -110,11 +118,11 @@ def test_download_with_progress_then_use_the_model(setup: Setup, qtbot: QtBot) -
     qtbot.waitUntil(
         lambda: dialog.chat_table.item(_row_of(dialog, ENTRY.name), 3).text() == "Installed"
     )
-    old = setup.runtime.service.llm
+    old = setup.runtime.host.models.llm
     dialog.chat_table.selectRow(_row_of(dialog, ENTRY.name))
     dialog.use_button.click()  # the worker's signals come from its thread: wait on the GUI
     qtbot.waitUntil(lambda: "Now chatting with" in dialog.status_label.text(), timeout=30_000)
-    llm = setup.runtime.service.llm
+    llm = setup.runtime.host.models.llm
     assert llm is not old and llm is not None and llm.model_id == ENTRY.filename
     assert load_config(setup.runtime.paths.config_file).llm.model_path == str(path)
     qtbot.waitUntil(
@@ -145,7 +153,7 @@ def test_a_bad_gguf_shows_an_error_and_the_old_model_remains(
     (models / "broken.gguf").write_bytes(b"GGUF" + b"\x03\x00\x00\x00" + b"\x00" * 4096)
     dialog.refresh()
     qtbot.waitUntil(lambda: dialog.chat_table.rowCount() == 8)
-    old = setup.runtime.service.llm
+    old = setup.runtime.host.models.llm
     dialog.chat_table.selectRow(_row_of(dialog, "broken.gguf"))
     dialog.use_button.click()
 
@@ -155,9 +163,9 @@ def test_a_bad_gguf_shows_an_error_and_the_old_model_remains(
     qtbot.waitUntil(lambda: error_box() is not None, timeout=30_000)
     box = error_box()
     assert box is not None and box.isVisible() and "broken.gguf" in box.text()
-    assert setup.runtime.service.llm is old
+    assert setup.runtime.host.models.llm is old
     assert "previous model is still in use" in dialog.status_label.text()
-    assert setup.runtime.service.ask("Hello there").message.text.strip()
+    assert setup.runtime.chat.ask("Hello there").message.text.strip()
 
 
 def test_main_window_opens_the_models_window(window: MainWindow, qtbot: QtBot) -> None:
@@ -166,31 +174,55 @@ def test_main_window_opens_the_models_window(window: MainWindow, qtbot: QtBot) -
     )
     assert action.shortcut().toString() == "Ctrl+Shift+L"
     action.trigger()
-    assert window.models_dialog is not None
-    qtbot.waitUntil(lambda: window.models_dialog.chat_table.rowCount() >= 7)  # type: ignore[union-attr]
-    assert window.models_dialog.isVisible()
+    assert window.dialogs.get(ModelsDialog) is not None
+    qtbot.waitUntil(lambda: window.dialogs.get(ModelsDialog).chat_table.rowCount() >= 7)  # type: ignore[union-attr]
+    assert window.dialogs.get(ModelsDialog).isVisible()
 
 
 def test_use_a_local_embedder_folder_reembeds_with_progress(
-    setup: Setup, qtbot: QtBot, tmp_path: Path
+    setup: Setup, qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import shutil
 
     from models.hub.discovery import bundled_embedder_path
 
     for text in ("My sister Clara lives in Lisbon.", "I am allergic to peanuts."):
-        setup.runtime.service.remember(text)
+        setup.runtime.curation.remember(text)
     folder = tmp_path / "minilm-local"
     shutil.copytree(bundled_embedder_path(), folder)
     dialog = setup.dialog
     formats: list[str] = []
     dialog.progress.valueChanged.connect(lambda _: formats.append(dialog.progress.format()))
+    # The swap itself happens on the chat worker's thread, the models' one owner (STYLE §4).
+    on_worker_thread: list[bool] = []
+    commit = setup.worker.manager.commit_embedder
+
+    def recorded(prepared: object) -> None:
+        on_worker_thread.append(QThread.currentThread() is setup.worker.thread())
+        commit(prepared)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(setup.worker.manager, "commit_embedder", recorded)
     with qtbot.waitSignal(dialog.embedder_switched, timeout=60_000):
         dialog.use_embedder(folder)
-    bank = setup.runtime.service.bank
+    assert on_worker_thread == [True]
+    bank = setup.runtime.host.models.bank
     assert bank is not None and bank.embedder.model_id == "minilm-local"
     assert bank.index.count() == 2
     assert formats and formats[-1].startswith("memories")
-    assert [r.memory.text for r in setup.runtime.service.search("peanut allergy", 1)] == [
+    assert [r.memory.text for r in setup.runtime.curation.search("peanut allergy", 1)] == [
         "I am allergic to peanuts."
     ]
+
+
+def test_a_better_model_that_fits_is_suggested_with_its_size_and_fit(setup: Setup) -> None:
+    # 6 GB free: the largest 1.5-4B model that fits comfortably is Phi-3.5 mini (3.8B).
+    label = setup.dialog.suggestion_label.text()
+    assert label.startswith("★ Suggested for this computer: Phi-3.5 mini instruct (3.8B")
+    assert "2.4 GB download" in label and "3.9 GB of RAM" in label
+    assert "bundled model stays the offline default" in label
+    starred = [
+        setup.dialog.chat_table.item(r, 0).text()
+        for r in range(setup.dialog.chat_table.rowCount())
+        if setup.dialog.chat_table.item(r, 0).text().startswith("★")
+    ]
+    assert starred == ["★ Phi-3.5 mini instruct (Q4_K_M)"]

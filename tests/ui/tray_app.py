@@ -10,6 +10,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMenu
 
 from app.bootstrap import open_runtime
+from ui.dialogs.quick_capture import QuickCaptureDialog
 from ui.resources import app_icon
 from ui.shell.main_window import MainWindow
 from ui.shell.tray import tray_available
@@ -32,10 +33,11 @@ def main() -> int:
         window.quick_capture()  # from the tray menu's action, with the main window hidden
         app.processEvents()
         result["capture_visible"] = bool(
-            window.capture_dialog and window.capture_dialog.isVisible()
+            window.dialogs.get(QuickCaptureDialog)
+            and window.dialogs.get(QuickCaptureDialog).isVisible()
         )
         app.primaryScreen().grabWindow(0).save(str(out))
-        window.capture_dialog.hide()  # type: ignore[union-attr]
+        window.dialogs.get(QuickCaptureDialog).hide()  # type: ignore[union-attr]
         assert window.tray is not None
         menu = window.tray.contextMenu()
         area = window.tray.geometry()

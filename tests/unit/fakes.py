@@ -19,8 +19,9 @@ from memory.bank import MemoryBank
 from memory.lifecycle.decay import DecayPolicy
 from memory.recall.retrieval import RecallSettings
 from memory.records import Kind, Message
+from memory.storage.fts import STOP_WORDS
 from memory.storage.index import ChromaIndex
-from memory.storage.store import STOP_WORDS, SQLiteStore
+from memory.storage.store import SQLiteStore
 from models.protocols import CancelToken, ChatMessage, T
 
 # A Friday; every test starts here unless it says otherwise.
@@ -233,7 +234,7 @@ def _key_words(text: str) -> list[str]:
 
 
 def say(bank: MemoryBank, conversation_id: int, text: str, when: datetime) -> Message:
-    """What AssistantService.send stores for a user's turn: the message and its turn memory."""
+    """What ChatService.send stores for a user's turn: the message and its turn memory."""
     message = bank.store.add_message(conversation_id, "user", text, when)
     bank.remember(
         Kind.TURN, text, when, conversation_id=conversation_id, source_message_ids=[message.id]

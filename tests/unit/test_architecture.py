@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -113,6 +114,52 @@ def test_cycle_finder_finds_a_cycle() -> None:
             return {"a": {"b"}, "b": {"a"}, "c": {"a"}}[name]
 
     assert _module_cycles(Graph()) == [["a", "b"]]  # type: ignore[arg-type]
+
+
+def _private_imports(source: str) -> list[str]:
+    """Imports of a private module (`pkg._http`) or a private name (`from pkg import _x`)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            modules = [a.name for a in node.names]
+            names: list[str] = []
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            modules = [node.module]
+            names = [a.name for a in node.names]
+        else:
+            continue
+        for module in modules:
+            parts = [p for p in module.split(".") if p != "__future__"]
+            private = [p for p in parts if p.startswith("_")]
+            private += [n for n in names if n.startswith("_") and not n.startswith("__")]
+            if private:
+                found.append(module)
+    return found
+
+
+def test_no_module_imports_private_internals_of_a_package() -> None:
+    """Private modules (huggingface_hub.utils._http) change without notice; use public APIs."""
+    private = {
+        str(p.relative_to(ROOT)): found
+        for p in _sources()
+        if (found := _private_imports(p.read_text(encoding="utf-8")))
+    }
+    assert private == {}
+
+
+def test_private_import_finder_finds_them() -> None:
+    source = (
+        "from __future__ import annotations\n"
+        "from huggingface_hub.utils._http import http_stream_backoff\n"
+        "import huggingface_hub.utils._headers\n"
+        "from huggingface_hub.utils import _runtime, build_hf_headers\n"
+        "from huggingface_hub.utils import http_stream_backoff\n"
+    )
+    assert _private_imports(source) == [
+        "huggingface_hub.utils._http",
+        "huggingface_hub.utils._headers",
+        "huggingface_hub.utils",
+    ]
 
 
 BENCH_PREFIX = "app.bench"

@@ -20,7 +20,7 @@ from memory.archive.restore import _Merge, import_archive
 from memory.archive.writer import ExportFilter, collect, export_archive
 from memory.bank import MemoryBank
 from memory.consolidation.hierarchy import HierarchyStore
-from memory.errors import ArchiveError
+from memory.errors import ArchiveEncryptedError, ArchiveError
 from memory.records import Kind
 from tests.unit.archive_util import (
     dump,
@@ -92,9 +92,10 @@ def test_encrypted_round_trip_and_wrong_passphrase(
     path = export_archive(source.store, tmp_path / "e.membank", LATER, passphrase="correct horse")
     assert path.encrypted and archive_crypto.is_encrypted(path.path.read_bytes()[:8])
     assert b"Miso" not in path.path.read_bytes()
-    with pytest.raises(ArchiveError, match="passphrase is wrong"):
+    with pytest.raises(ArchiveError, match="passphrase is wrong") as wrong:
         read_archive(path.path, "battery staple")
-    with pytest.raises(ArchiveError, match="is encrypted"):
+    assert not isinstance(wrong.value, ArchiveEncryptedError)  # the UI asks again only on this
+    with pytest.raises(ArchiveEncryptedError, match="Give its passphrase"):
         read_archive(path.path)
     import_archive(target, read_archive(path.path, "correct horse"), LATER)
     assert comparable(target) == comparable(source)

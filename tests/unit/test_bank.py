@@ -126,6 +126,39 @@ def test_reconcile_works_in_batches(bank: MemoryBank) -> None:
     assert_in_step(bank)
 
 
+def test_quick_reconcile_indexes_unmarked_rows_without_listing_every_id(
+    bank: MemoryBank, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bank.remember(Kind.NOTE, "I adopted a cat named Miso", T0)
+    bank.store.add_memory(Kind.NOTE, "My sister Alice lives in Lisbon", T0)  # crash: no vector
+
+    def no_full_scan() -> set[str]:
+        raise AssertionError("the quick path listed every id")
+
+    monkeypatch.setattr(bank.index, "ids", no_full_scan)
+    report = bank.reconcile(quick=True)
+    assert (report.missing, report.orphans) == (1, 0)
+    monkeypatch.undo()
+    assert_in_step(bank)
+
+
+@pytest.mark.parametrize("damage", ["lost vector", "orphan vector"])
+def test_quick_reconcile_falls_back_to_comparing_ids_when_the_counts_differ(
+    bank: MemoryBank, damage: str
+) -> None:
+    kept = bank.remember(Kind.NOTE, "I adopted a cat named Miso", T0)
+    other = bank.remember(Kind.NOTE, "My sister Alice lives in Lisbon", T0)
+    if damage == "lost vector":
+        bank.index.delete([other.id])  # still marked indexed in SQLite
+    else:
+        bank.index.upsert(["orphan-from-a-deleted-memory"], bank.embedder.embed(["Miso"]))
+    report = bank.reconcile(quick=True)
+    expected = (1, 0) if damage == "lost vector" else (0, 1)
+    assert (report.missing, report.orphans) == expected
+    assert bank.index.ids() == {kept.id, other.id}
+    assert_in_step(bank)
+
+
 def test_failed_index_write_keeps_the_memory_and_reconcile_indexes_it_once(
     bank: MemoryBank,
     monkeypatch: pytest.MonkeyPatch,

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
 
 import pytest
 
 from models.errors import CatalogError
 from models.hub.catalog import default_catalog_text, find_entry, load_catalog
-from models.hub.hardware import HardwareInfo, assess
+from models.hub.hardware import HardwareInfo, assess, system_ram
 
 GB = 1_000_000_000
 
@@ -87,3 +88,10 @@ def test_gpu_offload_suggests_layers_by_vram() -> None:
     assert unknown.gpu_layers == 28 and "VRAM unknown" in unknown.reason
     no_build = assess(e, HardwareInfo(16 * GB, 12 * GB, gpu_offload=False, vram_bytes=8 * GB))
     assert no_build.gpu_layers == 0
+
+
+def test_the_ram_figures_are_this_machine_s() -> None:
+    total, available = system_ram()
+    physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    assert abs(total - physical) <= physical // 100
+    assert 0 < available <= total

@@ -114,9 +114,11 @@ def test_a_day_becomes_summaries_facts_and_personas_linked_to_their_sources(worl
 
     persona = world.one(Kind.DAILY_PERSONA)
     assert persona.derive_key == f"daily_persona:{DAY1}"
-    # Built from the turns in the order the user said them.
-    assert (
-        persona.text == "The user talked about live, Paris, cat, called, Miso, allergic, peanuts."
+    # Built from the turns in the order the user said them: the model's grounded prose over the
+    # profile cut from the user's own words.
+    assert persona.text == (
+        "The user talked about live, Paris, cat, called, Miso, allergic, peanuts.\n"
+        "Home: lives in Paris.\nPets: cat is called Miso.\nHealth: allergic to peanuts."
     )
     assert set(world.hierarchy.sources(persona.id)) == turns
 
@@ -125,7 +127,8 @@ def test_a_day_becomes_summaries_facts_and_personas_linked_to_their_sources(worl
     assert world.hierarchy.sources(summary.id) == [daily.id]
     global_persona = world.one(Kind.GLOBAL_PERSONA)
     assert global_persona.text == persona.text  # the first day's persona is the persona
-    assert world.hierarchy.sources(global_persona.id) == [persona.id]
+    # ... over the profile of everything the user said and every fact.
+    assert set(world.hierarchy.sources(global_persona.id)) == {persona.id, *(f.id for f in facts)}
 
     # Everything derived happened when the session did, not when consolidation ran.
     for memory in [session, *facts, daily, persona, summary, global_persona]:
@@ -252,8 +255,11 @@ def test_unusable_model_output_keeps_the_users_words_and_stores_no_garbage(
         "The user said: I live in Paris. / My cat is called Miso. / I am allergic to peanuts."
     )
     assert world.of(Kind.FACT) == []
-    assert world.of(Kind.DAILY_PERSONA) == []
     assert world.of(Kind.GLOBAL_SUMMARY) == []
+    # No prose from this model, yet the persona is not empty: the profile of the user's words.
+    profile = "Home: lives in Paris.\nPets: cat is called Miso.\nHealth: allergic to peanuts."
+    assert [p.text for p in world.of(Kind.DAILY_PERSONA)] == [profile]
+    assert world.one(Kind.GLOBAL_PERSONA).text == profile
     texts = [r["text"] for r in world.bank.store.rows("SELECT text FROM memories")]
     assert texts
     assert not [t for t in texts if "Bananas" in t or "volcanoes" in t]

@@ -15,7 +15,6 @@ import pytest
 from app.config import Config, SchedulerConfig
 from app.jobs.daily import JOB_NAMES, JobResult, MemoryJobs
 from app.jobs.scheduler import MemoryScheduler, last_due
-from app.service import AssistantService
 from memory.bank import MemoryBank
 from memory.clock import ManualClock
 from memory.consolidation.consolidator import Consolidator
@@ -23,6 +22,7 @@ from memory.consolidation.hierarchy import HierarchyStore
 from memory.records import Kind, State
 from memory.storage.store import SQLiteStore
 from tests.unit.fakes import T0, StepLLM, make_bank
+from tests.unit.wiring import Services, make_services
 
 IDLE = timedelta(minutes=30)
 TURNS = ("I live in Paris.", "My cat is called Miso.", "I am allergic to peanuts.")
@@ -30,7 +30,7 @@ TURNS = ("I live in Paris.", "My cat is called Miso.", "I am allergic to peanuts
 
 @dataclass
 class World:
-    service: AssistantService
+    service: Services
     jobs: MemoryJobs
     bank: MemoryBank
     llm: StepLLM
@@ -38,9 +38,9 @@ class World:
     hierarchy: HierarchyStore
 
     def chat(self, *texts: str) -> None:
-        conversation = self.service.new_conversation()
+        conversation = self.service.chat.new_conversation()
         for text in texts:
-            list(self.service.send(conversation.id, text, cancel=threading.Event()))
+            list(self.service.chat.send(conversation.id, text, cancel=threading.Event()))
             self.clock.advance(minutes=1)
 
 
@@ -50,9 +50,16 @@ def world(tmp_path: Path) -> Iterator[World]:
     store = SQLiteStore(tmp_path / "membank.sqlite3")
     bank = make_bank(tmp_path, store=store)
     llm = StepLLM()
-    service = AssistantService(Config(), store, clock)
-    service.attach(bank, llm)
-    yield World(service, MemoryJobs(service, IDLE), bank, llm, clock, HierarchyStore(store))
+    service = make_services(Config(), store, clock)
+    service.host.attach(bank, llm)
+    yield World(
+        service,
+        MemoryJobs(service.host, service.archive, service.clock, IDLE),
+        bank,
+        llm,
+        clock,
+        HierarchyStore(store),
+    )
     bank.close()
     store.close()
 
@@ -96,7 +103,7 @@ def test_decay_job_fades_old_memories_once_consolidated(world: World) -> None:
     assert world.jobs.run("decay").counts == {"faded": 0}
     # The daily run consolidates first (the session summary now holds it), then sweeps.
     assert world.jobs.run("daily").counts["faded"] == 1
-    states = {m.kind: m.state for m in world.service.memories()}
+    states = {m.kind: m.state for m in world.service.curation.memories()}
     assert states[Kind.TURN] is State.FADED
     assert states[Kind.SESSION_SUMMARY] is State.ACTIVE
 
@@ -134,8 +141,8 @@ def test_jobs_before_the_models_are_loaded_fail_cleanly(
 ) -> None:
     store = SQLiteStore(tmp_path / "membank.sqlite3")
     try:
-        service = AssistantService(Config(), store, ManualClock(T0))
-        result = MemoryJobs(service, IDLE).run("consolidate")
+        service = make_services(Config(), store, ManualClock(T0))
+        result = MemoryJobs(service.host, service.archive, service.clock, IDLE).run("consolidate")
         assert result.error == "RuntimeError: the models are not loaded yet"
         assert HierarchyStore(store).job_runs()[0].status == "failed"
     finally:

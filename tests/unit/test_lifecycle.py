@@ -1,4 +1,4 @@
-"""Memory that lasts: notes feed consolidation, the spacing effect, and the schema 5 upgrade."""
+"""Memory that lasts: notes feed consolidation, the spacing effect, the schema 7 (curve) upgrade."""
 
 from __future__ import annotations
 
@@ -71,7 +71,7 @@ def test_notes_feed_summaries_facts_and_persona(bank: MemoryBank) -> None:
     assert notes_summary.id == hierarchy.by_key(f"session_summary:notes:{T0.date()}").id  # type: ignore[union-attr]
 
 
-def test_a_store_from_before_schema_5_is_migrated_and_its_strengths_recomputed(
+def test_a_store_from_before_the_curve_schema_7_is_migrated_and_its_strengths_recomputed(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "membank.sqlite3"
@@ -99,7 +99,7 @@ def test_a_store_from_before_schema_5_is_migrated_and_its_strengths_recomputed(
     conn.close()
 
     store = SQLiteStore(path)
-    assert store.rows("PRAGMA user_version")[0]["user_version"] == SCHEMA_VERSION == 5
+    assert store.rows("PRAGMA user_version")[0]["user_version"] == SCHEMA_VERSION == 7
     bank = make_bank(tmp_path, store=store)
     try:
         decay = bank.decay

@@ -12,8 +12,9 @@ import pytest
 
 from memory.errors import NotFoundError, StoreCorruptError
 from memory.records import Kind, State
+from memory.storage.fts import keyword_query
 from memory.storage.schema import SCHEMA_VERSION, migrate
-from memory.storage.store import SQLiteStore, keyword_query
+from memory.storage.store import SQLiteStore
 from tests.unit.fakes import T0
 
 

@@ -23,7 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.bootstrap import Runtime
+from app.services.curation import MemoryCuration
+from app.services.privacy import PrivacyService
 from memory.records import Kind, Link, State
 from ui.browser.forgetting_chart import ForgettingChart
 from ui.browser.memory_model import (
@@ -41,7 +42,7 @@ from ui.browser.timeline_chart import TimelineChart
 from ui.errors import confirm_forget, show_error
 from ui.tasks import TaskRunner
 
-LOAD_LIMIT = 5000
+PAGE = 500  # memories listed at a time; more load as the table is scrolled to its end
 
 
 class MemoryBrowser(QWidget):
@@ -52,13 +53,21 @@ class MemoryBrowser(QWidget):
     detail_shown = Signal(str)  # memory id
     action_done = Signal(str)  # "pinned", "unpinned", "restored", "edited", "forgotten"
 
-    def __init__(self, runtime: Runtime, tasks: TaskRunner, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        curation: MemoryCuration,
+        privacy: PrivacyService,
+        tasks: TaskRunner,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent, Qt.WindowType.Window)
-        self.runtime = runtime
+        self.curation = curation
+        self.privacy = privacy
         self.tasks = tasks
         self.setWindowTitle("Memories")
         self.resize(1100, 780)
         self.model = MemoryTableModel(self)
+        self.model.more_wanted.connect(self._load_more)
         self.proxy = MemoryFilterProxy(self)
         self.proxy.setSourceModel(self.model)
         self._build()
@@ -82,6 +91,12 @@ class MemoryBrowser(QWidget):
         self.state_combo.currentIndexChanged.connect(
             lambda _: self.proxy.set_filters(state=self.state_combo.currentData())
         )
+        self.space_combo = QComboBox()
+        self.space_combo.setObjectName("spaceFilter")
+        self.space_combo.addItem("All spaces", "")
+        self.space_combo.currentIndexChanged.connect(
+            lambda _: self.proxy.set_filters(space=self.space_combo.currentData())
+        )
         self.period_combo = QComboBox()
         for label, days in PERIODS:
             self.period_combo.addItem(label, days)
@@ -90,6 +105,7 @@ class MemoryBrowser(QWidget):
         top.addWidget(self.search_box, 1)
         top.addWidget(self.kind_combo)
         top.addWidget(self.state_combo)
+        top.addWidget(self.space_combo)
         top.addWidget(self.period_combo)
 
         self.table = QTableView()
@@ -154,7 +170,7 @@ class MemoryBrowser(QWidget):
         if days is None:
             self.proxy.set_filters(since=None)
             return
-        now = self.runtime.service.clock.now().astimezone()
+        now = self.curation.clock.now().astimezone()
         start = now.replace(hour=0, minute=0, second=0, microsecond=0)
         self.proxy.set_filters(since=start - timedelta(days=days - 1))
 
@@ -163,26 +179,49 @@ class MemoryBrowser(QWidget):
     def refresh(self, select: str | None = None) -> None:
         """Reload the list; `select` picks (and scrolls to) one memory once it is listed."""
         self._pending_select = select
-        service = self.runtime.service
+        self.tasks.run(lambda: self._page(0), self._show_rows, self._error)
 
-        def load() -> list[MemoryRow]:
-            memories = service.memories(limit=LOAD_LIMIT)
-            ready = service.ready
-            return [MemoryRow(m, service.retention(m) if ready else None) for m in memories]
+    def _page(self, offset: int) -> tuple[list[MemoryRow], int]:
+        """One page of rows (store executor), and how many memories there are in all."""
+        service = self.curation
+        memories = service.memories(limit=PAGE, offset=offset)
+        ready = service.host.ready
+        rows = [MemoryRow(m, service.retention(m) if ready else None) for m in memories]
+        return rows, service.count_memories()
 
-        self.tasks.run(load, self._show_rows, self._error)
+    def _load_more(self, offset: int) -> None:
+        def shown(page: tuple[list[MemoryRow], int]) -> None:
+            rows, total = page
+            self.model.append_rows(rows, len(rows) == PAGE)
+            self._offer_spaces({r.memory.space for r in rows})
+            self.timeline.show_rows(self.model.rows)
+            self._say_count(total)
 
-    def _show_rows(self, rows: list[MemoryRow]) -> None:
+        self.tasks.run(lambda: self._page(offset), shown, self._error)
+
+    def _say_count(self, total: int) -> None:
+        listed = len(self.model.rows)
+        more = f" (the newest {listed} listed; scroll for more)" if listed < total else ""
+        self.status.setText(f"{total} memories{more}.")
+
+    def _offer_spaces(self, spaces: set[str]) -> None:
+        have = {self.space_combo.itemData(i) for i in range(self.space_combo.count())}
+        for space in sorted(spaces - have):
+            self.space_combo.addItem(space, space)
+
+    def _show_rows(self, page: tuple[list[MemoryRow], int]) -> None:
+        rows, total = page
         selected = set(self.selected_ids())
         pending = getattr(self, "_pending_select", None)
         if pending is not None:
             selected = {pending}
             self._pending_select = None
-        self.model.set_rows(rows)
+        self.model.set_rows(rows, len(rows) == PAGE)
+        self._offer_spaces({r.memory.space for r in rows})
         self.timeline.show_rows(rows)
         self.detail.clear()
         self._reselect(selected)
-        self.status.setText(f"{len(rows)} memories.")
+        self._say_count(total)
         self._update_buttons()
         self.loaded.emit(len(rows))
 
@@ -190,7 +229,7 @@ class MemoryBrowser(QWidget):
         query = self.search_box.text().strip()
         if not query:
             return
-        service = self.runtime.service
+        service = self.curation
 
         def done(found: Any) -> None:
             ids = {r.memory.id for r in found}
@@ -237,7 +276,7 @@ class MemoryBrowser(QWidget):
             self.detail.setPlainText(f"{len(rows)} memories selected." if rows else "")
             return
         row = rows[0]
-        service = self.runtime.service
+        service = self.curation
         memory_id = row.memory.id
         self.tasks.run(
             lambda: (
@@ -312,13 +351,13 @@ class MemoryBrowser(QWidget):
             return
         pin = not all(r.memory.pinned for r in rows)
         ids = [r.memory.id for r in rows]
-        service = self.runtime.service
+        service = self.curation
         done = "pinned" if pin else "unpinned"
         self._act(lambda: [service.set_pinned(i, pin) for i in ids], done)
 
     def restore_selected(self) -> None:
         ids = [r.memory.id for r in self.selected_rows() if r.memory.state == State.FADED]
-        service = self.runtime.service
+        service = self.curation
         if ids:
             self._act(lambda: [service.restore(i) for i in ids], "restored")
 
@@ -333,7 +372,7 @@ class MemoryBrowser(QWidget):
             self.edit(rows[0].memory.id, text)
 
     def edit(self, memory_id: str, text: str) -> None:
-        service = self.runtime.service
+        service = self.curation
         self._act(lambda: service.edit_memory(memory_id, text), "edited")
 
     def confirm_and_forget(self) -> None:
@@ -341,8 +380,8 @@ class MemoryBrowser(QWidget):
         if not ids:
             return
         if confirm_forget(self, len(ids)):
-            service = self.runtime.service
-            self._act(lambda: service.forget(ids), "forgotten")
+            privacy = self.privacy
+            self._act(lambda: privacy.forget(ids), "forgotten")
 
     def _error(self, error: BaseException) -> None:
         show_error(self, error)

@@ -14,6 +14,7 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     QSortFilterProxyModel,
     Qt,
+    Signal,
 )
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import (
@@ -55,14 +56,42 @@ def _when(value: datetime | None) -> str:
 
 
 class MemoryTableModel(QAbstractTableModel):
+    """The memories a page at a time, newest first: the view asks for more (`fetchMore`) as
+    it is scrolled to the end, and `more_wanted` tells the browser to load the next page."""
+
+    more_wanted = Signal(int)  # offset: rows already listed
+
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.rows: list[MemoryRow] = []
+        self.has_more = False  # the last page was full: there may be older memories
+        self._asked = False  # a page is being loaded
 
-    def set_rows(self, rows: Sequence[MemoryRow]) -> None:
+    def set_rows(self, rows: Sequence[MemoryRow], has_more: bool = False) -> None:
         self.beginResetModel()
         self.rows = list(rows)
+        self.has_more = has_more
+        self._asked = False
         self.endResetModel()
+
+    def append_rows(self, rows: Sequence[MemoryRow], has_more: bool) -> None:
+        known = {r.memory.id for r in self.rows}
+        fresh = [r for r in rows if r.memory.id not in known]  # a write may shift the pages
+        if fresh:
+            first = len(self.rows)
+            self.beginInsertRows(QModelIndex(), first, first + len(fresh) - 1)
+            self.rows.extend(fresh)
+            self.endInsertRows()
+        self.has_more = has_more
+        self._asked = False
+
+    def canFetchMore(self, parent: AnyIndex = QModelIndex()) -> bool:  # noqa: B008, N802
+        return not parent.isValid() and self.has_more and not self._asked
+
+    def fetchMore(self, parent: AnyIndex = QModelIndex()) -> None:  # noqa: B008, N802
+        if self.canFetchMore(parent):
+            self._asked = True
+            self.more_wanted.emit(len(self.rows))
 
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008, N802
         return 0 if parent.isValid() else len(self.rows)
@@ -105,6 +134,7 @@ class MemoryTableModel(QAbstractTableModel):
             marks = ([] if m.state == "active" else [str(m.state)]) + (
                 ["pinned"] if m.pinned else []
             )
+            marks += ([] if m.space == "personal" else [m.space]) + (["shared"] if m.shared else [])
             return f"{m.kind} ({', '.join(marks)})" if marks else str(m.kind)
         if col == COL_CREATED:
             return _when(m.created_at)
@@ -137,6 +167,7 @@ class MemoryFilterProxy(QSortFilterProxyModel):
         super().__init__(parent)
         self.text = ""
         self.kind = ""  # "" = any
+        self.space = ""  # "" = every space; else that space and the shared memories
         self.state = "any"
         self.recalled: set[str] | None = None
         self.since: datetime | None = None  # event_time on or after
@@ -150,8 +181,11 @@ class MemoryFilterProxy(QSortFilterProxyModel):
         state: str | None = None,
         recalled: set[str] | None | bool = False,
         since: datetime | None | bool = False,
+        space: str | None = None,
     ) -> None:
         self.beginFilterChange()
+        if space is not None:
+            self.space = space
         if text is not None:
             self.text = text.strip().lower()
         if kind is not None:
@@ -170,6 +204,8 @@ class MemoryFilterProxy(QSortFilterProxyModel):
             return True
         m = model.rows[source_row].memory
         if self.kind and m.kind != self.kind:
+            return False
+        if self.space and m.space != self.space and not m.shared:
             return False
         if self.since is not None and m.event_time < self.since:
             return False

@@ -6,6 +6,7 @@ import html
 from collections.abc import Sequence
 from datetime import datetime
 
+from memory.recall.reply_check import check_reply
 from memory.records import Memory, Message
 
 REPLY_LINK = "reply:"
@@ -53,6 +54,9 @@ def render(
         noun = "memory" if used == 1 else "memories"
         link = f" · [{used} {noun} used]({REPLY_LINK}{message.id})" if used else ""
         block = f"**membank** · {_when(message.created_at)}{link}\n\n{message.text}"
+        question = messages[i - 1].text if i and messages[i - 1].role == "user" else ""
+        if used and question:
+            block += _memory_card(question, message)
         if used:
             block += "\n\n<sub>Used: " + " ".join(_chip(m) for m in message.used_memories)
             block += "</sub>"
@@ -60,6 +64,18 @@ def render(
     if streaming is not None:
         parts.append(f"**membank** · typing…\n\n{streaming or '…'}")
     return "\n\n---\n\n".join(parts)
+
+
+def _memory_card(question: str, reply: Message) -> str:
+    """ "From your memory, <date>: …" under a reply that missed what a used memory says (the
+    same pure check the CLI's `ask --json` reports; recomputed, so it shows on reload too)."""
+    if reply.text == "(stopped)":
+        return ""
+    check = check_reply(question, reply.text, reply.used_memories)
+    if not check.flagged or check.memory is None:
+        return ""
+    card = html.escape(check.card()).replace("*", "\\*").replace("_", "\\_")
+    return f"\n\n> {_a(f'{MEMORY}:{check.memory.id}', '◆')} {card}"
 
 
 def parse_action(url: str) -> tuple[str, str] | None:

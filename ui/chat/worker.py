@@ -1,4 +1,5 @@
-"""The long-lived worker that owns the chat model: loads models, streams replies."""
+"""The long-lived worker on the thread that owns the models: loads them, streams replies, and
+makes every swap (settings, another chat model, the embedder's final step)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,13 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal, SignalInstance, Slot
 
-from app.bootstrap import Runtime, load_models
+from app.bootstrap import Progress
 from app.config import Config
-from app.engine.model_manager import ModelManager
-from app.engine.settings_apply import Applied, apply_settings
-from app.service import ChatEvent, RecallEvent, ReplyEvent, TokenEvent
-from memory.records import Message
+from app.engine.model_manager import ModelManager, PreparedEmbedder
+from app.engine.settings_apply import Applied
+from app.services.chat import ChatService
+from app.services.events import ChatEvent, RecallEvent, ReplyEvent, TokenEvent
+from memory.records import PERSONAL, Message
 from models.errors import MembankError
 
 log = logging.getLogger(__name__)
@@ -35,10 +37,23 @@ class ChatWorker(QObject):
     settings_failed = Signal(str, str)  # title, message
     model_switched = Signal(str)  # the new GGUF's path
     model_switch_failed = Signal(str, str)  # title, message (the old model is still in use)
+    embedder_switched = Signal(str)  # the new embedder's folder
+    embedder_switch_failed = Signal(str, str)  # title, message (the old one is still in use)
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(
+        self,
+        chat: ChatService,
+        manager: ModelManager,
+        start_up: Callable[[Progress], None],
+        apply: Callable[[Config], Applied],
+    ) -> None:
+        """`start_up` loads the models (app.bootstrap.start_models), `apply` saves and applies
+        settings (app.engine.settings_apply.apply_settings): both run on this thread."""
         super().__init__()
-        self.runtime = runtime
+        self.chat = chat
+        self.manager = manager
+        self._start_up = start_up
+        self._apply = apply
         self._cancel = threading.Event()
 
     def cancel(self) -> None:
@@ -47,36 +62,37 @@ class ChatWorker(QObject):
 
     @Slot()
     def load_models(self) -> None:
-        if self.runtime.service.ready:
-            self.models_ready.emit()
-            return
-
-        def load() -> None:
-            load_models(self.runtime, self.status_changed.emit)
-            if self.runtime.config.scheduler.enabled:
-                self.runtime.start_scheduler()
-
+        load = lambda: self._start_up(self.status_changed.emit)  # noqa: E731
         if self._guarded(load, self.models_failed, "Model loading failed"):
             self.models_ready.emit()
 
     @Slot(str)
     def switch_chat_model(self, path: str) -> None:
         """Load another GGUF here, on the thread that owns the model; swap only if it loads."""
-        work = lambda: ModelManager(self.runtime).use_chat_model(Path(path))  # noqa: E731
+        work = lambda: self.manager.use_chat_model(Path(path))  # noqa: E731
         if self._guarded(work, self.model_switch_failed, "Model not changed"):
             self.model_switched.emit(path)
 
-    @Slot(int, str)
-    def send(self, conversation_id: int, text: str) -> None:
-        service = self.runtime.service
+    @Slot(object)
+    def commit_embedder(self, prepared: PreparedEmbedder) -> None:
+        """The embedder switch's last step (save, swap), here where the models live; the
+        re-embedding itself ran on the Models window's runner."""
+        work = lambda: self.manager.commit_embedder(prepared)  # noqa: E731
+        if self._guarded(work, self.embedder_switch_failed, "Embedder not changed"):
+            self.embedder_switched.emit(str(prepared.folder))
+
+    @Slot(int, str, str)
+    def send(self, conversation_id: int, text: str, space: str = PERSONAL) -> None:
+        """`space`: of the conversation this message starts, if it starts one."""
+        chat = self.chat
 
         def events() -> Iterator[ChatEvent]:
             cid = conversation_id
             if cid <= 0:
-                conversation = service.new_conversation()
+                conversation = chat.new_conversation(space=space)
                 cid = conversation.id
                 self.conversation_created.emit(conversation)
-            yield from service.send(cid, text, cancel=self._cancel)
+            yield from chat.send(cid, text, cancel=self._cancel)
 
         self._relay(events)
 
@@ -85,7 +101,7 @@ class ChatWorker(QObject):
         """Save and apply settings here, where the chat model lives (a reload waits for no
         reply: this thread is not streaming while it runs this)."""
         applied: list[Applied] = []
-        work = lambda: applied.append(apply_settings(self.runtime, config))  # noqa: E731
+        work = lambda: applied.append(self._apply(config))  # noqa: E731
         if self._guarded(work, self.settings_failed, "Settings not applied"):
             self.settings_applied.emit(applied[0])
 
@@ -107,14 +123,14 @@ class ChatWorker(QObject):
     @Slot(int)
     def regenerate(self, conversation_id: int) -> None:
         """Answer the conversation's last message again (the last reply is replaced)."""
-        service = self.runtime.service
-        self._relay(lambda: service.regenerate(conversation_id, cancel=self._cancel))
+        chat = self.chat
+        self._relay(lambda: chat.regenerate(conversation_id, cancel=self._cancel))
 
-    @Slot(object, str)
-    def send_paused(self, history: list[Message], text: str) -> None:
+    @Slot(object, str, str)
+    def send_paused(self, history: list[Message], text: str, space: str = PERSONAL) -> None:
         """Memory paused: the reply uses memories, but nothing of this chat is stored."""
-        service = self.runtime.service
-        self._relay(lambda: service.send_paused(history, text, cancel=self._cancel))
+        chat = self.chat
+        self._relay(lambda: chat.send_paused(history, text, cancel=self._cancel, space=space))
 
     def _relay(self, events: Callable[[], Iterator[ChatEvent]]) -> None:
         self._cancel.clear()

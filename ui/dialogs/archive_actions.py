@@ -9,8 +9,8 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QLineEdit, QMessageBox, QProgressDialog
 
-from app.bootstrap import Runtime
-from memory.errors import ArchiveError
+from app.services.archive import ArchiveService
+from memory.errors import ArchiveEncryptedError
 from ui.errors import show_error
 from ui.tasks import TaskRunner
 
@@ -28,9 +28,9 @@ class _PhaseRelay(QObject):
 
 
 class ArchiveActions:
-    def __init__(self, window: Any, runtime: Runtime, tasks: TaskRunner) -> None:
+    def __init__(self, window: Any, service: ArchiveService, tasks: TaskRunner) -> None:
         self.window = window
-        self.runtime = runtime
+        self.service = service
         self.tasks = tasks
         self.progress: QProgressDialog | None = None
         self._relay = _PhaseRelay()
@@ -70,7 +70,7 @@ class ArchiveActions:
                 return
             passphrase = text or None
         report_phase = self._busy("Exporting memory…")
-        service = self.runtime.service
+        service = self.service
         target = Path(path)
 
         def finished(report: Any) -> None:
@@ -109,7 +109,7 @@ class ArchiveActions:
                 return
             mode = "merge" if box.clickedButton() is merge else "replace"
         report_phase = self._busy("Importing…")
-        service = self.runtime.service
+        service = self.service
 
         def run() -> Any:
             if archive:
@@ -118,7 +118,7 @@ class ArchiveActions:
 
         def failed(error: BaseException) -> None:
             self._done()
-            if isinstance(error, ArchiveError) and "is encrypted" in str(error):
+            if isinstance(error, ArchiveEncryptedError):
                 text, ok = QInputDialog.getText(
                     self.window, "Encrypted archive", "Passphrase:", QLineEdit.EchoMode.Password
                 )

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.transfer.backups import Backup, backups_dir, list_backups, restore
+from app.transfer.backups import Backup, list_backups, restore
 from ui.errors import show_error
 
 
@@ -78,7 +78,7 @@ class BackupActions:
 
     def open_dialog(self) -> None:
         archive = self.window.archive
-        folder = backups_dir(archive.runtime.service)
+        folder = archive.service.backups_dir
         dialog = BackupDialog(self.window, folder)
         self.dialog = dialog
         dialog.accepted.connect(lambda: self._confirm(dialog.chosen()))
@@ -100,7 +100,7 @@ class BackupActions:
     def restore(self, backup: Backup) -> None:
         archive = self.window.archive
         report_phase = archive._busy("Restoring from backup…")
-        service = archive.runtime.service
+        service = archive.service
 
         def finished(report: Any) -> None:
             archive._done()

@@ -7,7 +7,17 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayo
 from app.config import Paths
 
 
-def welcome_markdown(paths: Paths, chat_model: str, embedder: str) -> str:
+def welcome_markdown(paths: Paths, chat_model: str, embedder: str, suggestion: str = "") -> str:
+    better = (
+        f"""
+**A better chat model fits this computer:** {suggestion}. The bundled model is tiny, so it
+works offline from the first minute, but its answers are often poor; *File → Models* downloads
+the suggested one (once, from Hugging Face) and switches to it. Skip this and nothing is
+downloaded.
+"""
+        if suggestion
+        else ""
+    )
     return f"""# Welcome to membank
 
 membank is a chat assistant that **remembers you**, and runs entirely on this computer.
@@ -27,19 +37,24 @@ edit or forget any memory (forgetting is complete), pause memory for a private c
 all of it (*File → Export memory*).
 
 Start by typing a message. *File → Quick capture* (Ctrl+Shift+Space) stores a note in two seconds.
-"""
+{better}"""
 
 
 class WelcomeDialog(QDialog):
     def __init__(
-        self, paths: Paths, chat_model: str, embedder: str, parent: QWidget | None = None
+        self,
+        paths: Paths,
+        chat_model: str,
+        embedder: str,
+        parent: QWidget | None = None,
+        suggestion: str = "",
     ) -> None:
         super().__init__(parent)
         self.setObjectName("welcome")
         self.setWindowTitle("Welcome to membank")
         self.resize(620, 520)
         self.browser = QTextBrowser()
-        self.browser.setMarkdown(welcome_markdown(paths, chat_model, embedder))
+        self.browser.setMarkdown(welcome_markdown(paths, chat_model, embedder, suggestion))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok)
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Start")
         buttons.accepted.connect(self.accept)

@@ -1,5 +1,6 @@
 """The Models window: the catalog with fit badges, downloads with progress and Cancel, the
-installed and active models, switching the chat model (on the chat worker) and the embedder."""
+installed and active models, switching the chat model and the embedder (each swap on the chat
+worker, the thread that owns the models)."""
 
 from __future__ import annotations
 
@@ -27,9 +28,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.bootstrap import Runtime
-from app.engine.model_manager import ModelManager, ModelStatus, ModelSwitchCancelled
+from app.engine.model_manager import (
+    ModelManager,
+    ModelStatus,
+    ModelSwitchCancelled,
+    PreparedEmbedder,
+)
 from models.errors import DownloadCancelled
+from models.hub.suggest import suggest_chat_model
 from ui.chat.worker import ChatWorker
 from ui.errors import show_error
 from ui.tasks import TaskRunner
@@ -54,9 +60,11 @@ class Row:
 
 class ModelsDialog(QWidget):
     """Heavy work runs off the GUI thread: listing and deleting on `tasks`, downloads and
-    re-embedding on this window's own runner, the chat-model switch on the chat worker."""
+    re-embedding on this window's own runner, every swap (the chat model, the embedder's
+    final step) on the chat worker."""
 
     switch_requested = Signal(str)
+    embedder_commit_requested = Signal(object)  # PreparedEmbedder, to the chat worker
     refreshed = Signal()
     download_finished = Signal(str)  # entry id
     embedder_switched = Signal(str)  # folder
@@ -64,20 +72,18 @@ class ModelsDialog(QWidget):
 
     def __init__(
         self,
-        runtime: Runtime,
+        manager: ModelManager,
         tasks: TaskRunner,
         worker: ChatWorker,
         parent: QWidget | None = None,
-        manager: ModelManager | None = None,
     ) -> None:
         super().__init__(parent, Qt.WindowType.Window)
         self.setObjectName("modelsDialog")
         self.setWindowTitle("Models")
         self.resize(980, 640)
-        self.runtime = runtime
         self.tasks = tasks
         self.worker = worker
-        self.manager = manager or ModelManager(runtime)
+        self.manager = manager
         self.background = TaskRunner(self)  # downloads/re-embedding must not block store work
         self.cancel = threading.Event()
         self.chat_rows: list[Row] = []
@@ -87,6 +93,9 @@ class ModelsDialog(QWidget):
         self.switch_requested.connect(worker.switch_chat_model)
         worker.model_switched.connect(self._on_model_switched)
         worker.model_switch_failed.connect(self._on_model_switch_failed)
+        self.embedder_commit_requested.connect(worker.commit_embedder)
+        worker.embedder_switched.connect(self._on_embedder_switched)
+        worker.embedder_switch_failed.connect(self._on_embedder_switch_failed)
         self._progress.connect(self._on_progress)
         self.refresh()
 
@@ -94,6 +103,9 @@ class ModelsDialog(QWidget):
 
     def _build(self) -> None:
         self.hardware_label = QLabel("Checking this computer…")
+        self.suggestion_label = QLabel("")
+        self.suggestion_label.setWordWrap(True)
+        self.suggested_id = ""
         self.chat_table = self._table(CHAT_COLUMNS)
         self.embedder_table = self._table(EMBEDDER_COLUMNS)
         self.download_button = QPushButton("&Download")
@@ -134,6 +146,7 @@ class ModelsDialog(QWidget):
         )
         layout = QVBoxLayout(self)
         layout.addWidget(self.hardware_label)
+        layout.addWidget(self.suggestion_label)
         layout.addWidget(chat_box, 3)
         layout.addWidget(embedder_box, 2)
         layout.addLayout(self._row(self.progress, self.cancel_button))
@@ -178,6 +191,14 @@ class ModelsDialog(QWidget):
             f"This computer: {hw.ram_total / 1e9:.1f} GB RAM ({hw.ram_available / 1e9:.1f} GB "
             f"free), {gpu}{vram}. Active chat model: {self.manager.active_chat_path().name}"
         )
+        found = suggest_chat_model([s.entry for s in statuses], hw)
+        self.suggested_id = found.entry.id if found else ""
+        self.suggestion_label.setText(
+            f"★ Suggested for this computer: {found.text()}. The bundled model stays the "
+            "offline default."
+            if found
+            else "No 1.5-4B chat model fits this computer comfortably: the bundled one is best."
+        )
         catalog_paths = {s.installed_path for s in statuses if s.installed_path}
         self.chat_rows = [Row(s, None) for s in statuses if s.entry.kind == "chat"]
         self.chat_rows += [Row(None, p) for p in files if p not in catalog_paths]
@@ -210,8 +231,9 @@ class ModelsDialog(QWidget):
             size = f"{row.path.stat().st_size / 1e9:.2f} GB"
             return [row.path.name, size, "", self._state(None, is_active), "added by you"]
         e = row.status.entry
+        star = "★ " if e.id == self.suggested_id else ""
         return [
-            f"{e.name} ({e.quantization})",
+            f"{star}{e.name} ({e.quantization})",
             f"{e.size_bytes / 1e9:.2f} GB",
             "",
             self._state(row.status, row.status.active),
@@ -355,16 +377,28 @@ class ModelsDialog(QWidget):
         )
         manager, cancel = self.manager, self.cancel
 
-        def done(_: object) -> None:
-            self._busy(False, f"Memories are now found with {folder.name}.")
-            self.embedder_switched.emit(str(folder))
-            self.refresh()
+        def prepared(ready: PreparedEmbedder) -> None:
+            self.cancel_button.setEnabled(False)  # the swap is quick and all-or-nothing
+            self.progress.setRange(0, 0)
+            self._say(f"Switching to {folder.name}…")
+            self.embedder_commit_requested.emit(ready)
 
         self.background.run(
-            lambda: manager.use_embedder(folder, self._report("memories"), cancel),
-            done,
+            lambda: manager.prepare_embedder(folder, self._report("memories"), cancel),
+            prepared,
             self._failed,
         )
+
+    @Slot(str)
+    def _on_embedder_switched(self, folder: str) -> None:
+        self._busy(False, f"Memories are now found with {Path(folder).name}.")
+        self.embedder_switched.emit(folder)
+        self.refresh()
+
+    @Slot(str, str)
+    def _on_embedder_switch_failed(self, title: str, message: str) -> None:
+        self._busy(False, f"{title}. The previous embedder is still in use.")
+        show_error(self, (title, message))
 
     # --- progress and errors ---------------------------------------------------------------
 

@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.bootstrap import Runtime
-from app.service import Day, Overview
+from app.services.curation import MemoryCuration
+from app.services.events import Day, Overview
 from memory.records import Memory
 from ui.errors import show_error
 from ui.tasks import TaskRunner
@@ -63,9 +63,11 @@ class PersonaDialog(QDialog):
     lock_changed = Signal(object)  # Memory after lock/unlock
     loaded = Signal()
 
-    def __init__(self, runtime: Runtime, tasks: TaskRunner, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, curation: MemoryCuration, tasks: TaskRunner, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
-        self.runtime = runtime
+        self.curation = curation
         self.tasks = tasks
         self.setWindowTitle("Persona and summaries")
         self.resize(900, 620)
@@ -113,7 +115,7 @@ class PersonaDialog(QDialog):
     # --- loading ---------------------------------------------------------------------------
 
     def reload(self) -> None:
-        service = self.runtime.service
+        service = self.curation
         self.tasks.run(lambda: (service.overview(), service.days()), self._fill, self._error)
 
     def _fill(self, result: tuple[Overview, list[Day]]) -> None:
@@ -207,7 +209,7 @@ class PersonaDialog(QDialog):
         text = self.editor.toPlainText().strip()
         if m is None or not text or text == m.text:
             return
-        service = self.runtime.service
+        service = self.curation
         self.tasks.run(lambda: service.edit_memory(m.id, text), self._after_save, self._error)
 
     def _after_save(self, memory: Memory) -> None:
@@ -219,7 +221,7 @@ class PersonaDialog(QDialog):
         m = self.current
         if m is None:
             return
-        service = self.runtime.service
+        service = self.curation
         locked = not m.locked
         self.tasks.run(lambda: service.set_locked(m.id, locked), self._after_lock, self._error)
 

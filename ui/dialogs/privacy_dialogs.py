@@ -21,7 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.bootstrap import Runtime
+from app.services.curation import MemoryCuration
+from app.services.privacy import PrivacyService
 from memory.records import Recalled
 from memory.storage.audit import AuditEntry
 from ui.errors import confirm_forget, show_error
@@ -33,9 +34,16 @@ ROLE_ID = 0x0100
 class ForgetAboutDialog(QDialog):
     """Search, tick what should go (everything found starts ticked), forget after a confirm."""
 
-    def __init__(self, runtime: Runtime, tasks: TaskRunner, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        curation: MemoryCuration,
+        privacy: PrivacyService,
+        tasks: TaskRunner,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
-        self.runtime = runtime
+        self.curation = curation
+        self.privacy = privacy
         self.tasks = tasks
         self.setWindowTitle("Forget everything about…")
         self.resize(620, 480)
@@ -68,7 +76,7 @@ class ForgetAboutDialog(QDialog):
     def search(self) -> None:
         text = self.query.text().strip()
         if text:
-            service = self.runtime.service
+            service = self.curation
             self.tasks.run(lambda: service.search(text, 50), self._show, self._error)
 
     def _show(self, found: Sequence[Recalled]) -> None:
@@ -98,7 +106,7 @@ class ForgetAboutDialog(QDialog):
             self.forget(ids)
 
     def forget(self, ids: list[str]) -> None:
-        service = self.runtime.service
+        service = self.privacy
         self.forget_button.setEnabled(False)
         self.tasks.run(lambda: service.forget(ids), self._forgotten, self._error)
 

@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QDialog, QLabel, QLineEdit, QVBoxLayout, QWidget
 
-from app.bootstrap import Runtime
+from app.services.curation import MemoryCuration
 from ui.tasks import TaskRunner
 
 HINT = "Enter stores it · Esc cancels"
@@ -15,9 +15,11 @@ HINT = "Enter stores it · Esc cancels"
 class QuickCaptureDialog(QDialog):
     stored = Signal(object)  # the Memory, once committed
 
-    def __init__(self, runtime: Runtime, tasks: TaskRunner, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, curation: MemoryCuration, tasks: TaskRunner, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
-        self.runtime = runtime
+        self.curation = curation
         self.tasks = tasks
         self.setObjectName("quickCapture")
         self.setWindowTitle("Remember this")
@@ -46,7 +48,7 @@ class QuickCaptureDialog(QDialog):
         if not text:
             return
         self.edit.setEnabled(False)
-        service = self.runtime.service
+        service = self.curation
         self.tasks.run(lambda: service.capture(text), self._stored, self._failed)
 
     def _stored(self, memory: object) -> None:

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.bootstrap import Runtime
+from app.services.chat import ChatService
 from memory.records import MessageHit
 from ui.errors import show_error
 from ui.tasks import TaskRunner
@@ -25,9 +25,9 @@ class SearchDialog(QDialog):
     open_requested = Signal(int, int)  # conversation id, message id
     searched = Signal(int)  # hits shown
 
-    def __init__(self, runtime: Runtime, tasks: TaskRunner, parent: QWidget | None = None) -> None:
+    def __init__(self, chat: ChatService, tasks: TaskRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.runtime = runtime
+        self.chat = chat
         self.tasks = tasks
         self.setWindowTitle("Search conversations")
         self.resize(620, 480)
@@ -53,7 +53,7 @@ class SearchDialog(QDialog):
         if not text:
             self.results.clear()
             return
-        service = self.runtime.service
+        service = self.chat
         self.tasks.run(lambda: service.search_messages(text), self._show, self._error)
 
     def _show(self, hits: list[MessageHit]) -> None:

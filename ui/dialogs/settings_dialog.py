@@ -27,8 +27,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.bootstrap import Runtime
-from app.config import Config, EmbedderConfig, LLMConfig, MemoryConfig, SchedulerConfig
+from app.config import Config, EmbedderConfig, LLMConfig, MemoryConfig, Paths, SchedulerConfig
+from app.engine.host import ModelHost
 from app.engine.settings_apply import Applied
 from ui.errors import show_error
 
@@ -90,13 +90,17 @@ class SettingsDialog(QDialog):
     finished_applying = Signal(object)  # Applied, once shown
     apply_failed = Signal(str)  # the message shown
 
-    def __init__(self, runtime: Runtime, gpu_offload: bool, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, host: ModelHost, paths: Paths, gpu_offload: bool, parent: QWidget | None = None
+    ) -> None:
+        """`host` holds the settings in effect; `paths` are this run's folders."""
         super().__init__(parent)
-        self.runtime = runtime
+        self.host = host
+        self.paths = paths
         self.setWindowTitle("Settings")
         self.resize(640, 520)
         self._close_after = False
-        c = runtime.config
+        c = host.config
         tabs = QTabWidget()
         tabs.addTab(self._chat_tab(c.llm, gpu_offload), "Chat model")
         tabs.addTab(self._memory_tab(c.embedder, c.memory), "Memory")
@@ -211,7 +215,7 @@ class SettingsDialog(QDialog):
     def _general_tab(self, config: Config) -> QWidget:
         page = QWidget()
         form = QFormLayout(page)
-        paths = self.runtime.paths
+        paths = self.paths
         self.data_dir = PathField(
             config.data_dir, str(paths.data_dir), True, "Choose the folder membank keeps data in"
         )
@@ -236,7 +240,7 @@ class SettingsDialog(QDialog):
     def chosen_config(self) -> Config:
         """The settings as the widgets show them, over the current ones (so settings this
         dialog does not show are kept); raises ValidationError for a bad value."""
-        c = self.runtime.config
+        c = self.host.config
         values = c.model_dump()
         values["data_dir"] = self.data_dir.value()
         values["llm"].update(
@@ -272,13 +276,13 @@ class SettingsDialog(QDialog):
         except ValidationError as exc:
             show_error(self, ("Settings not valid", str(exc)))
             return
-        if config == self.runtime.config:
+        if config == self.host.config:
             if close:
                 self.accept()
             return
         self._close_after = close
         self._busy(True)
-        reloading = config.llm != self.runtime.config.llm
+        reloading = config.llm != self.host.config.llm
         self.message.setText("Loading the chat model…" if reloading else "Applying…")
         self.apply_requested.emit(config)
 

@@ -1,4 +1,5 @@
-"""AssistantService with a real store, a real Chroma index, a hash embedder and a scripted LLM."""
+"""ChatService (and MemoryCuration's remember and search) with a real store, a real Chroma
+index, a hash embedder and a scripted LLM."""
 
 from __future__ import annotations
 
@@ -11,22 +12,20 @@ from pathlib import Path
 
 import pytest
 
-from app.config import Config
-from app.service import (
-    DEFAULT_TITLE,
-    AssistantService,
-    ChatEvent,
-    ModelsNotReadyError,
-    RecallEvent,
-    ReplyEvent,
-    TokenEvent,
-)
+from app.config import Config, LLMConfig
+from app.engine.host import ModelsNotReadyError
+from app.services.chat import DEFAULT_TITLE
+from app.services.events import ChatEvent, RecallEvent, ReplyEvent, TokenEvent
 from memory.bank import MemoryBank
 from memory.clock import ManualClock
 from memory.records import Kind
 from memory.storage.store import SQLiteStore
 from models.errors import MembankError
 from tests.unit.fakes import T0, ScriptedLLM, make_bank
+from tests.unit.wiring import Services, make_services
+
+# These tests read the full prompt's layout (the compact one has tests of its own).
+FULL_PROMPT = Config(llm=LLMConfig(prompt_style="full"))
 
 PIECES = ("Noted", ", ", "thank you", ".")
 FACT = "My sister Alice lives in Lisbon"
@@ -35,7 +34,7 @@ QUESTION = "Where does my sister Alice live?"
 
 @dataclass
 class Setup:
-    service: AssistantService
+    service: Services
     store: SQLiteStore
     bank: MemoryBank
     llm: ScriptedLLM
@@ -48,15 +47,15 @@ def setup(tmp_path: Path) -> Iterator[Setup]:
     store = SQLiteStore(tmp_path / "membank.sqlite3")
     bank = make_bank(tmp_path, store=store)
     llm = ScriptedLLM(PIECES)
-    service = AssistantService(Config(), store, clock)
-    service.attach(bank, llm)
+    service = make_services(FULL_PROMPT, store, clock)
+    service.host.attach(bank, llm)
     yield Setup(service, store, bank, llm, clock)
     bank.close()
     store.close()
 
 
-def chat(service: AssistantService, conversation_id: int, text: str) -> list[ChatEvent]:
-    return list(service.send(conversation_id, text, cancel=threading.Event()))
+def chat(service: Services, conversation_id: int, text: str) -> list[ChatEvent]:
+    return list(service.chat.send(conversation_id, text, cancel=threading.Event()))
 
 
 def reply_of(events: list[ChatEvent]) -> ReplyEvent:
@@ -65,7 +64,7 @@ def reply_of(events: list[ChatEvent]) -> ReplyEvent:
 
 
 def test_send_yields_recall_then_tokens_then_reply(setup: Setup) -> None:
-    conversation = setup.service.new_conversation()
+    conversation = setup.service.chat.new_conversation()
     events = chat(setup.service, conversation.id, "  Hello there  ")
 
     assert isinstance(events[0], RecallEvent)
@@ -93,7 +92,7 @@ def test_send_yields_recall_then_tokens_then_reply(setup: Setup) -> None:
 
 
 def test_user_message_is_stored_and_remembered_as_a_turn(setup: Setup) -> None:
-    conversation = setup.service.new_conversation()
+    conversation = setup.service.chat.new_conversation()
     events = chat(setup.service, conversation.id, FACT)
     user_message = events[0].user_message  # type: ignore[union-attr]
 
@@ -109,7 +108,7 @@ def test_user_message_is_stored_and_remembered_as_a_turn(setup: Setup) -> None:
 
 
 def test_user_turn_is_kept_even_if_generation_fails(setup: Setup) -> None:
-    conversation = setup.service.new_conversation()
+    conversation = setup.service.chat.new_conversation()
 
     def broken(*args: object, **kwargs: object) -> Iterator[str]:
         raise RuntimeError("model crashed")
@@ -123,11 +122,11 @@ def test_user_turn_is_kept_even_if_generation_fails(setup: Setup) -> None:
 
 
 def test_a_new_conversation_recalls_a_fact_from_an_earlier_one(setup: Setup) -> None:
-    first = setup.service.new_conversation()
+    first = setup.service.chat.new_conversation()
     chat(setup.service, first.id, FACT)
     setup.clock.advance(days=1)
 
-    second = setup.service.new_conversation()
+    second = setup.service.chat.new_conversation()
     events = chat(setup.service, second.id, QUESTION)
 
     recall = events[0]
@@ -153,17 +152,17 @@ def test_a_new_conversation_recalls_a_fact_from_an_earlier_one(setup: Setup) -> 
     expected = setup.bank.decay.after_recall(first_strength, math.exp(-1 / first_strength))
     assert used.strength == pytest.approx(expected) and expected > first_strength
     assert used.last_recalled_at == T0 + timedelta(days=1)
-    assert setup.service.used_by(used.id) == [stored[-1].id]
+    assert setup.service.curation.used_by(used.id) == [stored[-1].id]
 
 
 def test_the_message_being_sent_does_not_recall_itself(setup: Setup) -> None:
-    conversation = setup.service.new_conversation()
+    conversation = setup.service.chat.new_conversation()
     events = chat(setup.service, conversation.id, FACT)
     assert events[0].memories == ()  # type: ignore[union-attr]
 
 
 def test_history_of_the_same_conversation_goes_into_the_prompt(setup: Setup) -> None:
-    conversation = setup.service.new_conversation()
+    conversation = setup.service.chat.new_conversation()
     chat(setup.service, conversation.id, "I am planning a trip")
     events = chat(setup.service, conversation.id, "Any tips?")
     prompt = events[0].prompt  # type: ignore[union-attr]
@@ -175,10 +174,10 @@ def test_history_of_the_same_conversation_goes_into_the_prompt(setup: Setup) -> 
 
 
 def test_cancel_after_the_first_token_stops_the_reply(setup: Setup) -> None:
-    conversation = setup.service.new_conversation()
+    conversation = setup.service.chat.new_conversation()
     cancel = threading.Event()
     events: list[ChatEvent] = []
-    for event in setup.service.send(conversation.id, FACT, cancel=cancel):
+    for event in setup.service.chat.send(conversation.id, FACT, cancel=cancel):
         events.append(event)
         if isinstance(event, TokenEvent):
             cancel.set()
@@ -191,10 +190,10 @@ def test_cancel_after_the_first_token_stops_the_reply(setup: Setup) -> None:
 
 
 def test_cancel_before_any_token_stores_a_stopped_reply(setup: Setup) -> None:
-    conversation = setup.service.new_conversation()
+    conversation = setup.service.chat.new_conversation()
     cancel = threading.Event()
     cancel.set()
-    events = list(setup.service.send(conversation.id, FACT, cancel=cancel))
+    events = list(setup.service.chat.send(conversation.id, FACT, cancel=cancel))
     assert not [e for e in events if isinstance(e, TokenEvent)]
     reply = reply_of(events)
     assert reply.stopped is True
@@ -202,23 +201,23 @@ def test_cancel_before_any_token_stores_a_stopped_reply(setup: Setup) -> None:
 
 
 def test_remember_stores_a_note(setup: Setup) -> None:
-    memory = setup.service.remember("  Dentist appointment on Friday at 3pm ")
+    memory = setup.service.curation.remember("  Dentist appointment on Friday at 3pm ")
     assert memory.kind is Kind.NOTE
     assert memory.text == "Dentist appointment on Friday at 3pm"
     assert setup.store.memory(memory.id) == memory
     assert setup.bank.index_report().consistent
-    found = setup.service.search("When is the dentist appointment?")
+    found = setup.service.curation.search("When is the dentist appointment?")
     assert [r.memory.id for r in found] == [memory.id]
 
 
 def test_remember_refuses_empty_text(setup: Setup) -> None:
     with pytest.raises(MembankError, match="empty"):
-        setup.service.remember("   ")
+        setup.service.curation.remember("   ")
     assert setup.store.count_memories() == 0
 
 
 def test_send_of_only_whitespace_does_nothing(setup: Setup) -> None:
-    conversation = setup.service.new_conversation()
+    conversation = setup.service.chat.new_conversation()
     assert chat(setup.service, conversation.id, "  \n ") == []
     assert setup.store.messages(conversation.id) == []
     assert setup.llm.prompts == []
@@ -227,22 +226,22 @@ def test_send_of_only_whitespace_does_nothing(setup: Setup) -> None:
 def test_send_and_remember_before_attach_raise_models_not_ready(tmp_path: Path) -> None:
     store = SQLiteStore(tmp_path / "membank.sqlite3")
     try:
-        service = AssistantService(Config(), store, ManualClock(T0))
-        assert not service.ready
-        conversation = service.new_conversation()  # conversations work without models
+        service = make_services(FULL_PROMPT, store, ManualClock(T0))
+        assert not service.host.ready
+        conversation = service.chat.new_conversation()  # conversations work without models
         with pytest.raises(ModelsNotReadyError):
-            list(service.send(conversation.id, "hello"))
+            list(service.chat.send(conversation.id, "hello"))
         with pytest.raises(ModelsNotReadyError):
-            service.remember("a note")
+            service.curation.remember("a note")
         with pytest.raises(ModelsNotReadyError):
-            service.search("anything")
+            service.curation.search("anything")
         assert store.messages(conversation.id) == []
     finally:
         store.close()
 
 
 def test_first_message_becomes_the_conversation_title(setup: Setup) -> None:
-    conversation = setup.service.new_conversation()
+    conversation = setup.service.chat.new_conversation()
     assert conversation.title == DEFAULT_TITLE
     chat(setup.service, conversation.id, "  Plans   for the\nweekend ")
     assert setup.store.conversation(conversation.id).title == "Plans for the weekend"
@@ -251,7 +250,7 @@ def test_first_message_becomes_the_conversation_title(setup: Setup) -> None:
 
 
 def test_a_long_first_message_is_shortened_for_the_title(setup: Setup) -> None:
-    conversation = setup.service.new_conversation()
+    conversation = setup.service.chat.new_conversation()
     chat(setup.service, conversation.id, "word " * 30)
     title = setup.store.conversation(conversation.id).title
     assert len(title) <= 48
@@ -260,24 +259,24 @@ def test_a_long_first_message_is_shortened_for_the_title(setup: Setup) -> None:
 
 
 def test_a_chosen_title_is_not_replaced(setup: Setup) -> None:
-    conversation = setup.service.new_conversation("Holiday")
+    conversation = setup.service.chat.new_conversation("Holiday")
     chat(setup.service, conversation.id, "Plans for the weekend")
     assert setup.store.conversation(conversation.id).title == "Holiday"
 
 
 def test_rename_to_blank_falls_back_to_the_default_title(setup: Setup) -> None:
-    conversation = setup.service.new_conversation("Holiday")
-    setup.service.rename_conversation(conversation.id, "   ")
+    conversation = setup.service.chat.new_conversation("Holiday")
+    setup.service.chat.rename_conversation(conversation.id, "   ")
     assert setup.store.conversation(conversation.id).title == DEFAULT_TITLE
 
 
 def test_ask_returns_the_reply_in_a_new_conversation(setup: Setup) -> None:
-    reply = setup.service.ask(FACT)
+    reply = setup.service.chat.ask(FACT)
     assert reply.message.text == "".join(PIECES)
-    conversations = setup.service.conversations()
+    conversations = setup.service.chat.conversations()
     assert len(conversations) == 1
     assert conversations[0].id == reply.message.conversation_id
     assert conversations[0].message_count == 2
     with pytest.raises(MembankError, match="empty"):
-        setup.service.ask("   ")
-    assert len(setup.service.conversations()) == 1  # no empty conversation left behind
+        setup.service.chat.ask("   ")
+    assert len(setup.service.chat.conversations()) == 1  # no empty conversation left behind

@@ -1,0 +1,214 @@
+"""`membank-cli bench answers`: what the user sees, scored: each LoCoMo question asked through the
+chat path the window uses, with the configured chat model, for one or more prompt styles."""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from app.bench.answer_scores import (
+    Asked,
+    Scores,
+    answer_hit,
+    evidence_ids,
+    refused,
+    sample_questions,
+    token_f1,
+)
+from app.bench.recall import load_embedder_default, torch_threads
+from app.bootstrap import Runtime, load_llm, open_bank, open_runtime
+from app.config import Config
+from app.engine.prompt_style import prompt_style_for
+from app.services.events import RecallEvent, ReplyEvent
+from app.transfer.conversations import import_conversation
+from app.transfer.locomo import CATEGORIES, BenchConversation, Question, load_locomo
+from models.protocols import LLM, Embedder
+
+Progress = Callable[[str], None]
+DEFAULT_CATEGORIES = (1, 2, 3, 4)
+
+
+@dataclass
+class AnswersReport:
+    model: str
+    styles: dict[str, Scores]  # the first is the style the app picks for this model
+    conversations: int
+    per_conversation: int | None
+    sampled: int
+    ingest_seconds: float
+    examples: list[dict[str, str]] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        first = next(iter(self.styles.values()))
+        return {
+            "model": self.model,
+            "style": next(iter(self.styles)),
+            "sample": self.sample_note(),
+            "questions": self.sampled,
+            **first.as_json(),
+            "styles": {name: s.as_json() for name, s in self.styles.items()},
+            "examples": self.examples,
+        }
+
+    def sample_note(self) -> str:
+        per = (
+            f"up to {self.per_conversation} questions per conversation"
+            if self.per_conversation
+            else "every question"
+        )
+        return (
+            f"{self.conversations} conversations, {per} ({self.sampled} in all), categories "
+            "1-4, stratified by category (the quota goes round the categories, picks evenly "
+            "spaced within each; deterministic); memories stored at question time (the day after "
+            "the last session), asked through the chat path with memory paused (nothing written)"
+        )
+
+    def markdown(self) -> str:
+        lines = [
+            f"Chat model `{self.model}`; sample: {self.sample_note()}.",
+            "",
+            "Prompt styles (same questions, same recall, one run):",
+            "",
+            "| style | answer hit | hit given evidence | evidence in prompt | F1 | refusals "
+            "| memory card shown | p50 latency |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for name, scores in self.styles.items():
+            o = scores.of()
+            lines.append(
+                f"| {name} | {o['answer_hit']:.3f} | {o['answer_hit_given_evidence']:.3f} | "
+                f"{o['evidence_in_prompt']:.3f} | {o['f1']:.3f} | {o['refusal_rate']:.3f} | "
+                f"{o['flagged_rate']:.3f} | {o['latency_p50_s']:.2f} s |"
+            )
+        for name, scores in self.styles.items():
+            lines += [
+                "",
+                f"By category, style `{name}`:",
+                "",
+                "| category | questions | answer hit | hit given evidence | evidence in prompt | "
+                "F1 | refusals |",
+                "|---|---|---|---|---|---|---|",
+            ]
+            for c in scores.categories():
+                o = scores.of(c)
+                lines.append(
+                    f"| {c} {CATEGORIES.get(c, '')} | {o['questions']} | {o['answer_hit']:.3f} | "
+                    f"{o['answer_hit_given_evidence']:.3f} | {o['evidence_in_prompt']:.3f} | "
+                    f"{o['f1']:.3f} | {o['refusal_rate']:.3f} |"
+                )
+        lines += [
+            "",
+            "Answer hit: at least half of the gold answer's content words (stemmed) are in the "
+            "reply. Evidence in prompt: at least one evidence turn was among the memories in the "
+            "prompt. F1: LoCoMo's token F1. Refusals: the reply declines or says it does not "
+            "know. Memory card: the reply check found a used memory the reply missed. Latency: "
+            "recall plus the whole reply. "
+            f"Import: {self.ingest_seconds:.0f} s in all.",
+        ]
+        return "\n".join(lines)
+
+
+def run_answers(
+    path: Path,
+    *,
+    limit: int | None = None,
+    per_conversation: int | None = None,
+    styles: Sequence[str] = (),
+    config: Config | None = None,
+    embedder: Embedder | None = None,
+    llm: LLM | None = None,
+    progress: Progress = lambda _: None,
+) -> AnswersReport:
+    """Each conversation imported (as chat stores it) into a fresh data folder, then each sampled
+    question asked once per prompt style."""
+    config = config or Config()
+    conversations = load_locomo(path)[:limit]
+    chosen = prompt_style_for(config)
+    names = list(dict.fromkeys([chosen, *styles]))
+    if embedder is None:
+        progress("Loading the embedding model…")
+        embedder = load_embedder_default()
+    own_llm = llm is None
+    if llm is None:
+        progress("Loading the chat model…")
+        llm = load_llm(config)
+    report = AnswersReport(llm.model_id, {n: Scores() for n in names}, 0, per_conversation, 0, 0.0)
+    try:
+        for conv in conversations:
+            questions = sample_questions(conv.questions, per_conversation, DEFAULT_CATEGORIES)
+            one_conversation(conv, questions, config, embedder, llm, report, progress)
+            report.conversations += 1
+            report.sampled += len(questions)
+    finally:
+        if own_llm:
+            llm.close()
+    return report
+
+
+def one_conversation(
+    conv: BenchConversation,
+    questions: list[Question],
+    config: Config,
+    embedder: Embedder,
+    llm: LLM,
+    report: AnswersReport,
+    progress: Progress,
+) -> None:
+    with tempfile.TemporaryDirectory(prefix="membank-bench-") as folder:
+        runtime = open_runtime(folder, now=conv.asked_at)
+        try:
+            bank = open_bank(runtime, embedder)  # type: ignore[arg-type]
+            started = time.perf_counter()
+            with torch_threads(2):
+                imported = import_conversation(
+                    runtime.store, bank, conv.name, [t for _, t in conv.turns], conv.asked_at
+                )
+            report.ingest_seconds += time.perf_counter() - started
+            by_dia = {d: m.id for (d, _), m in zip(conv.turns, imported.memories, strict=True)}
+            runtime.host.attach(bank, llm, borrowed=True)  # shared: closed by the caller
+            for name, scores in report.styles.items():
+                style = config.llm.model_copy(update={"prompt_style": name})
+                runtime.host.swap(config=config.model_copy(update={"llm": style}))
+                for q in questions:
+                    evidence = {by_dia[e] for e in evidence_ids(q.evidence) if e in by_dia}
+                    scores.rows.append(_ask(runtime, q, evidence, report, name))
+                o = scores.of()
+                progress(
+                    f"{conv.name} [{name}]: {len(scores.rows)} asked so far, answer hit "
+                    f"{o['answer_hit']:.2f}, given evidence {o['answer_hit_given_evidence']:.2f}"
+                )
+        finally:
+            runtime.close()  # the bank with it; the borrowed chat model stays open
+
+
+def _ask(
+    runtime: Runtime, q: Question, evidence: set[str], report: AnswersReport, style: str
+) -> Asked:
+    started = time.perf_counter()
+    used: set[str] = set()
+    reply: ReplyEvent | None = None
+    for event in runtime.chat.send_paused([], q.text, cancel=threading.Event()):
+        if isinstance(event, RecallEvent):
+            used = {r.memory.id for r in event.memories}
+        elif isinstance(event, ReplyEvent):
+            reply = event
+    seconds = time.perf_counter() - started
+    text = reply.message.text if reply else ""
+    if len(report.examples) < 40:
+        report.examples.append(
+            {"style": style, "question": q.text, "gold": q.answer, "reply": text}
+        )
+    return Asked(
+        q.category,
+        token_f1(text, q.answer),
+        answer_hit(text, q.answer),
+        bool(evidence & used),
+        refused(text),
+        bool(reply and reply.check and reply.check.flagged),
+        seconds,
+    )

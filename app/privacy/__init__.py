@@ -1,0 +1,1 @@
+"""Privacy on a shared computer: owner-only folders and files, secrets kept out of output."""

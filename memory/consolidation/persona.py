@@ -1,0 +1,96 @@
+"""The persona on every model: grounded prose where the model can write it, over a profile
+assembled from what the user said (memory/consolidation/profile.py), so it is never empty once
+the user has described themselves and never says what they did not."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from memory.consolidation.grounding import support
+from memory.consolidation.hierarchy import HierarchyStore
+from memory.consolidation.profile import SECTIONS, build_profile
+from memory.consolidation.steps import describe_persona, turns_text, update_global_summary
+from memory.errors import StepFailed
+from memory.records import Kind, Memory
+from models.protocols import LLM
+
+# Every prose sentence must have this share of its content words in what the user said
+# (describe_persona's own check lets 0.6 through; the persona is shown and prompted as fact).
+PROSE_SUPPORT = 0.75
+MAX_STATEMENTS = 5000  # the newest turns and notes the profile reads
+
+
+@dataclass(frozen=True)
+class Persona:
+    text: str
+    failure: StepFailed | None = None  # why there is no prose (the profile stands alone)
+
+
+def split_persona(text: str) -> tuple[str, str]:
+    """(prose, profile) of a persona text: profile lines start with a section title."""
+    titles = tuple(f"{t}:" for _, t in SECTIONS)
+    lines = text.splitlines()
+    prose = [line for line in lines if line.strip() and not line.startswith(titles)]
+    profile = [line for line in lines if line.startswith(titles)]
+    return " ".join(prose).strip(), "\n".join(profile)
+
+
+def grounded_sentences(text: str, source: str) -> str:
+    """Only the sentences of `text` whose content words are (nearly all) in `source`."""
+    sentences = [s.strip().rstrip(".") for s in text.replace("!", ".").split(". ") if s.strip()]
+    kept = [s for s in sentences if support(s, source) >= PROSE_SUPPORT]
+    return ". ".join(kept) + "." if kept else ""
+
+
+def join(prose: str, profile: str) -> str:
+    return "\n".join(part for part in (prose, profile) if part)
+
+
+def day_persona(llm: LLM, statements: Sequence[str]) -> Persona:
+    """A day's persona: the model's prose (grounded sentences only) over the day's profile."""
+    source = turns_text(statements)
+    profile = build_profile(statements).text()
+    try:
+        prose = grounded_sentences(describe_persona(llm, source), source)
+    except StepFailed as exc:
+        return Persona(profile, exc)
+    return Persona(join(prose, profile))
+
+
+def user_statements(hierarchy: HierarchyStore, space: str | None = None) -> list[Memory]:
+    """What the user said (turns and notes that are still active), oldest first; `space`: only
+    that space's (None: all)."""
+    said = hierarchy.of_kind(Kind.TURN) + hierarchy.of_kind(Kind.NOTE)
+    said = [m for m in said if space is None or m.space == space]
+    return sorted(said, key=lambda m: m.event_time)[-MAX_STATEMENTS:]
+
+
+def global_persona(
+    llm: LLM,
+    hierarchy: HierarchyStore,
+    previous: str,
+    new_dailies: Sequence[Memory],
+    *,
+    space: str | None = None,
+) -> Persona:
+    """The whole persona: prose merged from the daily personas' prose (grounded in them), and a
+    profile from every statement and fact the user has made."""
+    said = [m.text for m in user_statements(hierarchy, space)]
+    facts = [m.text for m in hierarchy.of_kind(Kind.FACT) if space is None or m.space == space]
+    profile = build_profile(said, facts).text()
+    old_prose, _ = split_persona(previous)
+    new_prose = [p for p in (split_persona(d.text)[0] for d in new_dailies) if p]
+    failure: StepFailed | None = None
+    prose = old_prose
+    if new_prose and not old_prose and len(new_prose) == 1:
+        prose = new_prose[0]
+    elif new_prose:
+        try:
+            merged = update_global_summary(llm, old_prose, new_prose)
+            source = "\n".join([old_prose, *new_prose])
+            prose = grounded_sentences(merged, source) or new_prose[-1]
+        except StepFailed as exc:
+            failure = exc
+            prose = new_prose[-1]
+    return Persona(join(prose, profile), failure)

@@ -1,0 +1,216 @@
+"""Keyword search with SQLite FTS5: the query built from a text, over memories and messages."""
+
+from __future__ import annotations
+
+import re
+
+from memory.clock import from_db
+from memory.records import Message, MessageHit
+from memory.storage.sqlite import SQLiteBase
+
+_WORD = re.compile(r"[\w']+", re.UNICODE)
+# Words too common to say anything in a keyword search.
+STOP_WORDS = frozenset(
+    [
+        "a",
+        "about",
+        "after",
+        "again",
+        "all",
+        "am",
+        "an",
+        "and",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "before",
+        "being",
+        "both",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "down",
+        "during",
+        "each",
+        "few",
+        "for",
+        "from",
+        "further",
+        "had",
+        "has",
+        "have",
+        "having",
+        "he",
+        "her",
+        "here",
+        "hers",
+        "him",
+        "his",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "just",
+        "me",
+        "more",
+        "most",
+        "my",
+        "myself",
+        "no",
+        "nor",
+        "not",
+        "now",
+        "of",
+        "off",
+        "on",
+        "once",
+        "only",
+        "or",
+        "other",
+        "our",
+        "ours",
+        "out",
+        "over",
+        "own",
+        "same",
+        "she",
+        "should",
+        "so",
+        "some",
+        "such",
+        "than",
+        "that",
+        "the",
+        "their",
+        "theirs",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "very",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "yours",
+        "yourself",
+    ]
+)
+
+
+def keyword_query(text: str) -> str:
+    """An FTS5 OR-query of the meaningful words in `text` ("" when there are none)."""
+    words = [w.strip("'").lower() for w in _WORD.findall(text)]
+    terms = sorted({w for w in words if w and w not in STOP_WORDS and len(w) > 1})
+    return " OR ".join(f'"{w}"' for w in terms)
+
+
+class KeywordSearch(SQLiteBase):
+    """The `memories_fts` and `messages_fts` indexes (kept in step by triggers: see schema)."""
+
+    def keyword_search(
+        self, text: str, limit: int = 50, *, faded: bool = False
+    ) -> list[tuple[str, float]]:
+        """(memory id, bm25 score; lower is better) of active memories matching `text`'s words
+        (and faded ones too with `faded`, for cued recall).
+
+        bm25 scores every match before LIMIT, and in a large store a common word matches tens
+        of thousands of memories. So the memories holding *all* the words are asked for first;
+        when there are at least `limit` of them they are the answer (a memory holding only some
+        of the words seldom outranks them), else the OR query of any word is run."""
+        query = keyword_query(text)
+        if not query:
+            return []
+        if " OR " in query:
+            every = self._bm25(query.replace(" OR ", " AND "), limit, faded)
+            if len(every) >= limit:
+                return every
+        return self._bm25(query, limit, faded)
+
+    def _bm25(self, query: str, limit: int, faded: bool = False) -> list[tuple[str, float]]:
+        states = "('active', 'faded')" if faded else "('active')"
+        # FTS5 ranks on its own first (`rank` is bm25 with default weights); the state is then
+        # checked on those rows only, over-fetching for the few inactive ones.
+        best = self.rows(
+            "SELECT rowid AS num, rank FROM memories_fts WHERE memories_fts MATCH ? "
+            "ORDER BY rank LIMIT ?",
+            [query, 2 * limit],
+        )
+        if not best:
+            return []
+        marks = ",".join("?" * len(best))
+        active = {
+            r["num"]: r["id"]
+            for r in self.rows(
+                f"SELECT num, id FROM memories WHERE num IN ({marks}) AND state IN {states}",
+                [r["num"] for r in best],
+            )
+        }
+        if len(active) < limit and len(best) == 2 * limit:  # many inactive: rank them all
+            rows = self.rows(
+                "SELECT m.id, bm25(memories_fts) AS rank FROM memories_fts "
+                "JOIN memories m ON m.num = memories_fts.rowid "
+                f"WHERE memories_fts MATCH ? AND m.state IN {states} ORDER BY rank LIMIT ?",
+                [query, limit],
+            )
+            return [(r["id"], float(r["rank"])) for r in rows]
+        found = [(active[r["num"]], float(r["rank"])) for r in best if r["num"] in active]
+        return found[:limit]
+
+    def search_messages(self, text: str, limit: int = 50) -> list[MessageHit]:
+        """Messages of every conversation that match `text`'s words, best first."""
+        query = keyword_query(text)
+        if not query:
+            return []
+        rows = self.rows(
+            "SELECT m.id, m.conversation_id, m.role, m.text, m.created_at, c.title, "
+            "snippet(messages_fts, 0, '[', ']', '…', 12) AS snippet "
+            "FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid "
+            "JOIN conversations c ON c.id = m.conversation_id "
+            "WHERE messages_fts MATCH ? ORDER BY rank LIMIT ?",
+            [query, limit],
+        )
+        return [
+            MessageHit(
+                Message(
+                    r["id"], r["conversation_id"], r["role"], r["text"], from_db(r["created_at"])
+                ),
+                r["title"],
+                r["snippet"],
+            )
+            for r in rows
+        ]

@@ -1,0 +1,71 @@
+"""The persona on every model: a profile cut from what the user said, prose only if grounded."""
+
+from __future__ import annotations
+
+from memory.consolidation.grounding import content_words, support
+from memory.consolidation.persona import day_persona, grounded_sentences, split_persona
+from memory.consolidation.profile import build_profile, from_fact, profile_claims
+from tests.unit.fakes import ScriptedLLM
+
+SAID = [
+    "I work as a nurse at the children's hospital.",
+    "I live in Lisbon with my wife Ana.",
+    "My dog Rex loves the beach!",
+    "I am allergic to peanuts and I love hiking in the mountains.",
+    "Please keep your answers short, I am busy.",
+    "What is my dog called?",
+    "I'm planning to visit Japan next spring.",
+]
+
+
+def test_a_profile_has_the_sections_the_user_spoke_of() -> None:
+    text = build_profile(SAID).text()
+    assert text.splitlines() == [
+        "Home: lives in Lisbon with their wife Ana.",
+        "Work: works as a nurse at the children's hospital.",
+        "People: wife Ana.",
+        "Pets: dog Rex loves the beach.",
+        "Likes: hiking in the mountains.",
+        "Health: allergic to peanuts.",
+        "Plans: visit Japan next spring.",
+        "Answers: short.",
+    ]
+
+
+def test_every_profile_claim_is_in_what_the_user_said() -> None:
+    source = "\n".join(SAID)
+    claims = profile_claims(build_profile(SAID).text())
+    assert len(claims) == 8
+    for claim in claims:
+        assert not content_words(claim) or support(claim, source) == 1.0, claim
+
+
+def test_questions_and_small_talk_give_no_profile() -> None:
+    assert not build_profile(["What is my dog called?", "Nice weather today.", "I like it."])
+
+
+def test_facts_read_as_the_users_own_words() -> None:
+    assert from_fact("The user lives in Leeds.") == "I live in Leeds."
+    assert from_fact("The user's cat is called Miso.") == "my cat is called Miso."
+    assert from_fact("The user watches football.") == "I watch football."
+    profile = build_profile(["I moved to Porto."], facts=["The user works as a teacher in Leeds."])
+    assert profile.entries["work"] == ["works as a teacher in Leeds"]
+    assert profile.entries["home"] == ["moved to Porto"]
+
+
+def test_a_day_persona_is_the_profile_when_the_prose_is_invented() -> None:
+    llm = ScriptedLLM(["The user is a doctor who loves Paris. They are very kind."])
+    persona = day_persona(llm, SAID)
+    prose, profile = split_persona(persona.text)
+    assert persona.failure is not None  # the prose failed grounding: none is kept
+    assert prose == ""
+    assert profile == build_profile(SAID).text()
+
+
+def test_grounded_prose_goes_on_top_of_the_profile_and_invented_sentences_are_dropped() -> None:
+    llm = ScriptedLLM(["The user works as a nurse and loves hiking. The user is a doctor in Rome."])
+    persona = day_persona(llm, SAID)
+    prose, profile = split_persona(persona.text)
+    assert prose == "The user works as a nurse and loves hiking."
+    assert profile.startswith("Home: lives in Lisbon")
+    assert grounded_sentences("The user is a pilot.", "I work as a nurse.") == ""

@@ -1,0 +1,99 @@
+"""Connected apps: which AI apps reached membank over MCP, when, and what each may do."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.bootstrap import Runtime
+from app.config import Config, Permission, save_config
+from app.mcp.apps import ConnectedApp, connected_apps, with_permission
+from app.mcp.gateway import PERMISSION_TEXT
+from ui.errors import show_error
+from ui.tasks import TaskRunner
+
+PERMISSIONS: tuple[Permission, ...] = ("read", "remember", "full")
+HELP = (
+    "Apps such as Claude Desktop, Cursor, Jan or LM Studio reach your memory through "
+    "<code>membank-mcp</code> (README: Use your memory in other apps). Each call is in the "
+    "audit log, by id only. An app not listed gets the default: {default}. "
+    "Pause memory stops every app's writes too."
+)
+
+
+class ConnectedAppsDialog(QDialog):
+    """One row per app: its permission (changed here, saved to config.toml at once), its last
+    access, how many recent calls it made and how many were refused."""
+
+    def __init__(self, runtime: Runtime, tasks: TaskRunner, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.runtime = runtime
+        self.tasks = tasks
+        self.setWindowTitle("Connected apps")
+        self.resize(760, 360)
+        default = PERMISSION_TEXT[runtime.config.mcp.default_permission]
+        self.help = QLabel(HELP.format(default=default))
+        self.help.setWordWrap(True)
+        self.table = QTableWidget(0, 6)
+        self.table.setObjectName("connectedAppsTable")
+        self.table.setHorizontalHeaderLabels(
+            ["App", "May", "Last access", "Recent calls", "Last tool", "Space"]
+        )
+        self.status = QLabel("")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.help)
+        layout.addWidget(self.table)
+        layout.addWidget(self.status)
+        layout.addWidget(buttons)
+        self.apps: list[ConnectedApp] = []
+        self.refresh()
+
+    def refresh(self) -> None:
+        store, config = self.runtime.store, self.runtime.config.mcp
+        self.tasks.run(lambda: connected_apps(store, config), self._show, self._error)
+
+    def _show(self, apps: Sequence[ConnectedApp]) -> None:
+        self.apps = list(apps)
+        self.table.setRowCount(len(apps))
+        for row, app in enumerate(apps):
+            when = f"{app.last_access.astimezone():%Y-%m-%d %H:%M}" if app.last_access else "never"
+            calls = f"{app.calls}" + (f" ({app.refused} refused)" if app.refused else "")
+            cells = ((0, app.name), (2, when), (3, calls), (4, app.last_tool), (5, app.space))
+            for col, value in cells:
+                self.table.setItem(row, col, QTableWidgetItem(value))
+            combo = QComboBox()
+            for permission in PERMISSIONS:
+                combo.addItem(PERMISSION_TEXT[permission], permission)
+            combo.setCurrentIndex(PERMISSIONS.index(app.permission))
+            combo.currentIndexChanged.connect(
+                lambda index, name=app.name: self.set_permission(name, PERMISSIONS[index])
+            )
+            self.table.setCellWidget(row, 1, combo)
+        self.table.resizeColumnsToContents()
+        self.status.setText("" if apps else "No app has connected yet.")
+
+    def set_permission(self, client: str, permission: Permission) -> None:
+        """Saved at once; the next call from that app (window or membank-mcp) obeys it."""
+        config = with_permission(self.runtime.config, client, permission)
+        path = self.runtime.paths.config_file
+
+        def saved(_: object, config: Config = config) -> None:
+            self.runtime.host.swap(config=config)
+            self.status.setText(f"{client} may now: {PERMISSION_TEXT[permission]}.")
+
+        self.tasks.run(lambda: save_config(path, config), saved, self._error)
+
+    def _error(self, error: BaseException) -> None:
+        show_error(self, error)
