@@ -54,7 +54,7 @@ class MemoryConfig(_Section):
     # The forgetting curve (README "Memory that lasts"): every initial stability in days is
     # scaled by initial_strength; recall_boost is the spacing-effect gain of a recall.
     initial_strength: float = Field(1.0, gt=0.0)
-    recall_boost: float = Field(1.0, ge=0.0)
+    recall_boost: float = Field(0.5, ge=0.0)
     fade_threshold: float = Field(0.05, ge=0.0, lt=1.0)
     retention_weight: float = Field(0.1, ge=0.0, le=1.0)
     history_turns: int = Field(12, ge=0)

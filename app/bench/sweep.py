@@ -24,10 +24,10 @@ from memory.recall.retrieval import RecallSettings
 # (label, DecayPolicy changes, RecallSettings changes): the defaults first, then one change each.
 GRID: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
     ("defaults", {}, {}),
-    ("hold_days 14", {"hold_days": 14.0}, {}),
-    ("recall_boost 3", {"recall_boost": 3.0}, {}),
-    ("small talk S 1", {"small_talk": 1.0}, {}),
-    ("turn about the user S 5", {"about_user": 5.0}, {}),
+    ("hold_days 7", {"hold_days": 7.0}, {}),
+    ("recall_boost 1", {"recall_boost": 1.0}, {}),
+    ("small talk S 2", {"small_talk": 2.0}, {}),
+    ("turn about the user S 10", {"about_user": 10.0}, {}),
     ("cue_keyword_top 5", {}, {"cue_keyword_top": 5}),
     ("cue_keyword_top 20", {}, {"cue_keyword_top": 20}),
     ("no word-coverage cue", {}, {"cue_coverage": 1.1}),

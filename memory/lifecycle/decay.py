@@ -42,8 +42,8 @@ SALIENCE: dict[Kind, float] = {
     Kind.GLOBAL_SUMMARY: 365.0,
     Kind.GLOBAL_PERSONA: 365.0,
 }
-TURN_ABOUT_USER = 10.0  # a turn with significance cues ("I live in", "my", a date, ...)
-SMALL_TALK = 2.0  # any other turn: gone from ordinary recall after about a week
+TURN_ABOUT_USER = 5.0  # a turn with significance cues ("I live in", "my", a date, ...)
+SMALL_TALK = 1.0  # any other turn: gone from ordinary recall after about three days
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ class DecayPolicy:
     """
 
     initial_strength: float = 1.0
-    recall_boost: float = 1.0
+    recall_boost: float = 0.5
     fade_threshold: float = 0.05
     # How much retention weighs in ranking: score *= (1 - w) + w * R.
     ranking_weight: float = 0.1
@@ -68,7 +68,7 @@ class DecayPolicy:
     # A memory nothing longer-lasting holds yet (no summary or fact made from it) does not fade
     # for this many days after it was last recalled: consolidation comes first. Past it (the
     # scheduler off, the model failing for weeks) it fades by its curve all the same.
-    hold_days: float = 7.0
+    hold_days: float = 5.0
     small_talk: float = SMALL_TALK
     about_user: float = TURN_ABOUT_USER
 

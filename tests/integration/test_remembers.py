@@ -46,9 +46,9 @@ def test_fact_told_in_one_conversation_is_recalled_in_another_after_restart(tmp_
         assert any("Miso" in m.text for m in used)
         miso = next(m for m in used if "Miso" in m.text)
         assert miso.kind is Kind.TURN
-        # A significant turn starts at S = 10 days; recalled seconds after it was said, it gains
+        # A significant turn starts at S = 5 days; recalled seconds after it was said, it gains
         # next to nothing (the spacing effect: a gain needs a gap).
-        assert runtime.curation.memory(miso.id).strength == pytest.approx(10.0, abs=0.01)
+        assert runtime.curation.memory(miso.id).strength == pytest.approx(5.0, abs=0.01)
         assert runtime.curation.used_by(miso.id) == [stored[-1].id]
 
 

@@ -103,7 +103,7 @@ def test_a_day_becomes_summaries_facts_and_personas_linked_to_their_sources(worl
     ]
     for fact in facts:
         assert set(world.hierarchy.sources(fact.id)) == turns
-        # At least as strong as its sources (turns about the user, 10 days) and as a fact.
+        # At least as strong as its sources (turns about the user, 5 days) and as a fact.
         assert fact.strength == world.bank.decay.initial(Kind.FACT, "") == 180.0
     assert session.strength >= max(world.bank.store.memory(t).strength for t in turns)
 

@@ -97,8 +97,8 @@ def test_consolidate_waits_for_an_idle_session(world: World) -> None:
 
 
 def test_decay_job_fades_old_memories_once_consolidated(world: World) -> None:
-    world.chat("hello there, how are you")  # small talk: S = 2 days, fades after about 6
-    world.clock.advance(days=6.5)  # R = 0.04, within the 7-day hold
+    world.chat("hello there, how are you")  # small talk: S = 1 day, fades after about 3
+    world.clock.advance(days=4)  # R = 0.02, within the 5-day hold
     # Nothing holds what it said yet (no summary): it waits for consolidation.
     assert world.jobs.run("decay").counts == {"faded": 0}
     # The daily run consolidates first (the session summary now holds it), then sweeps.

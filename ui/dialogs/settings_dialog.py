@@ -179,7 +179,7 @@ class SettingsDialog(QDialog):
         curve = QLabel(
             "Memories fade on the forgetting curve R = exp(−t/S): t is days since the memory "
             "was last recalled, S its stability in days (a note starts at 365, a fact at 180, "
-            "small talk at 2; the scale multiplies them all). A recall after a long gap grows S "
+            "small talk at 1; the scale multiplies them all). A recall after a long gap grows S "
             "most (the spacing effect). Below the fade threshold a memory leaves ordinary recall "
             "once a summary or fact holds it; a strong cue still brings it back."
         )
