@@ -59,10 +59,12 @@ def remote(server_url: str) -> Iterator[OpenAIChat]:
 
 
 def test_the_reply_streams_through_the_service_with_recalled_memories(
-    remote: OpenAIChat, tmp_path: Path
+    remote: OpenAIChat, server_url: str, tmp_path: Path
 ) -> None:
     runtime = open_runtime(str(tmp_path / "data"), NOW)
     try:
+        # Configured for the server, as config.toml would say: the full prompt style.
+        runtime.host.swap(config=remote_config(server_url))
         runtime.host.attach(open_bank(runtime, shared_embedder()), remote, borrowed=True)
         ana = runtime.curation.remember("My sister Ana lives in Porto and teaches piano.")
         runtime.curation.remember("The car is due for its inspection in March.")
