@@ -116,6 +116,8 @@ def _watch(
     finally:
         timer.cancel()
         _stop(proc)
+        if proc.stderr is not None:
+            proc.stderr.close()  # else a ResourceWarning when the pipe is collected
     return marks, lines, proc.returncode
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import stat
 import subprocess
 import sys
@@ -15,6 +16,7 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 
 from app.config import Config, LLMConfig, save_config
@@ -161,19 +163,6 @@ def test_a_download_part_file_is_0600_in_a_0700_folder(hub: StandInHub, tmp_path
     assert mode(part) == 0o600 and mode(folder) == 0o700
 
 
-def _listening_inodes() -> set[str]:
-    """Socket inodes of every TCP listener and bound UDP socket on the machine (IPv4 and 6)."""
-    found = set()
-    for name, state in (("tcp", "0A"), ("tcp6", "0A"), ("udp", "07"), ("udp6", "07")):
-        table = Path("/proc/net") / name
-        if table.exists():
-            for line in table.read_text().splitlines()[1:]:
-                fields = line.split()
-                if fields[3] == state:
-                    found.add(fields[9])
-    return found
-
-
 @pytest.mark.gui
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="reads /proc (Linux)")
 def test_the_running_app_listens_on_no_network_port(tmp_path: Path) -> None:
@@ -191,14 +180,15 @@ def test_the_running_app_listens_on_no_network_port(tmp_path: Path) -> None:
                 break
         else:
             pytest.fail(f"the app exited ({app.wait()}) before its models were ready")
-        fds = Path(f"/proc/{app.pid}/fd")
-        sockets = {
-            os.readlink(fd)[len("socket:[") : -1]
-            for fd in fds.iterdir()
-            if os.readlink(fd).startswith("socket:[")
-        }
-        assert sockets  # it has sockets (its own Unix socket at least): the check can see them
-        assert sockets & _listening_inodes() == set()
+        # psutil reads /proc/<pid>/fd and /proc/net, and skips a descriptor closed meanwhile.
+        process = psutil.Process(app.pid)
+        assert process.net_connections(kind="unix")  # its own socket: the check sees sockets
+        exposed = [
+            c
+            for c in process.net_connections(kind="inet")
+            if c.status == psutil.CONN_LISTEN or (c.type == socket.SOCK_DGRAM and c.laddr)
+        ]
+        assert exposed == []
     finally:
         app.terminate()  # SIGTERM: the app quits through its own quit path
         app.wait(timeout=60)
