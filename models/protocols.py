@@ -30,6 +30,7 @@ class LLM(Protocol):
         *,
         cancel: CancelToken | None = None,
         max_tokens: int | None = None,
+        temperature: float | None = None,
     ) -> Iterator[str]: ...
 
     def complete_json(self, messages: Sequence[ChatMessage], schema: type[T]) -> T: ...

@@ -56,12 +56,19 @@ class MostlyInstantLLM:
         self.real_calls = 0
 
     def stream_chat(
-        self, messages: Sequence[ChatMessage], *, cancel: Any = None, max_tokens: int | None = None
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        cancel: Any = None,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
     ) -> Iterator[str]:
         self.calls += 1
         if self.calls % self.every == 0:
             self.real_calls += 1
-            yield from self.real.stream_chat(messages, cancel=cancel, max_tokens=max_tokens)
+            yield from self.real.stream_chat(
+                messages, cancel=cancel, max_tokens=max_tokens, temperature=temperature
+            )
             return
         last = str(messages[-1].get("content", "")) if messages else ""
         yield (last.strip().splitlines() or ["Noted."])[0][:200]

@@ -35,7 +35,9 @@ def _ask(llm: LLM, system: str, example_in: str, example_out: str, text: str, to
         {"role": "user", "content": text},
     ]
     try:
-        return "".join(llm.stream_chat(messages, max_tokens=tokens)).strip()
+        # Greedy: a background step must give the same answer for the same memories, whatever
+        # the chat before it drew from the sampler.
+        return "".join(llm.stream_chat(messages, max_tokens=tokens, temperature=0.0)).strip()
     except ModelOutputError as exc:  # pragma: no cover - stream_chat does not parse
         raise StepFailed("model", str(exc)) from exc
 

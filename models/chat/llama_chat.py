@@ -102,6 +102,7 @@ class LlamaChat:
         *,
         cancel: CancelToken | None = None,
         max_tokens: int | None = None,
+        temperature: float | None = None,
     ) -> Iterator[str]:
         """Yield the reply piece by piece; stops between tokens once `cancel` is set."""
         with self._in_use():
@@ -109,7 +110,7 @@ class LlamaChat:
                 messages=list(messages),
                 stream=True,
                 max_tokens=max_tokens or self.settings.max_tokens,
-                temperature=self.settings.temperature,
+                temperature=self.settings.temperature if temperature is None else temperature,
             )
             try:
                 for chunk in stream:

@@ -151,11 +151,14 @@ class OpenAIChat:
         *,
         cancel: CancelToken | None = None,
         max_tokens: int | None = None,
+        temperature: float | None = None,
     ) -> Iterator[str]:
         """Yield the reply piece by piece; once `cancel` is set the connection is closed
         (servers stop generating for a dropped client)."""
         url = f"{self.api}/chat/completions"
         body = self._body(messages, stream=True, max_tokens=max_tokens or self.settings.max_tokens)
+        if temperature is not None:
+            body["temperature"] = temperature
         try:
             with self._client.stream("POST", url, json=body) as response:
                 self._raise_for_status(url, response)

@@ -69,6 +69,7 @@ class RecordingLLM:
         *,
         cancel: CancelToken | None = None,
         max_tokens: int | None = None,
+        temperature: float | None = None,
     ) -> Iterator[str]:
         call = self._call("stream")
         self.running += 1

@@ -85,6 +85,7 @@ class ScriptedLLM:
         *,
         cancel: CancelToken | None = None,
         max_tokens: int | None = None,
+        temperature: float | None = None,
     ) -> Iterator[str]:
         self.prompts.append(list(messages))
         for piece in self.pieces:
@@ -165,6 +166,7 @@ class StepLLM:
         *,
         cancel: CancelToken | None = None,
         max_tokens: int | None = None,
+        temperature: float | None = None,
     ) -> Iterator[str]:
         self.prompts.append(list(messages))
         step, answer = self._answer(messages)
