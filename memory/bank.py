@@ -160,7 +160,7 @@ class MemoryBank:
         if quick:
             marked = self.store.count_memories() - self.store.count_unindexed()
             if self.index.count() == marked:
-                done = self._index_pending(batch)
+                done = self.index_pending(batch)
                 if done:
                     log.info("index reconciled: %d added", done)
                 return IndexReport(marked + done, marked + done, done, 0)
@@ -172,12 +172,14 @@ class MemoryBank:
         # Rows marked indexed whose vector is gone (e.g. a deleted index folder) are redone.
         if missing:
             self.store.set_indexed(sorted(missing), indexed=False)
-        done = self._index_pending(batch)
+        done = self.index_pending(batch)
         if orphans or done:
             log.info("index reconciled: %d added, %d orphans removed", done, len(orphans))
         return IndexReport(len(in_store), len(in_store), len(missing), len(orphans))
 
-    def _index_pending(self, batch: int) -> int:
+    def index_pending(self, batch: int = 256) -> int:
+        """Embed and index the rows marked unindexed (new, or edited: the upsert replaces the
+        old vector). O(pending), unlike a full reconcile, which lists every id."""
         done = 0
         while True:
             pending = self.store.unindexed(limit=batch)

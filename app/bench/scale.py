@@ -291,10 +291,10 @@ def _reopen(tmp: str, filler: Embedder, ops: list[OpResult]) -> None:
 
         def heal() -> MemoryBank:
             bank = open_bank(runtime, filler)  # type: ignore[arg-type]
-            bank.reconcile()
+            bank.reconcile(quick=True)  # as load_models does; `doctor` compares every id
             return bank
 
-        bank = timed("start-up: open the index + reconcile", ops, heal)
+        bank = timed("start-up: open the index + quick reconcile", ops, heal)
         bank.close()
     finally:
         runtime.close()

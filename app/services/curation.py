@@ -168,5 +168,5 @@ class MemoryCuration:
         HierarchyStore(self.store).edit_text(memory.id, text, self.clock.now())
         with self.host.lease() as models:
             if models.bank is not None:
-                models.bank.reconcile()  # else the next start-up reconcile re-embeds it
+                models.bank.index_pending()  # its new text, re-embedded now
         return self.store.memory(memory.id)
