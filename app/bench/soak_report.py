@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from app.bench.plot_png import line_chart
+from app.bench.plot import line_chart
 from app.bench.soak import SoakResult
 from app.bench.soak_year import DAYS, YearTrace, run_year
 
@@ -72,7 +72,13 @@ def year_report(
     folder = Path(tempfile.gettempdir()) if args.no_write else docs
     if trace.points:
         xs = [float(t) for t, _, _ in trace.points]
-        line_chart(folder / PLOT, xs, [r for _, _, r in trace.points], band=rss_band(trace))
+        line_chart(
+            folder / PLOT,
+            xs,
+            [r for _, _, r in trace.points],
+            band=rss_band(trace),
+            labels=("chat turns (a simulated year)", "RSS (MB)"),
+        )
         say(f"plot: {folder / PLOT}")
     data = {
         "ok": not result.errors and result.consistent,
