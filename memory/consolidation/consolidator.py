@@ -82,7 +82,7 @@ class Consolidator:
         if touched_days or not self.hierarchy.by_key("global_summary"):
             self._update_global(now, report)
         self._update_persona(now, report)
-        self.bank.reconcile()  # index what was just written
+        self.bank.index_pending()  # what was just written (a full reconcile lists every id)
         return report
 
     def _strength(self, kind: Kind) -> float:

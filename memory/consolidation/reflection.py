@@ -70,7 +70,7 @@ class Reflector:
             ]
         )
         self.hierarchy.commit(now, commit)
-        self.bank.reconcile()
+        self.bank.index_pending()
         report.add("reflections", len(insights))
         return report
 
