@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from memory.clock import to_db
 from memory.consolidation.hierarchy import HierarchyStore
-from memory.lifecycle.decay import DecayPolicy
+from memory.lifecycle.decay import NEVER_FADE, DecayPolicy
 from memory.records import State
 from memory.storage.memory_rows import memory_from_row
 from memory.storage.store import SQLiteStore
@@ -23,18 +24,28 @@ _HELD = (
 )
 
 
+# Candidates only: active, unpinned rows whose curve has passed the threshold, computed by SQLite
+# (days since the last recall > S * -ln threshold) so that the daily sweep builds no Python
+# object for the many rows still well inside their curve. Each candidate is checked again below.
+_DUE = (
+    "SELECT * FROM memories WHERE state = 'active' AND pinned = 0 AND num > ? "
+    "AND kind NOT IN ({never}) "
+    "AND julianday(?) - julianday(COALESCE(last_recalled_at, created_at)) >= strength * ? "
+    "ORDER BY num LIMIT ?"
+)
+
+
 def sweep(store: SQLiteStore, decay: DecayPolicy, now: datetime, batch: int = 5000) -> int:
     """Mark faded memories (state 'faded'); returns how many. Nothing is deleted."""
     hierarchy = HierarchyStore(store)
     faded = 0
     last = 0
     hold = timedelta(days=decay.hold_days)
+    sql = _DUE.format(never=",".join(f"'{k}'" for k in sorted(NEVER_FADE)))
+    # A hair under the exact bound: SQLite's julianday rounds to the millisecond.
+    days_per_strength = decay.fade_after_days(1.0) * 0.999
     while True:
-        rows = store.rows(
-            "SELECT * FROM memories WHERE state = 'active' AND pinned = 0 AND num > ? "
-            "ORDER BY num LIMIT ?",
-            [last, batch],
-        )
+        rows = store.rows(sql, [last, to_db(now), days_per_strength, batch])
         if not rows:
             return faded
         last = rows[-1]["num"]

@@ -9,6 +9,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from memory.bank import MemoryBank
 from memory.clock import ManualClock
@@ -170,3 +172,41 @@ def test_fading_is_recorded_in_the_audit_log_once(world: World) -> None:
     assert sweep(world.bank.store, world.decay, later) == 0  # already faded: no second entry
     faded = [e for e in audit.entries(world.bank.store) if e.event == "faded"]
     assert [(e.actor, e.memory_id) for e in faded] == [("decay", memory.id)]
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.floats(0.01, 400.0),  # S in days
+            st.floats(0.0, 1200.0),  # age in days at the sweep
+            st.booleans(),  # recalled once, half-way through
+        ),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_sweep_fades_exactly_what_the_curve_says(
+    tmp_path_factory: pytest.TempPathFactory, rows: list[tuple[float, float, bool]]
+) -> None:
+    """SQLite picks the candidates; none the curve says has faded may be missed, none kept."""
+    decay = DecayPolicy(hold_days=0)  # nothing waits for consolidation: the curve alone
+    bank = make_bank(tmp_path_factory.mktemp("sweep"), decay=decay)
+    store = bank.store
+    now = T0 + timedelta(days=1300)
+    try:
+        ids = []
+        for strength, age, recalled in rows:
+            created = now - timedelta(days=age)
+            memory = store.add_memory(Kind.TURN, PLAIN, created, strength=strength)
+            if recalled:
+                HierarchyStore(store).set_state(
+                    memory.id, State.ACTIVE, created + (now - created) / 2
+                )
+            ids.append(memory.id)
+        expected = {i for i in ids if decay.is_faded(store.memory(i), now)}
+        assert sweep(store, decay, now) == len(expected)
+        assert {i for i in ids if store.memory(i).state is State.FADED} == expected
+    finally:
+        bank.close()
+        store.close()
