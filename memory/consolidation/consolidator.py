@@ -93,7 +93,7 @@ class Consolidator:
     def _pending_sessions(self, now: datetime, include_active: bool) -> list[Session]:
         done = {m.derive_key: m for m in self.hierarchy.by_key_prefix("session_summary:")}
         pending = []
-        for session in self.hierarchy.sessions(_offset_minutes(now)):
+        for session in self.hierarchy.sessions(_offset_minutes(now), unconsolidated=True):
             if not include_active and session.last_at > now - self.settings.idle:
                 continue  # still going on
             have = done.get(session.key)

@@ -24,6 +24,17 @@ def in_space(key: str, space: str) -> str:
     return key if space == PERSONAL else f"{key}@{space}"
 
 
+# What the session summaries already hold: the user turns (by message id) and the notes.
+_SUMMARISED_MESSAGES = (
+    "SELECT CAST(j.value AS INTEGER) FROM memories s, json_each(s.source_message_ids) j "
+    "WHERE s.kind = 'session_summary'"
+)
+_SUMMARISED_NOTES = (
+    "SELECT l.source_id FROM memory_links l JOIN memories s ON s.id = l.memory_id "
+    "WHERE s.kind = 'session_summary' AND l.relation = 'derived_from'"
+)
+
+
 @dataclass(frozen=True)
 class Session:
     """The user's turns in one conversation on one (local) day: the unit that gets summarised."""
@@ -84,13 +95,26 @@ class HierarchyStore:
 
     # --- reading ---------------------------------------------------------------------------
 
-    def sessions(self, utc_offset_minutes: int) -> list[Session]:
+    def sessions(self, utc_offset_minutes: int, *, unconsolidated: bool = False) -> list[Session]:
+        """The user's sessions, every turn of each. `unconsolidated`: only those with a turn or
+        note that no session summary holds yet; SQLite finds them, so a run reads the new part
+        of the history, not all of it."""
+        offset = f"{utc_offset_minutes:+d} minutes"
+        where = "m.role = 'user'"
+        params: list[Any] = [offset]
+        if unconsolidated:
+            where += (
+                " AND (m.conversation_id, date(m.created_at, ?)) IN ("
+                "SELECT conversation_id, date(created_at, ?) FROM messages WHERE role = 'user' "
+                f"AND id NOT IN ({_SUMMARISED_MESSAGES}))"
+            )
+            params += [offset, offset]
         rows = self.store.rows(
             "SELECT m.id, m.conversation_id, m.text, m.created_at, c.space, "
-            "date(m.created_at, ? || ' minutes') AS day FROM messages m "
-            "JOIN conversations c ON c.id = m.conversation_id "
-            "WHERE m.role = 'user' ORDER BY m.conversation_id, m.id",
-            [f"{utc_offset_minutes:+d}"],
+            "date(m.created_at, ?) AS day FROM messages m "
+            f"JOIN conversations c ON c.id = m.conversation_id WHERE {where} "
+            "ORDER BY m.conversation_id, m.id",
+            params,
         )
         groups: dict[tuple[int, str], list[dict[str, Any]]] = {}
         for r in rows:
@@ -106,15 +130,23 @@ class HierarchyStore:
                 items[0]["space"] or PERSONAL,
             )
             for (cid, day), items in groups.items()
-        ] + self._note_sessions(utc_offset_minutes)
+        ] + self._note_sessions(offset, unconsolidated)
 
-    def _note_sessions(self, utc_offset_minutes: int) -> list[Session]:
+    def _note_sessions(self, offset: str, unconsolidated: bool) -> list[Session]:
+        notes = "kind = 'note' AND source_message_ids = '[]' AND state != 'superseded'"
+        where = notes
+        params: list[Any] = [offset]
+        if unconsolidated:
+            where += (
+                " AND (date(created_at, ?), space) IN ("
+                f"SELECT date(created_at, ?), space FROM memories WHERE {notes} "
+                f"AND id NOT IN ({_SUMMARISED_NOTES}))"
+            )
+            params += [offset, offset]
         rows = self.store.rows(
-            "SELECT id, text, created_at, space, date(created_at, ? || ' minutes') AS day "
-            "FROM memories "
-            "WHERE kind = 'note' AND source_message_ids = '[]' AND state != 'superseded' "
-            "ORDER BY created_at, num",
-            [f"{utc_offset_minutes:+d}"],
+            "SELECT id, text, created_at, space, date(created_at, ?) AS day "
+            f"FROM memories WHERE {where} ORDER BY created_at, num",
+            params,
         )
         days: dict[tuple[str, str], list[dict[str, Any]]] = {}
         for r in rows:

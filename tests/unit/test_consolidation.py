@@ -339,3 +339,27 @@ def test_two_sessions_on_one_day_are_summarised_together(world: World) -> None:
     assert set(world.hierarchy.sources(daily.id)) == {s.id for s in sessions}
     assert daily.event_time == T0 + timedelta(hours=3)
     assert world.llm.steps.count("day") == 1
+
+
+def test_a_run_reads_only_the_sessions_no_summary_holds_yet(world: World) -> None:
+    """The history is not re-read at every run: only sessions with a turn or a note that no
+    session summary holds come back, each whole (every turn of it, for its summary)."""
+    old = world.chat(T0, *DAY1_TURNS)
+    world.bank.remember(Kind.NOTE, "The spare key is under the blue pot.", T0)
+    world.consolidator.run(T0 + timedelta(hours=2))
+    assert world.hierarchy.sessions(0, unconsolidated=True) == []
+    assert len(world.hierarchy.sessions(0)) == 2  # the chat and the day's notes
+
+    day2 = T0 + timedelta(days=1)
+    world.chat(day2, "I started learning the cello.", conversation_id=old)
+    later = T0 + timedelta(hours=3)
+    world.chat(later, "We also talked about the weather.", conversation_id=old)
+    world.bank.remember(Kind.NOTE, "Dentist on Friday.", day2)
+    pending = world.hierarchy.sessions(0, unconsolidated=True)
+    assert sorted((s.day, len(s.message_ids), len(s.note_ids)) for s in pending) == [
+        (DAY1, 4, 0),  # day 1's session again, whole: it has a new turn
+        ("2026-05-02", 0, 1),
+        ("2026-05-02", 1, 0),
+    ]
+    world.consolidator.run(day2 + timedelta(hours=2))
+    assert world.hierarchy.sessions(0, unconsolidated=True) == []
