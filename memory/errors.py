@@ -36,6 +36,16 @@ class NotFoundError(MembankError):
     title = "Not found"
 
 
+class JobStopped(MembankError):
+    """A background job stopped between two steps because membank is quitting. What it
+    committed stays; the next run carries on with what is left."""
+
+    title = "Background job stopped"
+
+    def __init__(self) -> None:
+        super().__init__("stopped as membank quit; the next run carries on from here")
+
+
 class StepFailed(MembankError):
     """A consolidation step got unusable model output; its input is kept and the job moves on."""
 

@@ -16,6 +16,7 @@ from memory.clock import Clock
 from memory.consolidation.consolidator import ConsolidationSettings, Consolidator, Report
 from memory.consolidation.hierarchy import HierarchyStore
 from memory.consolidation.reflection import Reflector
+from memory.errors import JobStopped
 from memory.lifecycle.fading import sweep
 from models.errors import MembankError
 from models.protocols import LLM
@@ -44,17 +45,29 @@ class MemoryJobs:
         self.clock = clock
         self.idle = idle
         self._lock = threading.Lock()  # a job never overlaps another (scheduler vs "now")
+        self._stop = threading.Event()
+
+    def stop(self) -> None:
+        """Quitting: a running job stops at its next step (what it committed stays), and no
+        new one starts."""
+        self._stop.set()
 
     def run(self, job: str) -> JobResult:
         """Run `job` and record it; never raises (a scheduler thread must not die)."""
         if job not in JOB_NAMES:
             raise ValueError(f"unknown job {job!r}; one of {', '.join(JOB_NAMES)}")
         with self._lock:
+            if self._stop.is_set():
+                return JobResult(job, error=str(JobStopped()))
             hierarchy = HierarchyStore(self.store)
             started = self.clock.now()
             run_id = hierarchy.start_job(job, started)
             try:
                 report = self._run(job)
+            except JobStopped as exc:
+                log.info("job %s %s", job, exc)
+                hierarchy.finish_job(run_id, self.clock.now(), {}, str(exc), interrupted=True)
+                return JobResult(job, error=str(exc))
             except Exception as exc:  # noqa: BLE001 - recorded and reported, input kept
                 log.exception("job %s failed", job)
                 error = f"{type(exc).__name__}: {exc}"
@@ -85,7 +98,9 @@ class MemoryJobs:
             except MembankError as exc:
                 log.warning("the daily backup failed: %s", exc)
                 report.failures.append(f"backup: {exc}")
-        consolidator = Consolidator(bank, llm, ConsolidationSettings(idle=self.idle))
+        consolidator = Consolidator(
+            bank, llm, ConsolidationSettings(idle=self.idle), should_stop=self._stop.is_set
+        )
         if job == "consolidate":
             return consolidator.run(now)
         if job == "reflect":

@@ -81,6 +81,7 @@ class MemoryScheduler:
         return self._scheduler is not None and self._scheduler.running
 
     def shutdown(self) -> None:
+        self.jobs.stop()  # a long catch-up stops at its next step instead of holding up quitting
         if self._scheduler is not None and self._scheduler.running:
             self._scheduler.shutdown(wait=True)
         self._scheduler = None

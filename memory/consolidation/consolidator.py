@@ -8,6 +8,7 @@ run redoes only the steps whose results did not commit.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -23,7 +24,7 @@ from memory.consolidation.steps import (
     summarise_session,
     update_global_summary,
 )
-from memory.errors import StepFailed
+from memory.errors import JobStopped, StepFailed
 from memory.records import PERSONAL, Kind, Memory
 from models.protocols import LLM
 
@@ -63,12 +64,23 @@ def _extractive(texts: list[str], limit: int = 400) -> str:
 
 class Consolidator:
     def __init__(
-        self, bank: MemoryBank, llm: LLM, settings: ConsolidationSettings | None = None
+        self,
+        bank: MemoryBank,
+        llm: LLM,
+        settings: ConsolidationSettings | None = None,
+        should_stop: Callable[[], bool] = lambda: False,
     ) -> None:
         self.bank = bank
         self.llm = llm
         self.settings = settings or ConsolidationSettings()
         self.hierarchy = HierarchyStore(bank.store)
+        # Asked between two steps (each commits on its own): a long catch-up over an imported
+        # history must not hold up quitting.
+        self.should_stop = should_stop
+
+    def _stop_point(self) -> None:
+        if self.should_stop():
+            raise JobStopped()
 
     def run(self, now: datetime, *, include_active: bool = False) -> Report:
         """Consolidate idle sessions (all of them with `include_active`), then days, then global.
@@ -77,6 +89,7 @@ class Consolidator:
         """
         report = Report()
         for session in self._pending_sessions(now, include_active):
+            self._stop_point()
             self._consolidate_session(session, now, report)
         touched_days = self._consolidate_days(now, report)
         if touched_days or not self.hierarchy.by_key("global_summary"):
@@ -216,6 +229,7 @@ class Consolidator:
             by_day.setdefault((m.space, (m.derive_key or "").rsplit(":", 1)[-1]), []).append(m)
         touched = []
         for (space, day), summaries in sorted(by_day.items(), key=lambda kv: kv[0][::-1]):
+            self._stop_point()
             key = f"{in_space('daily_summary', space)}:{day}"
             daily = self.hierarchy.by_key(key)
             # A day's notes count among its sources, so a note added later makes the day new.

@@ -379,13 +379,21 @@ class HierarchyStore:
             return int(cur.lastrowid or 0)
 
     def finish_job(
-        self, run_id: int, now: datetime, counts: dict[str, int], error: str | None = None
+        self,
+        run_id: int,
+        now: datetime,
+        counts: dict[str, int],
+        error: str | None = None,
+        *,
+        interrupted: bool = False,
     ) -> None:
+        """`interrupted`: stopped part-way on purpose (quitting); the next run carries on."""
+        status = "interrupted" if interrupted else "failed" if error else "ok"
         with self.store.transaction() as db:
             db.conn.execute(
                 "UPDATE job_runs SET finished_at = ?, status = ?, counts = ?, error = ? "
                 "WHERE id = ?",
-                [to_db(now), "failed" if error else "ok", json.dumps(counts), error, run_id],
+                [to_db(now), status, json.dumps(counts), error, run_id],
             )
 
     def job_runs(self, job: str | None = None, limit: int = 20) -> list[JobRun]:

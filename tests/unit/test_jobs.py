@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -221,3 +222,32 @@ def test_run_now_needs_a_running_scheduler(world: World) -> None:
     scheduler = MemoryScheduler(world.jobs, SchedulerConfig(), world.clock)
     with pytest.raises(RuntimeError, match="not running"):
         scheduler.run_now("consolidate")
+
+
+def test_quitting_stops_a_long_catch_up_between_sessions_and_the_next_start_carries_on(
+    world: World,
+) -> None:
+    for topic in ("Paris", "the cello", "my sister Ana"):
+        world.chat(f"I talked about {topic} today.")
+    scheduler = MemoryScheduler(world.jobs, SchedulerConfig(daily_at="03:00"), world.clock)
+    real = world.llm.stream_chat
+
+    def quit_during_the_first_summary(*args: Any, **kwargs: Any) -> Iterator[str]:
+        yield from real(*args, **kwargs)
+        if world.llm.steps[-1] == "session":
+            world.jobs.stop()  # what MemoryScheduler.shutdown does first
+
+    world.llm.stream_chat = quit_during_the_first_summary  # type: ignore[method-assign]
+    result = world.jobs.run("daily")
+    assert result.error is not None and "next run carries on" in result.error
+    assert [r.status for r in world.hierarchy.job_runs("daily")] == ["interrupted"]
+    assert len(world.hierarchy.of_kind(Kind.SESSION_SUMMARY)) == 1  # committed, kept
+    assert world.jobs.run("consolidate").error is not None  # no new job once stopping
+    assert scheduler.missed() == ["daily"]
+
+    world.llm.stream_chat = real  # type: ignore[method-assign]
+    restarted = MemoryJobs(world.service.host, world.service.archive, world.clock, IDLE)
+    assert restarted.run("daily").error is None
+    summaries = world.hierarchy.of_kind(Kind.SESSION_SUMMARY)
+    assert len(summaries) == 3 and len({s.derive_key for s in summaries}) == 3
+    assert MemoryScheduler(restarted, SchedulerConfig(daily_at="03:00"), world.clock).missed() == []
