@@ -277,6 +277,25 @@ def test_keyword_search_ranks_the_better_match_first(store: SQLiteStore) -> None
     assert [mid for mid, _ in hits] == [both.id, one.id]
 
 
+def test_a_big_store_leaves_its_most_common_words_out_of_the_any_word_search(
+    store: SQLiteStore,
+) -> None:
+    """In a big store, ranking every memory that holds a common word is what is slow, and such
+    a word tells little: when too few memories hold every word, only the rarer words are
+    searched (here "common" is lowered from 10,000 memories to 5)."""
+    store.common_docs = 5
+    coffee = [store.add_memory(Kind.TURN, f"Coffee number {i} today", T0) for i in range(8)]
+    lisbon = store.add_memory(Kind.TURN, "We flew to Lisbon in May", T0)
+    found = [mid for mid, _ in store.keyword_search("coffee in Lisbon", limit=5)]
+    assert found == [lisbon.id]  # "coffee" (8 memories) left out; "lisbon" searched
+    # Every word is common: the rarest alone ("today" 8, "coffee" 8, "number" 8: ties keep one).
+    found = [mid for mid, _ in store.keyword_search("coffee today", limit=50)]
+    assert set(found) == {c.id for c in coffee}
+    store.common_docs = 1_000  # a small store: every word is searched, as before
+    found = [mid for mid, _ in store.keyword_search("coffee in Lisbon", limit=5)]
+    assert lisbon.id in found and len(found) == 5
+
+
 def test_keyword_search_ignores_stop_word_only_queries(store: SQLiteStore) -> None:
     store.add_memory(Kind.TURN, "what is it about this", T0)
     assert store.keyword_search("what is it about") == []
