@@ -11,7 +11,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 FORMAT = "membank-archive"
-FORMAT_VERSION = "1.0"
+FORMAT_VERSION = "1.1"  # 1.1: memory spaces (a 1.0 archive imports into "personal")
 MANIFEST = "manifest.json"
 EMBEDDINGS = "embeddings.npy"
 # Record types in the order they are written and imported (references point backwards).
@@ -28,7 +28,7 @@ RECORD_TYPES = (
 MEMBERS = frozenset({MANIFEST, EMBEDDINGS, *(f"{t}.jsonl" for t in RECORD_TYPES)})
 # SQLite columns of each record type, in archive order (memories: all but num and indexed).
 COLUMNS: dict[str, tuple[str, ...]] = {
-    "conversations": ("id", "title", "created_at", "updated_at"),
+    "conversations": ("id", "title", "created_at", "updated_at", "space"),
     "messages": ("id", "conversation_id", "role", "text", "created_at"),
     "memories": (
         "id",
@@ -47,6 +47,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "locked",
         "superseded_by",
         "derive_key",
+        "space",
+        "shared",
     ),
     "memory_links": ("memory_id", "source_id", "relation"),
     "reply_memories": ("message_id", "memory_id", "rank", "score"),
@@ -54,7 +56,9 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "job_runs": ("id", "job", "started_at", "finished_at", "status", "counts", "error"),
     "audit_log": ("id", "at", "event", "actor", "memory_id", "detail"),
 }
-_BOOLS = {"pinned", "locked"}
+_BOOLS = {"pinned", "locked", "shared"}
+# Fields added in 1.1, with what a 1.0 archive (which has none of them) means.
+_SINCE_1_1: dict[str, Any] = {"space": "personal", "shared": False}
 _JSON_TEXT = {"source_message_ids", "counts", "detail"}  # JSON text in SQLite, JSON in archive
 
 
@@ -104,7 +108,9 @@ def to_row(record_type: str, record: dict[str, Any]) -> dict[str, Any]:
     """An archive record as the values to insert into SQLite."""
     out: dict[str, Any] = {}
     for column in COLUMNS[record_type]:
-        value = record[column]
+        value = (
+            record[column] if column not in _SINCE_1_1 else record.get(column, _SINCE_1_1[column])
+        )
         if column in _BOOLS:
             value = int(value)
         elif column in _JSON_TEXT:

@@ -181,7 +181,10 @@ class _Merge:
                 self.report.count(self.report.added, "memories")
                 self.imported.append((m["id"], {"kind": m["kind"]}))
             elif from_db(m["updated_at"]) > from_db(target["updated_at"]):
-                changed = {k: v for k, v in row.items() if k not in ("id", "derive_key")}
+                # A 1.0 archive says nothing of spaces: the memory stays in the one it is in here.
+                unsaid = {"space", "shared"} - m.keys()
+                keep = {"id", "derive_key", *unsaid}
+                changed = {k: v for k, v in row.items() if k not in keep}
                 sets = ", ".join(f"{k} = ?" for k in changed)
                 self.conn.execute(
                     f"UPDATE memories SET {sets}, indexed = 0 WHERE id = ?",

@@ -448,10 +448,60 @@ def test_zip_is_a_plain_zip_with_a_manifest(source: MemoryBank, tmp_path: Path) 
     path = export_archive(source.store, tmp_path / "a.membank", LATER, bank=source).path
     with zipfile.ZipFile(path) as zf:
         manifest = json.loads(zf.read("manifest.json"))
-    assert manifest["format_version"] == "1.0"
+    assert manifest["format_version"] == "1.1"
     assert manifest["embedding"] == {
         "model_id": "fake/hash-bow",
         "dim": 64,
         "member": "embeddings.npy",
     }
     assert set(manifest["members"]) == {n for n in members(path) if n != "manifest.json"}
+
+
+def test_spaces_travel_with_the_archive(
+    source: MemoryBank, target: MemoryBank, tmp_path: Path
+) -> None:
+    work = source.store.create_conversation("Thesis", T0, space="thesis")
+    chapter = source.store.add_memory(Kind.NOTE, "Chapter two is due in March", T0, space="thesis")
+    everywhere = source.store.add_memory(Kind.NOTE, "I prefer short answers", T0)
+    source.store.set_space(everywhere.id, "personal", shared=True)
+    source.reconcile()
+    path = export_archive(source.store, tmp_path / "a.membank", LATER, bank=source).path
+    import_archive(target, read_archive(path), LATER)
+    assert target.store.memory(chapter.id).space == "thesis"
+    assert target.store.memory(everywhere.id).shared is True
+    assert {c.title: c.space for c in target.store.conversations()}["Thesis"] == work.space
+
+
+def test_an_archive_from_before_spaces_imports_into_personal_and_moves_nothing(
+    source: MemoryBank, target: MemoryBank, tmp_path: Path
+) -> None:
+    path = export_archive(source.store, tmp_path / "a.membank", LATER, bank=source).path
+    content = members(path)
+    old: dict[str, list[dict[str, Any]]] = {}
+    for record_type, fields in (("memories", ("space", "shared")), ("conversations", ("space",))):
+        old[record_type] = [
+            {k: v for k, v in r.items() if k not in fields} for r in records(content, record_type)
+        ]
+        content = with_records(content, record_type, old[record_type])
+    v1_0 = write_zip(tmp_path / "v1.0.membank", resealed(content, format_version="1.0"))
+    import_archive(target, read_archive(v1_0), LATER)
+    assert {m.space for m in target.store.memories(limit=100)} == {"personal"}
+    # A newer edit merged in from a 1.0 archive leaves the memory in the space it is in here.
+    note = next(m for m in target.store.memories() if m.kind is Kind.NOTE)
+    target.store.set_space(note.id, "work", shared=False)
+    HierarchyStore(source.store).edit_text(note.id, "Buy soy milk on Friday", LATER)
+    newer = export_archive(source.store, tmp_path / "b.membank", LATER, bank=source).path
+    content = members(newer)
+    rows = [
+        {k: v for k, v in r.items() if k not in ("space", "shared")}
+        for r in records(content, "memories")
+    ]
+    content = with_records(content, "memories", rows)
+    content = with_records(content, "conversations", old["conversations"])
+    import_archive(
+        target,
+        read_archive(write_zip(tmp_path / "b1.0.membank", resealed(content, format_version="1.0"))),
+        LATER,
+    )
+    assert target.store.memory(note.id).text == "Buy soy milk on Friday"
+    assert target.store.memory(note.id).space == "work"
