@@ -80,6 +80,7 @@ class Consolidator:
 
     def _stop_point(self) -> None:
         if self.should_stop():
+            self.bank.index_pending()  # what committed is in recall too, not only in SQLite
             raise JobStopped()
 
     def run(self, now: datetime, *, include_active: bool = False) -> Report:
@@ -88,9 +89,11 @@ class Consolidator:
         Today's daily summary is written too and updated in place as the day goes on.
         """
         report = Report()
-        for session in self._pending_sessions(now, include_active):
+        for n, session in enumerate(self._pending_sessions(now, include_active), 1):
             self._stop_point()
             self._consolidate_session(session, now, report)
+            if n % 25 == 0:  # a long catch-up: index as it goes, so a stop has little left
+                self.bank.index_pending()
         touched_days = self._consolidate_days(now, report)
         if touched_days or not self.hierarchy.by_key("global_summary"):
             self._update_global(now, report)

@@ -242,6 +242,7 @@ def test_quitting_stops_a_long_catch_up_between_sessions_and_the_next_start_carr
     assert result.error is not None and "next run carries on" in result.error
     assert [r.status for r in world.hierarchy.job_runs("daily")] == ["interrupted"]
     assert len(world.hierarchy.of_kind(Kind.SESSION_SUMMARY)) == 1  # committed, kept
+    assert world.bank.store.unindexed() == []  # and indexed before stopping: recall has it
     assert world.jobs.run("consolidate").error is not None  # no new job once stopping
     assert scheduler.missed() == ["daily"]
 
