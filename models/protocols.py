@@ -31,6 +31,7 @@ class LLM(Protocol):
         cancel: CancelToken | None = None,
         max_tokens: int | None = None,
         temperature: float | None = None,
+        repeat_penalty: float | None = None,
     ) -> Iterator[str]: ...
 
     def complete_json(self, messages: Sequence[ChatMessage], schema: type[T]) -> T: ...

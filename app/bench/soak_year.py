@@ -62,6 +62,7 @@ class MostlyInstantLLM:
         cancel: Any = None,
         max_tokens: int | None = None,
         temperature: float | None = None,
+        repeat_penalty: float | None = None,
     ) -> Iterator[str]:
         self.calls += 1
         if self.calls % self.every == 0:

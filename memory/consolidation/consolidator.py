@@ -15,9 +15,19 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from memory.bank import MemoryBank
+from memory.consolidation.checks import statements_only
 from memory.consolidation.facts import is_duplicate, supersedes
 from memory.consolidation.hierarchy import Commit, Derived, HierarchyStore, Session, in_space
-from memory.consolidation.persona import day_persona, global_persona
+from memory.consolidation.persona import (
+    day_persona,
+    drop_stale,
+    global_persona,
+    stale_words,
+    user_statements,
+)
+from memory.consolidation.profile import current
+from memory.consolidation.slot_facts import contradicts, derive_key, plan_slots
+from memory.consolidation.slots import SlotValue, slot_values
 from memory.consolidation.steps import (
     extract_facts,
     summarise_day,
@@ -44,6 +54,11 @@ class Report:
 
     def add(self, key: str, n: int = 1) -> None:
         self.counts[key] = self.counts.get(key, 0) + n
+
+    def add_some(self, key: str, n: int) -> None:
+        """Counted only when it happened (a zero would crowd the report)."""
+        if n:
+            self.add(key, n)
 
     def fail(self, error: StepFailed) -> None:
         log.info("consolidation step skipped: %s", error)
@@ -160,17 +175,64 @@ class Consolidator:
                 space=session.space,
             )
         )
-        # Questions state nothing about the user ("What is my cat called?" once became the fact
-        # "The user's cat is a cat"), so facts come from statements only.
-        statements = [t for t in new_texts if not t.rstrip().endswith("?")]
+        # Questions and requests state nothing about the user ("Show me a code block" once
+        # became "The user shows a code block"), so facts come from statements only.
+        statements = [s for s in (statements_only(t) for t in new_texts) if s]
         try:
             facts = extract_facts(self.llm, statements) if statements else []
         except StepFailed as exc:
             report.fail(exc)
             facts = []
-        self._plan_facts(facts, session, sources, commit, report)
+        values = current(v for t in new_texts for v in slot_values(t))
+        held = self._plan_slots(values, session, sources, commit, report)
+        self._plan_facts(facts, session, sources, commit, report, held)
         self.hierarchy.commit(now, commit, self.bank.decay)
         report.add("session_summaries")
+
+    def _session_fact(
+        self, session: Session, sources: tuple[str, ...], text: str, key: str
+    ) -> Derived:
+        return Derived(
+            Kind.FACT,
+            text,
+            key,
+            session.last_at,
+            self._strength(Kind.FACT),
+            sources,
+            session.message_ids,
+            session.conversation_id or None,
+            space=session.space,
+        )
+
+    def _plan_slots(
+        self,
+        values: list[SlotValue],
+        session: Session,
+        sources: tuple[str, ...],
+        commit: Commit,
+        report: Report,
+    ) -> dict[str, set[str]]:
+        """The slot facts of the session's statements: the newest value of a slot supersedes
+        the fact that held it, whatever the model extracted. Returns what each slot holds now."""
+        existing = [
+            m
+            for m in self.hierarchy.of_kind(Kind.FACT)
+            if (m.space == session.space or m.shared) and m.event_time <= session.last_at
+        ]
+        plan = plan_slots(
+            values,
+            existing,
+            lambda v, n: self._session_fact(
+                session, sources, v.text, derive_key(v, session.fact_key_stem, n)
+            ),
+        )
+        commit.items.extend(plan.items)
+        commit.supersede.extend(plan.supersede)
+        commit.strengthen.extend(plan.strengthen)
+        report.add_some("slot_facts", len(plan.items))
+        report.add_some("facts_superseded", len(plan.supersede))
+        report.add_some("facts_merged", len(plan.strengthen))
+        return plan.held
 
     def _plan_facts(
         self,
@@ -179,11 +241,20 @@ class Consolidator:
         sources: tuple[str, ...],
         commit: Commit,
         report: Report,
+        held: dict[str, set[str]],
     ) -> None:
-        # Facts are deduplicated and superseded within their own space only.
-        existing = [
+        # A model fact that gives a slot another value than the user's newest statement says
+        # is not stored: the statement is exact, the model's reading of it is not.
+        kept = [f for f in facts if not contradicts(f, held)]
+        report.add_some("facts_contradicting_dropped", len(facts) - len(kept))
+        facts = kept
+        # Facts are deduplicated and superseded within their own space only; the slot facts
+        # planned for this session count as existing.
+        stored = [
             m for m in self.hierarchy.of_kind(Kind.FACT) if m.space == session.space or m.shared
         ]
+        superseded = {old for old, _ in commit.supersede}
+        existing = [m for m in stored if m.id not in superseded]
         vectors = self.bank.embedder.embed([f for f in facts] + [m.text for m in existing])
         new_vectors, old_vectors = vectors[: len(facts)], vectors[len(facts) :]
         planned: list[Derived] = []
@@ -198,30 +269,28 @@ class Consolidator:
                 ),
                 None,
             )
+            if duplicate is not None and duplicate.id in commit.strengthen:
+                continue  # a slot fact of this session confirmed it already
             if duplicate is not None:
                 commit.strengthen.append(duplicate.id)
                 report.add("facts_merged")
                 continue
-            if any(is_duplicate(fact, p.text) for p in planned):
+            same_session = [p for p in commit.items + planned if p.kind == Kind.FACT]
+            if any(is_duplicate(fact, p.text) for p in same_session):
                 continue
-            item = Derived(
-                Kind.FACT,
-                fact,
-                f"fact:{session.fact_key_stem}:{i}",
-                session.last_at,
-                self._strength(Kind.FACT),
-                sources,
-                session.message_ids,
-                session.conversation_id or None,
-                space=session.space,
-            )
+            item = self._session_fact(session, sources, fact, f"fact:{session.fact_key_stem}:{i}")
             planned.append(item)
             for old in existing:
-                if old.event_time <= session.last_at and supersedes(fact, old.text):
+                slot_fact = (old.derive_key or "").startswith("slot:")
+                if (
+                    not slot_fact  # only a statement replaces a statement's slot
+                    and old.event_time <= session.last_at
+                    and supersedes(fact, old.text)
+                ):
                     commit.supersede.append((old.id, item.id))
                     report.add("facts_superseded")
         commit.items.extend(planned)
-        report.add("facts_added", len(planned))
+        report.add_some("facts_added", len(planned))
 
     # --- days and global -------------------------------------------------------------------
 
@@ -324,6 +393,11 @@ class Consolidator:
                 text = step(self.llm, current.text if current else "", [d.text for d in new])
             except StepFailed as exc:
                 report.fail(exc)
+                continue
+            # What the user has since changed (a home, a job) is not kept as current.
+            stale = stale_words([m.text for m in user_statements(self.hierarchy, space)])
+            text = drop_stale(text, stale) or drop_stale(" ".join(d.text for d in new), stale)
+            if not text:
                 continue
             sources = tuple(included | {d.id for d in new})
             message_ids = tuple(sorted(covered.union(*(d.source_message_ids for d in new))))

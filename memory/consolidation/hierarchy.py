@@ -387,8 +387,17 @@ class HierarchyStore:
         *,
         interrupted: bool = False,
     ) -> None:
-        """`interrupted`: stopped part-way on purpose (quitting); the next run carries on."""
-        status = "interrupted" if interrupted else "failed" if error else "ok"
+        """`interrupted`: stopped part-way on purpose (quitting); the next run carries on. A run
+        whose steps failed (their input kept, an extractive fallback stored) is `partial`."""
+        status = (
+            "interrupted"
+            if interrupted
+            else "failed"
+            if error
+            else "partial"
+            if counts.get("failed_steps")
+            else "ok"
+        )
         with self.store.transaction() as db:
             db.conn.execute(
                 "UPDATE job_runs SET finished_at = ?, status = ?, counts = ?, error = ? "
@@ -418,7 +427,9 @@ class HierarchyStore:
 
     def last_success(self, job: str) -> datetime | None:
         rows = self.store.rows(
-            "SELECT max(started_at) AS at FROM job_runs WHERE job = ? AND status = 'ok'", [job]
+            "SELECT max(started_at) AS at FROM job_runs WHERE job = ? "
+            "AND status IN ('ok', 'partial')",
+            [job],
         )
         return from_db(rows[0]["at"]) if rows and rows[0]["at"] else None
 

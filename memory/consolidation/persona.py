@@ -7,9 +7,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from memory.consolidation.grounding import support
+from memory.consolidation.grounding import content_words, support
 from memory.consolidation.hierarchy import HierarchyStore
-from memory.consolidation.profile import SECTIONS, build_profile
+from memory.consolidation.profile import SECTIONS, build_profile, current
+from memory.consolidation.slots import slot_values
 from memory.consolidation.steps import describe_persona, turns_text, update_global_summary
 from memory.errors import StepFailed
 from memory.records import Kind, Memory
@@ -40,6 +41,25 @@ def grounded_sentences(text: str, source: str) -> str:
     """Only the sentences of `text` whose content words are (nearly all) in `source`."""
     sentences = [s.strip().rstrip(".") for s in text.replace("!", ".").split(". ") if s.strip()]
     kept = [s for s in sentences if support(s, source) >= PROSE_SUPPORT]
+    return ". ".join(kept) + "." if kept else ""
+
+
+def stale_words(statements: Sequence[str]) -> set[str]:
+    """Words of slot values the person has since replaced ("paris" once they said they moved to
+    Berlin) that no value holding now says: a sentence using one describes the past."""
+    values = [v for text in statements for v in slot_values(text)]
+    now = current(values)
+    held = {w for v in now for w in content_words(v.text)}
+    replaced = [v for v in values if v not in now and v.replaces]
+    return {w for v in replaced for w in content_words(v.value)} - held
+
+
+def drop_stale(text: str, stale: set[str]) -> str:
+    """`text` without its sentences that use a replaced value."""
+    if not stale:
+        return text
+    sentences = [s.strip() for s in text.replace("!", ".").split(". ") if s.strip()]
+    kept = [s.rstrip(".") for s in sentences if not stale & set(content_words(s))]
     return ". ".join(kept) + "." if kept else ""
 
 
@@ -77,8 +97,10 @@ def global_persona(
     """The whole persona: prose merged from the daily personas' prose (grounded in them), and a
     profile from every statement and fact the user has made."""
     said = [m.text for m in user_statements(hierarchy, space)]
-    facts = [m.text for m in hierarchy.of_kind(Kind.FACT) if space is None or m.space == space]
-    profile = build_profile(said, facts).text()
+    # The profile is the newest value of each slot in the user's own words; prose that still
+    # describes a replaced value ("lives in Paris" after the move) is left out.
+    profile = build_profile(said).text()
+    stale = stale_words(said)
     old_prose, _ = split_persona(previous)
     new_prose = [p for p in (split_persona(d.text)[0] for d in new_dailies) if p]
     failure: StepFailed | None = None
@@ -93,4 +115,4 @@ def global_persona(
         except StepFailed as exc:
             failure = exc
             prose = new_prose[-1]
-    return Persona(join(prose, profile), failure)
+    return Persona(join(drop_stale(prose, stale), profile), failure)

@@ -1,17 +1,18 @@
-"""The persona as a structured profile, assembled from what the user said (no model needed).
+"""The persona's profile: one line per section, rendered from slot values (memory/consolidation
+/slots.py) where the newest statement of each single-valued slot wins.
 
 A 135M model cannot write a grounded persona (MEASURED.md), so the persona is never left to it
-alone: every profile entry is a phrase cut from one of the user's own statements (or an extracted
-fact), so it is grounded by construction. A capable model's prose goes on top (consolidator).
+alone: every profile entry is a slot value cut from the person's own statement, so it is
+grounded by construction and never holds two homes. A capable model's prose goes on top.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from memory.consolidation.grounding import content_words
+from memory.consolidation.slots import SlotValue, slot_values
 
 SECTIONS = (
     ("who", "Who"),
@@ -22,115 +23,35 @@ SECTIONS = (
     ("likes", "Likes"),
     ("dislikes", "Dislikes"),
     ("health", "Health"),
+    ("diet", "Diet"),
     ("plans", "Plans"),
     ("answers", "Answers"),
 )
-PER_SECTION = 4  # the newest entries of each section
-_REST = r"([^.;!?\n]{2,80})"  # a phrase up to the end of its clause
-_PEOPLE = (
-    r"wife|husband|partner|boyfriend|girlfriend|fianc[ée]e?|son|daughter|kids|children|mother|"
-    r"mom|mum|father|dad|parents|sister|brother|siblings|grandmother|grandfather|grandma|"
-    r"grandpa|aunt|uncle|cousin|niece|nephew|(?:best )?friends?|boss|colleagues?|roommate"
-)
-_PETS = r"dog|cat|puppy|kitten|parrot|bird|rabbit|bunny|hamster|guinea pig|fish|horse|turtle|pet"
-_RULES: list[tuple[str, re.Pattern[str], str]] = [
-    ("who", re.compile(r"\bmy name is ([A-Z][\w'-]+(?: [A-Z][\w'-]+)?)"), "name {0}"),
-    ("who", re.compile(r"\bi(?:'m| am) (\d{1,3}) years? old\b"), "{0} years old"),
-    (
-        "home",
-        re.compile(r"\bi (?:now )?(?:live|am living|'m living|reside) (in|at|near) " + _REST, re.I),
-        "lives {0} {1}",
-    ),
-    (
-        "home",
-        re.compile(r"\bi (?:just |recently )?(?:moved|relocated) to " + _REST, re.I),
-        "moved to {0}",
-    ),
-    ("home", re.compile(r"\bi(?:'m| am) (?:originally )?from " + _REST, re.I), "from {0}"),
-    (
-        "work",
-        re.compile(r"\bi (?:now )?(?:work|am working|'m working) (as|at|for|in) " + _REST, re.I),
-        "works {0} {1}",
-    ),
-    ("work", re.compile(r"\bmy (job|work) is " + _REST, re.I), "{0} is {1}"),
-    ("work", re.compile(r"\bi(?:'m| am) studying " + _REST, re.I), "studying {0}"),
-    ("people", re.compile(r"\bmy (" + _PEOPLE + r")\b" + r"([^.;!?\n]{0,60})", re.I), "{0}{1}"),
-    ("pets", re.compile(r"\bmy (" + _PETS + r")\b" + r"([^.;!?\n]{0,60})", re.I), "{0}{1}"),
-    (
-        "pets",
-        re.compile(r"\bi have an? (" + _PETS + r")\b" + r"([^.;!?\n]{0,60})", re.I),
-        "has a {0}{1}",
-    ),
-    ("likes", re.compile(r"\bmy favou?rite " + _REST, re.I), "favourite {0}"),
-    (
-        "likes",
-        re.compile(r"\bi (?:really |absolutely )?(?:love|like|enjoy|adore) " + _REST, re.I),
-        "{0}",
-    ),
-    (
-        "dislikes",
-        re.compile(
-            r"\bi (?:really )?(?:hate|dislike|can't stand|cannot stand|don't like|do not like) "
-            + _REST,
-            re.I,
-        ),
-        "{0}",
-    ),
-    ("health", re.compile(r"\bi(?:'m| am) allergic to " + _REST, re.I), "allergic to {0}"),
-    (
-        "health",
-        re.compile(
-            r"\bi (?:have|suffer from|was diagnosed with) "
-            r"(asthma|diabetes|migraines?|an? [\w ]{0,30}(?:allergy|injury|condition|disease))",
-            re.I,
-        ),
-        "{0}",
-    ),
-    (
-        "health",
-        re.compile(r"\bi(?:'m| am) (vegetarian|vegan|pregnant|diabetic|lactose intolerant)", re.I),
-        "{0}",
-    ),
-    ("plans", re.compile(r"\bi(?:'m| am) (?:going|planning|hoping) to " + _REST, re.I), "{0}"),
-    ("plans", re.compile(r"\bi (?:plan|want|hope|intend) to " + _REST, re.I), "{0}"),
-    (
-        "answers",
-        re.compile(r"\b(?:keep|make) (?:your |the )?(?:answers|replies|responses) " + _REST, re.I),
-        "{0}",
-    ),
-    (
-        "answers",
-        re.compile(
-            r"\bi (?:prefer|like) (short|brief|detailed|long|concise|simple) "
-            r"(?:answers|replies|responses)",
-            re.I,
-        ),
-        "{0} answers",
-    ),
-]
-# Third-person facts ("The user lives in Leeds.") read as the user's own words.
-_FACT_SUBJECT = [
-    (re.compile(r"\bthe user's\b", re.I), "my"),
-    (re.compile(r"\bthe user is\b", re.I), "I am"),
-    (re.compile(r"\bthe user has\b", re.I), "I have"),
-]
-_FACT_VERB = re.compile(r"\bthe user (\w+)", re.I)
-_PRONOUNS = [
-    (re.compile(r"\bmy\b", re.I), "their"),
-    (re.compile(r"\bI(?:'m| am)\b"), "they are"),
-    (re.compile(r"\bme\b", re.I), "them"),
-    (re.compile(r"\bI\b"), "they"),
-]
+PER_SECTION = 4  # the newest entries of each many-valued section
+_SECTION_OF = {"name": "who", "age": "who", "home": "home", "work": "work", "diet": "diet"}
+
+
+def section_of(slot: str) -> str:
+    if slot.startswith("people:"):
+        return "people"
+    if slot.startswith("pet:"):
+        return "pets"
+    return _SECTION_OF.get(slot, slot)
+
+
+def entry(value: SlotValue) -> str:
+    """How a value reads in its section: "lives in Berlin", "sister Jo", "Caroline: sister Jo"."""
+    text = value.text.rstrip(".")
+    subject = value.subject or "The user"
+    body = re.sub(rf"^{re.escape(subject)}(?:'s)?\s+", "", text)
+    body = re.sub(r"^(.+?) is called (.+)$", r"\1 \2", body)  # "sister is called Jo"
+    body = re.sub(r"^is ", "", body)  # "is vegan", "is allergic to peanuts"
+    return body if not value.subject else f"{value.subject}: {body}"
 
 
 @dataclass
 class Profile:
     entries: dict[str, list[str]] = field(default_factory=dict)
-
-    def add(self, section: str, phrase: str) -> None:
-        items = self.entries.setdefault(section, [])
-        key = phrase.lower()
-        items[:] = [i for i in items if i.lower() != key] + [phrase]  # newest last
 
     def __bool__(self) -> bool:
         return any(self.entries.values())
@@ -148,50 +69,27 @@ class Profile:
         return "\n".join(self.lines())
 
 
-# Sentence ends, and clause joins before a new "I ..." ("... peanuts and I love hiking").
-_CLAUSES = re.compile(r"(?<=[.!?\n])\s+|,?\s+(?:and|but|so)\s+(?=I\b|my\b)|,\s+(?=I\b)")
+def current(values: Iterable[SlotValue]) -> list[SlotValue]:
+    """What holds now of `values` (oldest first): a newer value of a single-valued slot, or a
+    correction, replaces the older; a value said twice is kept once, where it was said last."""
+    held: list[SlotValue] = []
+    for v in values:
+        held = [h for h in held if h.key != v.key and not (v.replaces and h.slot_id == v.slot_id)]
+        held.append(v)
+    return held
 
 
-def _first_person(verb: str) -> str:
-    """ "lives" -> "live", "watches" -> "watch", "studies" -> "study"; "moved" stays."""
-    if verb.endswith("ies"):
-        return verb[:-3] + "y"
-    if verb.endswith(("ches", "shes", "sses", "xes")):
-        return verb[:-2]
-    if verb.endswith("s") and not verb.endswith("ss"):
-        return verb[:-1]
-    return verb
-
-
-def from_fact(fact: str) -> str:
-    text = fact
-    for pattern, repl in _FACT_SUBJECT:
-        text = pattern.sub(repl, text, count=1)
-    return _FACT_VERB.sub(lambda m: "I " + _first_person(m.group(1)), text, count=1)
-
-
-def _clean(phrase: str) -> str:
-    phrase = " ".join(phrase.split()).strip(" ,:-'\"")
-    for pattern, repl in _PRONOUNS:
-        phrase = pattern.sub(repl, phrase)
-    phrase = re.sub(r"\s+(?:and|but|so|because|which|who|when)$", "", phrase)
-    return phrase
-
-
-def build_profile(statements: Sequence[str], facts: Sequence[str] = ()) -> Profile:
-    """Every self-description found in `statements` (the user's words, oldest first) and in
-    extracted `facts`; questions are skipped (they state nothing)."""
+def render(values: Iterable[SlotValue]) -> Profile:
+    """The profile of the values that hold now (pass them oldest first)."""
     profile = Profile()
-    for text in [*(from_fact(f) for f in facts), *statements]:
-        for sentence in _CLAUSES.split(text):
-            if sentence.rstrip().endswith("?"):
-                continue
-            for section, pattern, template in _RULES:
-                for match in pattern.finditer(sentence):
-                    phrase = _clean(template.format(*(g or "" for g in match.groups())))
-                    if content_words(phrase) or (section == "answers" and phrase):
-                        profile.add(section, phrase)
+    for v in current(values):
+        profile.entries.setdefault(section_of(v.slot), []).append(entry(v))
     return profile
+
+
+def build_profile(statements: Sequence[str]) -> Profile:
+    """The profile of what `statements` (a person's words, oldest first) say."""
+    return render(v for text in statements for v in slot_values(text))
 
 
 def profile_claims(text: str) -> list[str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from memory.consolidation.checks import dangling_pronoun, fault, looping, strip_markdown
 from memory.consolidation.facts import fact_key
 from memory.consolidation.grounding import (
     bullets,
@@ -21,6 +22,9 @@ from memory.errors import StepFailed
 from models.errors import ModelOutputError
 from models.protocols import LLM, ChatMessage
 
+# A mild penalty on repeated tokens: greedy decoding of a small model otherwise loops
+# ("moved to Berlin, moved to Berlin, ..."); the loop check below rejects what still does.
+REPEAT_PENALTY = 1.15
 EXAMPLE_TURNS = (
     "User: I work as a teacher in Leeds.\nUser: My favourite food is sushi.\n"
     "User: The weather is nice today."
@@ -37,7 +41,11 @@ def _ask(llm: LLM, system: str, example_in: str, example_out: str, text: str, to
     try:
         # Greedy: a background step must give the same answer for the same memories, whatever
         # the chat before it drew from the sampler.
-        return "".join(llm.stream_chat(messages, max_tokens=tokens, temperature=0.0)).strip()
+        return "".join(
+            llm.stream_chat(
+                messages, max_tokens=tokens, temperature=0.0, repeat_penalty=REPEAT_PENALTY
+            )
+        ).strip()
     except ModelOutputError as exc:  # pragma: no cover - stream_chat does not parse
         raise StepFailed("model", str(exc)) from exc
 
@@ -47,23 +55,31 @@ def turns_text(texts: Sequence[str]) -> str:
 
 
 def _sentence(step: str, raw: str, source: str, threshold: float) -> str:
-    text = " ".join(raw.split())
+    text = strip_markdown(raw)
     if len(text) < 12:
         raise StepFailed(step, "the model's answer was empty or too short", raw)
-    # Keep the grounded sentences; the tiny model often adds one invented clause at the end.
+    # Keep the sound sentences; the tiny model often adds one invented or looping clause.
     sentences = [s.strip() for s in text.replace("!", ".").split(". ") if s.strip()]
     kept: list[str] = []
-    for s in sentences:  # small models loop ("They love Berlin. They love Berlin. ...")
-        if grounded(s, source, threshold) and s.rstrip(".").lower() not in {
-            k.rstrip(".").lower() for k in kept
-        }:
+    for s in sentences:
+        if (
+            grounded(s, source, threshold)
+            and not looping(s)
+            and fault(s, source) in (None, "a pronoun names nobody in it")
+            and s.rstrip(".").lower() not in {k.rstrip(".").lower() for k in kept}
+        ):
             kept.append(s)
-    if not kept:
+    if dangling_pronoun(" ".join(kept)):  # the person is named in no sentence kept
+        kept = [s for s in kept if not dangling_pronoun(s)]
+    out = ". ".join(s.rstrip(".") for s in kept) + "."
+    if not kept or looping(out):
         raise StepFailed(
-            step, f"the answer is not supported by its source ({support(text, source):.0%})", raw
+            step,
+            f"the answer is not supported by its source or repeats itself "
+            f"({support(text, source):.0%} supported)",
+            raw,
         )
-    out = ". ".join(s.rstrip(".") for s in kept)
-    return out + "."
+    return out
 
 
 def summarise_session(llm: LLM, texts: Sequence[str]) -> str:
@@ -91,7 +107,12 @@ def extract_facts(llm: LLM, texts: Sequence[str]) -> list[str]:
         source,
         160,
     )
-    return [f for f in bullets(raw) if grounded(f, source, 0.75) and not _tautology(f)]
+    facts = [strip_markdown(f) for f in bullets(raw)]
+    return [
+        f
+        for f in facts
+        if grounded(f, source, 0.75) and not _tautology(f) and fault(f, source) is None
+    ]
 
 
 def _tautology(fact: str) -> bool:
@@ -164,6 +185,7 @@ def reflect(llm: LLM, memories: Sequence[str]) -> list[str]:
         i
         for i in bullets(raw)
         if grounded(i, source, 0.7)
+        and fault(i, source) is None
         and each_clause_in_one_source(i, memories, 0.75)
         and _synthesises(i, memories)
     ]

@@ -91,7 +91,7 @@ MIGRATIONS: list[str] = [
         job TEXT NOT NULL,
         started_at TEXT NOT NULL,
         finished_at TEXT,
-        status TEXT NOT NULL,                 -- running | ok | failed
+        status TEXT NOT NULL,                 -- running | ok | partial | failed | interrupted
         counts TEXT NOT NULL DEFAULT '{}',
         error TEXT
     );

@@ -103,6 +103,7 @@ class LlamaChat:
         cancel: CancelToken | None = None,
         max_tokens: int | None = None,
         temperature: float | None = None,
+        repeat_penalty: float | None = None,
     ) -> Iterator[str]:
         """Yield the reply piece by piece; stops between tokens once `cancel` is set."""
         with self._in_use():
@@ -111,6 +112,8 @@ class LlamaChat:
                 stream=True,
                 max_tokens=max_tokens or self.settings.max_tokens,
                 temperature=self.settings.temperature if temperature is None else temperature,
+                # llama.cpp's own default (1.0: off) unless a step asks for one.
+                repeat_penalty=1.0 if repeat_penalty is None else repeat_penalty,
             )
             try:
                 for chunk in stream:

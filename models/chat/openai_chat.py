@@ -152,6 +152,7 @@ class OpenAIChat:
         cancel: CancelToken | None = None,
         max_tokens: int | None = None,
         temperature: float | None = None,
+        repeat_penalty: float | None = None,
     ) -> Iterator[str]:
         """Yield the reply piece by piece; once `cancel` is set the connection is closed
         (servers stop generating for a dropped client)."""
@@ -159,6 +160,8 @@ class OpenAIChat:
         body = self._body(messages, stream=True, max_tokens=max_tokens or self.settings.max_tokens)
         if temperature is not None:
             body["temperature"] = temperature
+        if repeat_penalty is not None:  # llama.cpp's and vLLM's servers read it; others ignore it
+            body["repeat_penalty"] = repeat_penalty
         try:
             with self._client.stream("POST", url, json=body) as response:
                 self._raise_for_status(url, response)

@@ -70,6 +70,7 @@ class RecordingLLM:
         cancel: CancelToken | None = None,
         max_tokens: int | None = None,
         temperature: float | None = None,
+        repeat_penalty: float | None = None,
     ) -> Iterator[str]:
         call = self._call("stream")
         self.running += 1

@@ -86,6 +86,7 @@ class ScriptedLLM:
         cancel: CancelToken | None = None,
         max_tokens: int | None = None,
         temperature: float | None = None,
+        repeat_penalty: float | None = None,
     ) -> Iterator[str]:
         self.prompts.append(list(messages))
         for piece in self.pieces:
@@ -167,6 +168,7 @@ class StepLLM:
         cancel: CancelToken | None = None,
         max_tokens: int | None = None,
         temperature: float | None = None,
+        repeat_penalty: float | None = None,
     ) -> Iterator[str]:
         self.prompts.append(list(messages))
         step, answer = self._answer(messages)
