@@ -81,6 +81,7 @@ def live(
     *,
     decay: DecayPolicy | None = None,
     llm: LLM | None = None,
+    model_facts: bool = True,
 ) -> Lived:
     """Live `conv` session by session, then call `ask(retriever, dia id -> memory id, when)`."""
     lived = Lived()
@@ -89,7 +90,10 @@ def live(
         start = sessions[0][0][1].when
         runtime = open_runtime(folder, now=start)
         clock = ManualClock(start)
-        config = Config(backup=runtime.config.backup.model_copy(update={"enabled": False}))
+        config = Config(
+            backup=runtime.config.backup.model_copy(update={"enabled": False}),
+            scheduler=SchedulerConfig(model_facts=model_facts),
+        )
         runtime.host.swap(config=config)
         try:
             bank = open_bank(runtime, CachedEmbedder(embedder))  # type: ignore[arg-type]

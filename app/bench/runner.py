@@ -45,6 +45,16 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
 
         compared = run_embedders(args.path, args.limit_conversations, args.texts, progress=say)
         data, text = compared.as_json(), compared.markdown()
+    elif args.bench == "consolidation":
+        if not args.path.exists():
+            print(f"error: {args.path} does not exist", file=sys.stderr)
+            return 1
+        from app.bench.consolidation_cli import run_from_args as run_written
+
+        written = run_written(args, say)
+        if written is None:
+            return 1
+        data, text = written
     elif args.bench == "answers":
         from app.bench.answers_cli import run_from_args
 
@@ -94,6 +104,8 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         print(text)
     if not args.no_write:
         name = "soak-year" if getattr(args, "year", False) else args.bench
+        if args.bench == "consolidation" and args.facts != "both":
+            name = f"consolidation-{args.facts}"
         if args.bench == "recall" and args.realtime:  # its own table; the plain one stays
             name = "recall-realtime-consolidate" if args.consolidate else "recall-realtime"
         bench.write_section(DOC, name, command, text)

@@ -76,7 +76,32 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     embedders.add_argument("--json", action="store_true")
     embedders.add_argument("--no-write", action="store_true")
     _add_answers_parser(bsub)
+    _add_consolidation_parser(bsub)
     _add_harness_parsers(bsub)
+
+
+def _add_consolidation_parser(bsub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    written = bsub.add_parser(
+        "consolidation",
+        help="what the daily job writes (facts, summaries), lived in time, against LoCoMo's gold",
+    )
+    written.add_argument("path", type=Path)
+    written.add_argument("--limit-conversations", type=int, default=None, metavar="N")
+    written.add_argument(
+        "--facts",
+        choices=["both", "slots"],
+        default="both",
+        help="both: the model's facts beside the slot facts (the default); slots: slot facts only",
+    )
+    written.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="a membank config.toml whose [llm] section picks the chat model (default: yours)",
+    )
+    written.add_argument("--json", action="store_true")
+    written.add_argument("--no-write", action="store_true")
 
 
 def _add_answers_parser(bsub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -32,6 +32,26 @@ class JobResult:
     failures: tuple[str, ...] = ()
     error: str | None = None
 
+    def outcome(self) -> str:
+        """One line for a status bar: how the run ended."""
+        if self.error:
+            return f"Consolidation stopped: {self.error}"
+        made = [
+            f"{self.counts[key]} {label}"
+            for key, label in (
+                ("session_summaries", "summaries"),
+                ("slot_facts", "facts from your words"),
+                ("facts_added", "facts"),
+                ("facts_superseded", "updated"),
+            )
+            if self.counts.get(key)
+        ]
+        done = "Consolidated: " + (", ".join(made) if made else "nothing new")
+        skipped = self.counts.get("failed_steps", 0)
+        if skipped:
+            done += f" ({skipped} model steps skipped; your own words kept instead)"
+        return done + "."
+
 
 class MemoryJobs:
     """Each run holds a lease on the models: a swap meanwhile waits to close what it uses."""
@@ -98,9 +118,8 @@ class MemoryJobs:
             except MembankError as exc:
                 log.warning("the daily backup failed: %s", exc)
                 report.failures.append(f"backup: {exc}")
-        consolidator = Consolidator(
-            bank, llm, ConsolidationSettings(idle=self.idle), should_stop=self._stop.is_set
-        )
+        settings = ConsolidationSettings(idle=self.idle, model_facts=config.scheduler.model_facts)
+        consolidator = Consolidator(bank, llm, settings, should_stop=self._stop.is_set)
         if job == "consolidate":
             return consolidator.run(now)
         if job == "reflect":

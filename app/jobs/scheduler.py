@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -11,7 +12,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from app.config import SchedulerConfig
-from app.jobs.daily import MemoryJobs
+from app.jobs.daily import JobResult, MemoryJobs
 from memory.clock import Clock
 from memory.consolidation.hierarchy import HierarchyStore
 
@@ -70,11 +71,18 @@ class MemoryScheduler:
             log.info("running missed job %s", job)
             self.jobs.run(job)
 
-    def run_now(self, job: str) -> None:
-        """Queue `job` to run at once on the scheduler's thread (e.g. "Consolidate now")."""
+    def run_now(self, job: str, on_done: Callable[[JobResult], None] | None = None) -> None:
+        """Queue `job` to run at once on the scheduler's thread (e.g. "Consolidate now");
+        `on_done` is called there with its result (the window's status bar follows it)."""
         if self._scheduler is None:
             raise RuntimeError("the scheduler is not running")
-        self._scheduler.add_job(self.jobs.run, args=[job])
+
+        def run() -> None:
+            result = self.jobs.run(job)
+            if on_done is not None:
+                on_done(result)
+
+        self._scheduler.add_job(run)
 
     @property
     def running(self) -> bool:

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from memory.bank import MemoryBank
-from memory.consolidation.checks import statements_only
+from memory.consolidation.checks import covers, merged_sentences, statements_only
 from memory.consolidation.facts import is_duplicate, supersedes
 from memory.consolidation.hierarchy import Commit, Derived, HierarchyStore, Session, in_space
 from memory.consolidation.persona import (
@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 class ConsolidationSettings:
     idle: timedelta = timedelta(minutes=30)
     duplicate_similarity: float = 0.93
+    model_facts: bool = True  # the model's facts beside the slot facts of the user's words
 
 
 @dataclass
@@ -71,7 +72,7 @@ def _offset_minutes(now: datetime) -> int:
     return int(offset.total_seconds() // 60) if offset else 0
 
 
-def _extractive(texts: list[str], limit: int = 400) -> str:
+def extractive_summary(texts: list[str], limit: int = 400) -> str:
     """The fallback summary when the model's is unusable: the user's own words, trimmed."""
     joined = " / ".join(" ".join(t.split()) for t in texts)
     return "The user said: " + (joined if len(joined) <= limit else joined[: limit - 1] + "…")
@@ -152,10 +153,13 @@ class Consolidator:
                 if i not in covered
             ]
         try:
-            summary = summarise_session(self.llm, session.texts)
+            # A request is not summarised to the model (it answers it instead: "Here's a Python
+            # code block"); the extractive fallback below still keeps every word said.
+            said = [s for s in (statements_only(t) for t in session.texts) if s]
+            summary = summarise_session(self.llm, said or list(session.texts))
         except StepFailed as exc:
             report.fail(exc)
-            summary = _extractive(list(session.texts))
+            summary = extractive_summary(list(session.texts))
         sources = tuple(
             dict.fromkeys(
                 [*self.hierarchy.turn_ids_for_messages(session.message_ids), *session.note_ids]
@@ -179,7 +183,8 @@ class Consolidator:
         # became "The user shows a code block"), so facts come from statements only.
         statements = [s for s in (statements_only(t) for t in new_texts) if s]
         try:
-            facts = extract_facts(self.llm, statements) if statements else []
+            use_model = statements and self.settings.model_facts
+            facts = extract_facts(self.llm, statements) if use_model else []
         except StepFailed as exc:
             report.fail(exc)
             facts = []
@@ -322,6 +327,8 @@ class Consolidator:
             texts = [m.text for m in summaries]
             try:
                 text = summarise_day(self.llm, texts) if len(texts) > 1 else texts[0]
+                if not covers(text, texts):  # one session of three is not the day
+                    text = " ".join(texts)
             except StepFailed as exc:
                 report.fail(exc)
                 text = " ".join(texts)
@@ -391,6 +398,8 @@ class Consolidator:
                 continue
             try:
                 text = step(self.llm, current.text if current else "", [d.text for d in new])
+                if not covers(text, [d.text for d in new]):  # it kept one thing of four
+                    text = merged_sentences(current.text if current else "", [d.text for d in new])
             except StepFailed as exc:
                 report.fail(exc)
                 continue

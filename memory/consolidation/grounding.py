@@ -19,7 +19,8 @@ FRAME_WORDS = frozenset(
     care matters important feels person someone answers answer responses response replies
     reply short brief detailed calm friendly warm practical direct kind patient supportive
     would best respond personality preferences interested interest wants want going goes
-    currently recently often usually people life
+    currently recently often usually people life explained noted stated described expressed
+    asked added
     """.split()
 )
 _NUMBER_WORDS = {"one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"}

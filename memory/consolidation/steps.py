@@ -7,6 +7,7 @@ anything unsupported raises StepFailed and nothing is stored.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from memory.consolidation.checks import dangling_pronoun, fault, looping, strip_markdown
@@ -54,29 +55,42 @@ def turns_text(texts: Sequence[str]) -> str:
     return "\n".join(f"User: {' '.join(t.split())}" for t in texts)
 
 
+def _sound_clauses(sentence: str, source: str, threshold: float) -> str:
+    """The sentence without its unsupported clauses: "The user works as a nurse, love working
+    in Paris" keeps the first (the second says "love", which the user did not)."""
+    parts = [c.strip() for c in re.split(r",\s+|;\s+|\s+and\s+(?=\w)", sentence) if c.strip()]
+    kept = [
+        c
+        for c in parts
+        if grounded(c, source, threshold)
+        and not looping(c)
+        and fault(c, source) in (None, "a pronoun names nobody in it")
+    ]
+    if kept == parts:
+        return sentence
+    return ", ".join(c.rstrip(".") for c in kept) if kept and kept[0] == parts[0] else ""
+
+
 def _sentence(step: str, raw: str, source: str, threshold: float) -> str:
     text = strip_markdown(raw)
     if len(text) < 12:
         raise StepFailed(step, "the model's answer was empty or too short", raw)
-    # Keep the sound sentences; the tiny model often adds one invented or looping clause.
+    # Keep the sound sentences and clauses; the tiny model often adds an invented or looping
+    # clause at the end ("..., love sushi", copied from its example).
     sentences = [s.strip() for s in text.replace("!", ".").split(". ") if s.strip()]
     kept: list[str] = []
     for s in sentences:
-        if (
-            grounded(s, source, threshold)
-            and not looping(s)
-            and fault(s, source) in (None, "a pronoun names nobody in it")
-            and s.rstrip(".").lower() not in {k.rstrip(".").lower() for k in kept}
-        ):
-            kept.append(s)
+        sound = _sound_clauses(s, source, threshold) if grounded(s, source, 0.0) else ""
+        if sound and sound.rstrip(".").lower() not in {k.rstrip(".").lower() for k in kept}:
+            kept.append(sound)
     if dangling_pronoun(" ".join(kept)):  # the person is named in no sentence kept
         kept = [s for s in kept if not dangling_pronoun(s)]
     out = ". ".join(s.rstrip(".") for s in kept) + "."
-    if not kept or looping(out):
+    if not kept or looping(out) or len(out) < 12:
         raise StepFailed(
             step,
-            f"the answer is not supported by its source or repeats itself "
-            f"({support(text, source):.0%} supported)",
+            f"no sentence of the answer is supported by its source without a fault "
+            f"({support(text, source):.0%} of its words are in the source)",
             raw,
         )
     return out
@@ -88,7 +102,7 @@ def summarise_session(llm: LLM, texts: Sequence[str]) -> str:
         llm,
         "Summarise what the user said in one or two sentences, in the third person.",
         EXAMPLE_TURNS,
-        "The user said they work as a teacher in Leeds, love sushi, and enjoyed the nice weather.",
+        "The user said they work as a teacher in Leeds and their favourite food is sushi.",
         source,
         90,
     )

@@ -189,7 +189,9 @@ class PersonaDialog(QDialog):
         elif item is not None and item.text(0).startswith("Everything"):
             self.title.setText("<b>Everything membank has distilled</b> (select an entry to edit)")
             self.editor.setReadOnly(True)
-            self.editor.setPlainText(self.overview_text.replace("## ", "").replace("_", ""))
+            self.editor.setPlainText(
+                self.overview_text.replace("## ", "").replace("**", "").replace("_", "")
+            )
         else:
             self.title.setText(NOTHING_YET if item is not None and item.childCount() == 0 else "")
             self.editor.setReadOnly(True)

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QSplitter
 from app.bootstrap import Runtime, start_models
 from app.engine.model_manager import ModelManager
 from app.engine.settings_apply import apply_settings
+from app.jobs.daily import JobResult
 from ui.chat.panel import ChatPanel
 from ui.chat.worker import ChatWorker
 from ui.dialogs.archive_actions import ArchiveActions
@@ -35,6 +36,7 @@ class MainWindow(QMainWindow):
     settings_requested = Signal(object)  # Config, applied on the worker thread
     load_requested = Signal()
     models_loaded = Signal()
+    job_finished = Signal(object)  # JobResult of "Consolidate now", from the scheduler's thread
 
     def __init__(self, runtime: Runtime) -> None:
         super().__init__()
@@ -46,6 +48,7 @@ class MainWindow(QMainWindow):
         self.backups = BackupActions(self)
         self.tray: TrayIcon | None = None
         self._quitting = False
+        self.job_finished.connect(self._on_job_finished)
         self.worker_thread = QThread(self)
         self.worker_thread.setObjectName("membank-llm")
         manager = ModelManager(runtime)
@@ -176,8 +179,12 @@ class MainWindow(QMainWindow):
         if scheduler is None or not scheduler.running:
             self.status_label.setText("Consolidation is available once the models are loaded.")
             return
-        scheduler.run_now("daily")
+        scheduler.run_now("daily", on_done=self.job_finished.emit)
         self.status_label.setText("Consolidating in the background…")
+
+    def _on_job_finished(self, result: JobResult) -> None:
+        """The status bar says how the run ended, in place of "Consolidating…"."""
+        self.status_label.setText(result.outcome())
 
     @property
     def models_ready(self) -> bool:
