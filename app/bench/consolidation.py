@@ -147,19 +147,22 @@ class Matcher:
     def __init__(self, embedder: Embedder) -> None:
         self.embedder = embedder
 
-    def matrix(self, facts: Sequence[str], obs: Sequence[Observation]) -> np.ndarray:
+    def scores(
+        self, facts: Sequence[str], obs: Sequence[Observation]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(cosine, words in common) of every fact against every observation."""
         if not facts or not obs:
-            return np.zeros((len(facts), len(obs)), dtype=bool)
-        vf = self.embedder.embed(list(facts))
-        vo = self.embedder.embed([o.text for o in obs])
-        cos = vf @ vo.T
-        out = np.zeros(cos.shape, dtype=bool)
-        for i, f in enumerate(facts):
-            fw = _stems(f)
-            for j, o in enumerate(obs):
-                if cos[i, j] >= MATCH_COSINE:
-                    out[i, j] = len(fw & (_stems(o.text) - _stems(o.speaker))) >= MATCH_OVERLAP
-        return out
+            empty = np.zeros((len(facts), len(obs)))
+            return empty, empty
+        cos = self.embedder.embed(list(facts)) @ self.embedder.embed([o.text for o in obs]).T
+        common = np.array(
+            [[len(_stems(f) & (_stems(o.text) - _stems(o.speaker))) for o in obs] for f in facts]
+        )
+        return cos, common
+
+    @staticmethod
+    def matches(cos: np.ndarray, common: np.ndarray) -> np.ndarray:
+        return (cos >= MATCH_COSINE) & (common >= MATCH_OVERLAP)
 
 
 def _stems(text: str) -> set[str]:
@@ -221,27 +224,32 @@ def score(
     s.contradictions = written.contradictions
     gold = observations(raw)
     s.observations, s.facts = len(gold), len(written.facts)
-    match = matcher.matrix([f.text for f in written.facts], gold)
+    cos, common = matcher.scores([f.text for f in written.facts], gold)
     same = np.array(
         [[f.subject == o.speaker for o in gold] for f in written.facts], dtype=bool
-    ).reshape(match.shape)
-    match &= same
+    ).reshape(cos.shape)
+    match = Matcher.matches(cos, common) & same
     s.observations_stated = int(match.any(axis=0).sum()) if gold else 0
     for i, fact in enumerate(written.facts):
         by_gold = bool(gold) and bool(match[i].any())
         by_turns = any(support(_bare(fact), t) >= 0.75 for t in fact.sources)
         s.facts_gold += by_gold
         s.facts_supported += by_gold or by_turns
-        if len(examples) < 40:
-            j = int(np.argmax(match[i])) if gold and match[i].any() else None
-            examples.append(
-                {
-                    "fact": fact.text,
-                    "subject": fact.subject,
-                    "observation": gold[j].text if j is not None else None,
-                    "supported_by": "gold" if by_gold else "turns" if by_turns else None,
-                }
-            )
+        # The nearest observation of the same person, matched or not: the pairs a reader checks.
+        near = np.where(same[i], cos[i], -1.0) if gold else np.zeros(0)
+        j = int(np.argmax(near)) if near.size and near.max() > -1 else None
+        examples.append(
+            {
+                "conversation": conv.name,
+                "fact": fact.text,
+                "subject": fact.subject,
+                "nearest_observation": gold[j].text if j is not None else None,
+                "cosine": round(float(cos[i, j]), 3) if j is not None else None,
+                "words_in_common": int(common[i, j]) if j is not None else None,
+                "matched": bool(match[i].any()),
+                "supported_by": "gold" if by_gold else "turns" if by_turns else None,
+            }
+        )
     golds = gold_summaries(raw)
     turns_by_session: dict[int, list[str]] = {}
     for dia, turn in conv.turns:

@@ -8,7 +8,7 @@ from app.engine.host import ModelHost
 from app.services.events import Day, Overview
 from app.services.recall import overview, recall
 from memory.bank import IndexReport
-from memory.clock import Clock
+from memory.clock import Clock, from_db
 from memory.consolidation.hierarchy import HierarchyStore
 from memory.lifecycle.decay import DecayPolicy
 from memory.lifecycle.fading import restore
@@ -108,6 +108,13 @@ class MemoryCuration:
 
     def links(self, memory_id: str) -> list[Link]:
         return HierarchyStore(self.store).links(self.store.memory(memory_id).id)
+
+    def provenance(self, memory_id: str) -> tuple[datetime, int]:
+        """When a derived entry was last rebuilt, and from how many memories."""
+        memory = self.store.memory(memory_id)
+        rows = self.store.rows("SELECT updated_at FROM memories WHERE id = ?", [memory.id])
+        sources = HierarchyStore(self.store).sources(memory.id)
+        return from_db(rows[0]["updated_at"]), len(sources)
 
     def used_by(self, memory_id: str) -> list[int]:
         """Ids of the assistant messages whose prompt used this memory."""

@@ -125,10 +125,14 @@ def test_consolidate_now_then_the_persona_view_shows_what_was_distilled(
     summary = runtime.curation.overview().summary
     assert summary is not None and summary.text[:30] in shown
     assert "Facts" in shown and "Days" in shown
+    assert "**" not in shown  # the days' dates read as text, not raw markdown
 
     # Edit the overall summary: saved, and locked against the next consolidation.
     assert dialog.select(summary.id)
     assert dialog.editor.toPlainText() == summary.text
+    # When it was last rebuilt, and from how many memories.
+    qtbot.waitUntil(lambda: " memor" in dialog.title.text(), timeout=10_000)
+    assert "rebuilt" in dialog.title.text()
     assert not dialog.save_button.isEnabled()
     dialog.editor.setPlainText("Works as a nurse in Paris; likes quiet evenings.")
     assert dialog.save_button.isEnabled()

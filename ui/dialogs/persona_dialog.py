@@ -5,6 +5,7 @@ An edit saves new text and locks the entry; a locked entry is left alone by cons
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -184,6 +185,7 @@ class PersonaDialog(QDialog):
                 f"<b>{m.kind.value.replace('_', ' ')}</b> · {m.event_time.astimezone():%d %b %Y}"
                 f" · {state}"
             )
+            self._show_provenance(m)
             self.editor.setReadOnly(False)
             self.editor.setPlainText(m.text)
         elif item is not None and item.text(0).startswith("Everything"):
@@ -198,6 +200,20 @@ class PersonaDialog(QDialog):
             self.editor.setPlainText("")
         self.editor.blockSignals(False)
         self._update_buttons()
+
+    def _show_provenance(self, memory: Memory) -> None:
+        """When the entry was last rebuilt and from how many memories, once the store says."""
+        service = self.curation
+
+        def shown(found: tuple[datetime, int]) -> None:
+            rebuilt, sources = found
+            if self.current is not None and self.current.id == memory.id:
+                self.title.setText(
+                    f"{self.title.text()} · rebuilt {rebuilt.astimezone():%d %b %Y %H:%M} from "
+                    f"{sources} memor{'y' if sources == 1 else 'ies'} (Browse memories shows them)"
+                )
+
+        self.tasks.run(lambda: service.provenance(memory.id), shown, self._error)
 
     def _update_buttons(self) -> None:
         m = self.current
