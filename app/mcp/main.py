@@ -8,11 +8,11 @@ import sys
 import threading
 from collections.abc import Sequence
 
-from app.cli.main import add_common_options, now_override
 from app.config import resolve_paths
 from app.logs import setup_logging
 from app.mcp.router import McpRouter
 from app.mcp.server import build_server
+from app.options import add_common_options, now_override
 from models.errors import MembankError
 
 log = logging.getLogger(__name__)
@@ -55,6 +55,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"membank-mcp: {exc}", file=sys.stderr)  # stdout is the protocol channel
         return 1
     setup_logging(paths.log_dir)
+    for name, broken in config.mcp.broken.items():
+        log.warning(
+            "[mcp.clients.%s] in %s is skipped, that app's calls are refused until it is fixed: %s",
+            name,
+            paths.config_file,
+            broken.problem,
+        )
     server = build_server(router.call, args.client.strip())
     threading.Thread(target=router.prewarm, name="membank-mcp-prewarm", daemon=True).start()
     if not args.http:

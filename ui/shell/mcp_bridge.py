@@ -37,7 +37,11 @@ class McpBridge(QObject):
         self._tasks = tasks
         self._access = MemoryAccess.of(runtime)
         self.gateway = McpGateway(
-            self._access, runtime.clock, lambda: self._runtime.config.mcp, paused
+            self._access,
+            runtime.clock,
+            lambda: self._runtime.config.mcp,
+            paused,
+            runtime.paths.config_file,
         )
         self._waiting: list[tuple[McpRequest, Reply, float]] = []
         self._timer = QTimer(self)
