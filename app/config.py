@@ -219,7 +219,9 @@ def _problems(exc: ValidationError) -> str:
     for e in exc.errors():
         where = ".".join(str(p) for p in e["loc"]) or "the entry"
         value = e.get("input")
-        shown = isinstance(value, str | int | float) and "key" not in where and e["type"] != "missing"
+        shown = (
+            isinstance(value, str | int | float) and "key" not in where and e["type"] != "missing"
+        )
         got = f" (got {value!r})" if shown and len(repr(value)) <= 60 else ""
         out.append(f"{where}: {e['msg']}{got}")
     return "; ".join(out)

@@ -14,9 +14,9 @@ from app.bootstrap import Runtime, open_runtime
 from app.config import resolve_paths
 from app.instance import AlreadyRunningError
 from app.logs import setup_logging
+from app.options import add_common_options, now_override
 from app.privacy.folders import protect_process
 from app.privacy.secrets import known_secrets
-from app.options import add_common_options, now_override
 from models.errors import MembankError
 from ui.dialogs.first_run import WelcomeDialog
 from ui.errors import install_excepthook, show_notices

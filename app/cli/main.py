@@ -7,7 +7,6 @@ import json
 import sys
 import threading
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from app.bootstrap import Runtime, decay_policy, load_models, open_runtime
@@ -22,7 +21,7 @@ from app.options import add_common_options, now_override
 from app.privacy.folders import protect_process
 from app.privacy.secrets import known_secrets
 from app.services.events import RecallEvent, ReplyEvent, TokenEvent
-from memory.clock import is_day, parse_user_time
+from memory.clock import is_day
 from memory.recall.reply_check import ReplyCheck
 from memory.records import PERSONAL, Memory, Recalled
 from models.errors import MembankError
@@ -123,8 +122,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: --now: {exc}", file=sys.stderr)
         return 2
     if args.command == "summaries" and args.day is not None and not is_day(args.day):
-        print(f"error: --day {args.day!r} is not a date: use YYYY-MM-DD, e.g. 2025-03-14.",
-              file=sys.stderr)
+        print(
+            f"error: --day {args.day!r} is not a date: use YYYY-MM-DD, e.g. 2025-03-14.",
+            file=sys.stderr,
+        )
         return 2
     if args.command == "encrypt-store":
         return _encrypt_store(args.data_dir)
@@ -138,8 +139,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             from app.bench.runner import run as run_bench
         except ImportError:  # the app bundle leaves the benchmarks out (packaging/README.md)
-            print("error: this build has no benchmarks: run `membank-cli bench` from a source "
-                  "checkout (make setup).", file=sys.stderr)
+            print(
+                "error: this build has no benchmarks: run `membank-cli bench` from a source "
+                "checkout (make setup).",
+                file=sys.stderr,
+            )
             return 2
 
         return run_bench(args, list(sys.argv[1:] if argv is None else argv))

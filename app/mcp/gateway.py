@@ -77,7 +77,9 @@ class McpGateway:
         broken = config.broken.get(client)
         if broken is not None:
             self._audit(client, tool, "refused", [])
-            log.info("mcp %s refused: the entry of %r in %s is not valid", tool, client, self.config_file)
+            log.info(
+                "mcp %s refused: the entry of %r in %s is not valid", tool, client, self.config_file
+            )
             raise ToolRefused(
                 f'membank refused {tool}: the entry [mcp.clients."{client}"] in '
                 f"{self.config_file} is not valid ({broken.problem}). Fix or delete that entry "

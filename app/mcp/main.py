@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from app.config import resolve_paths
 from app.logs import setup_logging
 from app.mcp.router import McpRouter
-from app.mcp.server import build_server
+from app.mcp.server import build_server, run_stdio
 from app.options import add_common_options, now_override
 from models.errors import MembankError
 
@@ -66,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     threading.Thread(target=router.prewarm, name="membank-mcp-prewarm", daemon=True).start()
     if not args.http:
         log.info("membank-mcp serving stdio for %s", paths.data_dir)
-        server.run("stdio")
+        run_stdio(server)
         return 0
     port = args.port or config.mcp.http_port
     if not 1024 <= port <= 65535:

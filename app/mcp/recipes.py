@@ -110,7 +110,9 @@ def server_command() -> str:
     )
 
 
-def server_args(client: str, data_dir: Path | None, *, http: bool = False, port: int = 0) -> list[str]:
+def server_args(
+    client: str, data_dir: Path | None, *, http: bool = False, port: int = 0
+) -> list[str]:
     args = ["--client", client]
     if data_dir is not None:
         args += ["--data-dir", str(data_dir)]

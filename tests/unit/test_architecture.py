@@ -111,7 +111,9 @@ FORBIDDEN_CHAINS = [
 
 
 @pytest.mark.parametrize(
-    ("importer", "imported", "why"), FORBIDDEN_CHAINS, ids=[f"{a}->{b}" for a, b, _ in FORBIDDEN_CHAINS]
+    ("importer", "imported", "why"),
+    FORBIDDEN_CHAINS,
+    ids=[f"{a}->{b}" for a, b, _ in FORBIDDEN_CHAINS],
 )
 def test_no_import_chain_runs_back_up(importer: str, imported: str, why: str) -> None:
     graph = grimp.build_graph(*LAYERS, include_external_packages=False, cache_dir=None)
