@@ -73,10 +73,10 @@ def build_server(call: Call, fixed_client: str = "") -> MCPServer[Any]:
         def register(fn: F) -> F:
             hints = ToolAnnotations(
                 title=title,
-                readOnlyHint=read_only,
-                destructiveHint=destructive,
-                idempotentHint=fn.__name__ != "remember",
-                openWorldHint=False,
+                read_only_hint=read_only,
+                destructive_hint=destructive,
+                idempotent_hint=fn.__name__ != "remember",
+                open_world_hint=False,
             )
             server.tool(description=describe(fn.__doc__), annotations=hints)(fn)
             return fn
