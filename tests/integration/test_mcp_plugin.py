@@ -272,6 +272,7 @@ def test_a_bad_json_line_gets_its_error_reply_and_the_server_goes_on(data: Path)
         proc.stdin.close()
         proc.terminate()
         proc.wait(timeout=60)
+        proc.stdout.close()
 
 
 @pytest.mark.skipif(os.name != "posix", reason="forces on Linux what Windows does anyway")
