@@ -8,9 +8,7 @@ no models and does not take the data folder.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import shlex
 import sys
 from pathlib import Path
 
@@ -21,9 +19,8 @@ from app.mcp.recipes import (
     config_file,
     http_url,
     install,
-    server_args,
+    recipe_text,
     server_command,
-    snippet,
 )
 from models.errors import MembankError
 
@@ -64,9 +61,7 @@ def run(args: argparse.Namespace) -> int:
             port = args.port or load_config(paths.config_file).mcp.http_port
             if args.install:
                 raise RecipeError(f"{host.title} keeps its servers in its own settings.")
-            line = shlex.join([command, *server_args(host.name, data_dir, http=True, port=port)])
-            print(line)
-            print(http_url(port))
+            print(recipe_text(host, command, data_dir, port), end="")
             _note(
                 f"Run the first line (it serves {http_url(port)}, this computer only), then in "
                 f"{host.title}: {host.where}. Open WebUI in Docker reaches it only with "
@@ -80,8 +75,7 @@ def run(args: argparse.Namespace) -> int:
                 print(f"Backup of the previous file: {done.backup}")
             _note(f"Restart {host.title} to load it.")
         else:
-            json.dump(snippet(host, command, data_dir), sys.stdout, indent=2)
-            print()
+            print(recipe_text(host, command, data_dir, 0), end="")
             _note(f"{host.title}: paste into {host.where}.")
         _note(
             f"Data folder: {paths.data_dir}; {host.title}'s permission: [mcp.clients.{host.name}] "

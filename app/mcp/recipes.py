@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import sys
 import sysconfig
@@ -75,8 +76,8 @@ HOSTS: dict[str, Host] = {
             "open-webui",
             "Open WebUI",
             "",
-            "Admin Settings > External Tools > + : Type MCP (Streamable HTTP), URL below, "
-            "Auth None",
+            "Admin Settings > External Tools > + : Type MCP (Streamable HTTP), the URL "
+            "printed, Auth None",
             http=True,
             installable=False,
         ),
@@ -136,6 +137,15 @@ def snippet(host: Host, command: str, data_dir: Path | None) -> dict[str, Any]:
 
 def http_url(port: int) -> str:
     return f"http://{LOOPBACK}:{port}/mcp"
+
+
+def recipe_text(host: Host, command: str, data_dir: Path | None, port: int) -> str:
+    """What `membank-cli mcp config HOST` prints (and a Connected apps view can show): the JSON
+    entry, or for an HTTP-only host the command line to run and the URL to give it."""
+    if host.http:
+        argv = [command, *server_args(host.name, data_dir, http=True, port=port)]
+        return f"{shlex.join(argv)}\n{http_url(port)}\n"
+    return json.dumps(snippet(host, command, data_dir), indent=2) + "\n"
 
 
 def config_file(host: Host, home: Path | None = None, env: dict[str, str] | None = None) -> Path:
