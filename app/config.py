@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
@@ -99,6 +101,15 @@ class McpClientConfig(_Section):
     permission: Permission = "read"
     # The memory space the app reads and writes (its own and the shared memories only).
     space: str = Field("personal", pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")
+
+    @field_validator("space", mode="before")
+    @classmethod
+    def _space_in_words(cls, value: Any) -> Any:
+        if isinstance(value, str) and not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,31}", value):
+            raise ValueError(
+                "a space is up to 32 lower-case letters, digits, '-' or '_' (e.g. work)"
+            )
+        return value
 
 
 class BrokenClient(_Section):
@@ -223,7 +234,7 @@ def _problems(exc: ValidationError) -> str:
             isinstance(value, str | int | float) and "key" not in where and e["type"] != "missing"
         )
         got = f" (got {value!r})" if shown and len(repr(value)) <= 60 else ""
-        out.append(f"{where}: {e['msg']}{got}")
+        out.append(f"{where}: {e['msg'].removeprefix('Value error, ')}{got}")
     return "; ".join(out)
 
 
