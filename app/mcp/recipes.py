@@ -85,9 +85,18 @@ HOSTS: dict[str, Host] = {
 }
 
 
-def server_command() -> str:
-    """The absolute path of membank-mcp as installed beside this program (venv, user or system
-    install, or the bundle); RecipeError if there is none."""
+def server_command() -> tuple[str, list[str]]:
+    """The absolute path that starts membank-mcp, and the arguments that come first: the
+    AppImage file itself with --mcp (its mount point changes at every start), else membank-mcp
+    as installed beside this program (venv, user or system install, or the bundle folder)."""
+    appimage = os.environ.get("APPIMAGE", "")
+    if getattr(sys, "frozen", False) and appimage and os.path.isabs(appimage):
+        return appimage, ["--mcp"]
+    return _installed_server(), []
+
+
+def _installed_server() -> str:
+    """RecipeError if there is none."""
     name = "membank-mcp.exe" if os.name == "nt" else "membank-mcp"
     candidates = [Path(sys.executable).parent / name]  # a venv's bin/, or the bundle's folder
     if not getattr(sys, "frozen", False):
@@ -122,15 +131,23 @@ def server_args(
     return args
 
 
-def entry(host: Host, command: str, data_dir: Path | None) -> dict[str, Any]:
+Command = str | tuple[str, list[str]]  # a path, or a path and the arguments that come first
+
+
+def _split(command: Command) -> tuple[str, list[str]]:
+    return (command, []) if isinstance(command, str) else command
+
+
+def entry(host: Host, command: Command, data_dir: Path | None) -> dict[str, Any]:
     """The host's entry for membank: command, args and env (env stays empty: everything the
     server needs is in its arguments, which every host shows to its user)."""
+    path, first = _split(command)
     item: dict[str, Any] = {"type": "stdio"} if host.stdio_type else {}
-    item |= {"command": command, "args": server_args(host.name, data_dir), "env": {}}
+    item |= {"command": path, "args": [*first, *server_args(host.name, data_dir)], "env": {}}
     return item
 
 
-def snippet(host: Host, command: str, data_dir: Path | None) -> dict[str, Any]:
+def snippet(host: Host, command: Command, data_dir: Path | None) -> dict[str, Any]:
     """What the user pastes into the host's config file (its whole shape, one server)."""
     return {host.servers_key: {SERVER_KEY: entry(host, command, data_dir)}}
 
@@ -139,11 +156,12 @@ def http_url(port: int) -> str:
     return f"http://{LOOPBACK}:{port}/mcp"
 
 
-def recipe_text(host: Host, command: str, data_dir: Path | None, port: int) -> str:
+def recipe_text(host: Host, command: Command, data_dir: Path | None, port: int) -> str:
     """What `membank-cli mcp config HOST` prints (and a Connected apps view can show): the JSON
     entry, or for an HTTP-only host the command line to run and the URL to give it."""
     if host.http:
-        argv = [command, *server_args(host.name, data_dir, http=True, port=port)]
+        path, first = _split(command)
+        argv = [path, *first, *server_args(host.name, data_dir, http=True, port=port)]
         return f"{shlex.join(argv)}\n{http_url(port)}\n"
     return json.dumps(snippet(host, command, data_dir), indent=2) + "\n"
 
@@ -176,7 +194,7 @@ class Installed:
     replaced: bool  # an entry named "membank" was there and is now this one
 
 
-def install(host: Host, command: str, data_dir: Path | None, path: Path) -> Installed:
+def install(host: Host, command: Command, data_dir: Path | None, path: Path) -> Installed:
     """Merge membank's entry into the host's config file, after a backup copy of the file;
     every other server and setting in it stays as it was."""
     if not host.installable:

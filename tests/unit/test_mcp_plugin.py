@@ -18,7 +18,7 @@ from app.config import Config, load_config, save_config
 from app.mcp.access import MemoryAccess
 from app.mcp.apps import connected_apps, with_permission
 from app.mcp.gateway import McpGateway, ToolRefused
-from app.mcp.recipes import HOSTS, RecipeError, config_file, install, snippet
+from app.mcp.recipes import HOSTS, RecipeError, config_file, install, server_command, snippet
 from app.mcp.server import describe, error_reply
 from app.privacy.ipc import TcpEndpoint, endpoint_path, read_endpoint, write_endpoint
 from memory.clock import ManualClock, is_day
@@ -197,3 +197,16 @@ def test_the_tcp_endpoint_is_a_private_file_and_a_loose_one_is_not_trusted(
     assert read_endpoint(tmp_path) is None
     endpoint_path(tmp_path).unlink()
     assert read_endpoint(tmp_path) is None
+
+
+def test_inside_an_appimage_the_recipe_starts_the_appimage_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An AppImage mounts at a new /tmp/.mount_* path each start: the stable path is the file."""
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setenv("APPIMAGE", "/home/me/Apps/membank-x86_64.AppImage")
+    command = server_command()
+    assert command == ("/home/me/Apps/membank-x86_64.AppImage", ["--mcp"])
+    item = snippet(HOSTS["cursor"], command, None)["mcpServers"]["membank"]
+    assert item["command"] == "/home/me/Apps/membank-x86_64.AppImage"
+    assert item["args"] == ["--mcp", "--client", "cursor"]
