@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from app.config import load_config, resolve_paths
+from app.mcp.http_auth import http_token
 from app.mcp.recipes import (
     HOSTS,
     RecipeError,
@@ -44,6 +45,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--file", type=Path, help="with --install: this config file instead of the app's own"
     )
     cfg.add_argument("--port", type=int, help="open-webui: the HTTP port (default [mcp] http_port)")
+    cfg.add_argument(
+        "--token",
+        action="store_true",
+        help="open-webui: require a bearer token (printed on the third line; kept owner-only in "
+        "the data folder)",
+    )
 
 
 def handles(args: argparse.Namespace) -> bool:
@@ -61,11 +68,13 @@ def run(args: argparse.Namespace) -> int:
             port = args.port or load_config(paths.config_file).mcp.http_port
             if args.install:
                 raise RecipeError(f"{host.title} keeps its servers in its own settings.")
-            print(recipe_text(host, command, data_dir, port), end="")
+            token = http_token(paths.data_dir) if args.token else ""
+            print(recipe_text(host, command, data_dir, port, token), end="")
+            auth = "Auth Bearer with the token on the third line" if token else "Auth None"
             _note(
                 f"Run the first line (it serves {http_url(port)}, this computer only), then in "
-                f"{host.title}: {host.where}. Open WebUI in Docker reaches it only with "
-                "--network=host."
+                f"{host.title}: {host.where.replace('Auth None', auth)}. Open WebUI in Docker "
+                "reaches it only with --network=host."
             )
         elif args.install:
             target = args.file or config_file(host)

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from app.config import resolve_paths
 from app.logs import setup_logging
+from app.mcp.http_auth import TOKEN_FILE, BearerToken, http_token
 from app.mcp.router import McpRouter
 from app.mcp.server import build_server, run_stdio
 from app.options import add_common_options, now_override
@@ -41,6 +42,12 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"serve streamable HTTP on {LOOPBACK} (loopback only) instead of stdio",
     )
     parser.add_argument("--port", type=int, help="the HTTP port (default: [mcp] http_port, 8765)")
+    parser.add_argument(
+        "--token",
+        action="store_true",
+        help="with --http: answer only requests with 'Authorization: Bearer TOKEN', the token in "
+        f"the data folder's {TOKEN_FILE} (made on first use, owner-only)",
+    )
     return parser
 
 
@@ -64,6 +71,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     server = build_server(router.call, args.client.strip())
     threading.Thread(target=router.prewarm, name="membank-mcp-prewarm", daemon=True).start()
+    if args.token and not args.http:
+        print("membank-mcp: --token goes with --http.", file=sys.stderr)
+        return 2
     if not args.http:
         log.info("membank-mcp serving stdio for %s", paths.data_dir)
         run_stdio(server)
@@ -74,7 +84,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     log.info("membank-mcp serving http://%s:%d/mcp for %s", LOOPBACK, port, paths.data_dir)
     print(f"membank-mcp: http://{LOOPBACK}:{port}/mcp (this computer only)", file=sys.stderr)
-    server.run("streamable-http", host=LOOPBACK, port=port)
+    if not args.token:
+        server.run("streamable-http", host=LOOPBACK, port=port)
+        return 0
+    import uvicorn  # the SDK's own HTTP transport runs on it, too
+
+    app = BearerToken(server.streamable_http_app(host=LOOPBACK), http_token(paths.data_dir))
+    log.info("membank-mcp requires the bearer token in %s", paths.data_dir / TOKEN_FILE)
+    uvicorn.run(app, host=LOOPBACK, port=port, log_level="warning")
     return 0
 
 

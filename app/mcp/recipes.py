@@ -121,13 +121,14 @@ def _installed_server() -> str:
 
 
 def server_args(
-    client: str, data_dir: Path | None, *, http: bool = False, port: int = 0
+    client: str, data_dir: Path | None, *, http: bool = False, port: int = 0, token: bool = False
 ) -> list[str]:
     args = ["--client", client]
     if data_dir is not None:
         args += ["--data-dir", str(data_dir)]
     if http:
         args += ["--http"] + (["--port", str(port)] if port else [])
+        args += ["--token"] if token else []
     return args
 
 
@@ -156,13 +157,17 @@ def http_url(port: int) -> str:
     return f"http://{LOOPBACK}:{port}/mcp"
 
 
-def recipe_text(host: Host, command: Command, data_dir: Path | None, port: int) -> str:
+def recipe_text(
+    host: Host, command: Command, data_dir: Path | None, port: int, token: str = ""
+) -> str:
     """What `membank-cli mcp config HOST` prints (and a Connected apps view can show): the JSON
-    entry, or for an HTTP-only host the command line to run and the URL to give it."""
+    entry, or for an HTTP-only host the command line to run, the URL to give it and, with a
+    token, the bearer token."""
     if host.http:
         path, first = _split(command)
-        argv = [path, *first, *server_args(host.name, data_dir, http=True, port=port)]
-        return f"{shlex.join(argv)}\n{http_url(port)}\n"
+        args = server_args(host.name, data_dir, http=True, port=port, token=bool(token))
+        lines = [shlex.join([path, *first, *args]), http_url(port)] + ([token] if token else [])
+        return "\n".join(lines) + "\n"
     return json.dumps(snippet(host, command, data_dir), indent=2) + "\n"
 
 

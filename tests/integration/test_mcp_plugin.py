@@ -17,9 +17,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx2
 import pytest
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
+from mcp.client.streamable_http import streamable_http_client
 
 from app.privacy.ipc import IPC_ENV, endpoint_path, read_endpoint
 from memory.storage.audit import entries
@@ -104,12 +106,20 @@ def test_each_hosts_printed_recipe_starts_with_the_sdk_client(
     assert f"mcp:{host}" in actors(data)  # its own permission and audit name
 
 
-def test_open_webui_recipe_serves_streamable_http_on_loopback(tmp_path: Path, data: Path) -> None:
+@pytest.mark.parametrize("token", [False, True], ids=["open", "bearer-token"])
+def test_open_webui_recipe_serves_streamable_http_on_loopback(
+    tmp_path: Path, data: Path, token: bool
+) -> None:
     port = free_port()
-    printed = recipe(data, "open-webui", "--port", str(port))
+    printed = recipe(data, "open-webui", "--port", str(port), *(["--token"] if token else []))
     assert printed.returncode == 0, printed.stderr
-    command_line, url = printed.stdout.strip().splitlines()
+    command_line, url, *secret = printed.stdout.strip().splitlines()
     assert url == f"http://127.0.0.1:{port}/mcp"
+    if token:
+        [bearer] = secret
+        token_file = data / "mcp-http-token"
+        assert token_file.read_text().strip() == bearer
+        assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
     argv = shlex.split(command_line)
     assert Path(argv[0]).is_absolute() and "--http" in argv and "--client" in argv
     with (data.parent / "webui.stderr").open("ab") as err:
@@ -132,9 +142,20 @@ def test_open_webui_recipe_serves_streamable_http_on_loopback(tmp_path: Path, da
         assert listening_addresses(port) == {"127.0.0.1"}
 
         async def session() -> None:
-            async with Client(url) as client:
+            headers = {"Authorization": f"Bearer {secret[0]}"} if token else {}
+            async with (
+                # The SDK's own client waits minutes for a reply, too (the first call loads the
+                # embedding model); the default 5 s is a speed assumption.
+                httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(600)) as http,
+                Client(streamable_http_client(url, http_client=http)) as client,
+            ):
                 persona = await client.call_tool("persona", {})
                 assert not persona.is_error, text_of(persona)
+            if token:  # without it, or with another one: 401, and the server never sees it
+                async with httpx2.AsyncClient() as bare:
+                    for wrong in ({}, {"Authorization": "Bearer " + "0" * 64}):
+                        answer = await bare.post(url, json={}, headers=wrong)
+                        assert answer.status_code == 401
 
         asyncio.run(session())
     finally:
