@@ -43,6 +43,14 @@ class McpBridge(QObject):
             paused,
             runtime.paths.config_file,
         )
+        for name, broken in runtime.config.mcp.broken.items():
+            log.warning(
+                "[mcp.clients.%s] in %s is skipped, that app's calls are refused until it is "
+                "fixed: %s",
+                name,
+                runtime.paths.config_file,
+                broken.problem,
+            )
         self._waiting: list[tuple[McpRequest, Reply, float]] = []
         self._timer = QTimer(self)
         self._timer.setInterval(250)
