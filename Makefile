@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.membank-installed
 # (pulled in by sentence-transformers) would download a multi-GB CUDA build instead.
 TORCH  ?= torch==2.13.0
 
-.PHONY: run test test-fast setup lint bench clean package package-test
+.PHONY: run test test-fast setup lint bench clean package package-test appimage
 
 setup: $(STAMP)
 
@@ -61,6 +61,11 @@ package: $(STAMP)
 
 package-test:
 	$(BIN)/python packaging/smoke_test.py dist/membank $(if $(filter 1,$(PORTABLE_LLAMA)),--expect-portable)
+
+# The AppImage around dist/membank (make package first); says so, and exits 3, when appimagetool
+# is not on PATH (it is not on PyPI or in Debian: packaging/README.md).
+appimage:
+	packaging/appimage/build_appdir.sh dist/membank
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

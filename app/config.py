@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,7 +11,14 @@ from typing import Any, Literal
 
 import platformdirs
 import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from models.errors import MembankError
 from models.private_files import open_private, private_dir
@@ -97,6 +105,23 @@ class McpClientConfig(_Section):
     # The memory space the app reads and writes (its own and the shared memories only).
     space: str = Field("personal", pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")
 
+    @field_validator("space", mode="before")
+    @classmethod
+    def _space_in_words(cls, value: Any) -> Any:
+        if isinstance(value, str) and not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,31}", value):
+            raise ValueError(
+                "a space is up to 32 lower-case letters, digits, '-' or '_' (e.g. work)"
+            )
+        return value
+
+
+class BrokenClient(_Section):
+    """An [mcp.clients.NAME] entry that is not valid: kept aside (and written back as it was),
+    so one app's typo refuses that app, with the reason, and no other."""
+
+    problem: str  # what is wrong, in one line
+    raw: Any  # the entry as written
+
 
 class McpConfig(_Section):
     # Apps not listed under [mcp.clients.<name>] get this.
@@ -105,6 +130,24 @@ class McpConfig(_Section):
     # purpose: the server never binds anything but loopback.
     http_port: int = Field(8765, ge=1024, le=65535)
     clients: dict[str, McpClientConfig] = Field(default_factory=dict)
+    broken: dict[str, BrokenClient] = Field(default_factory=dict, exclude=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _set_aside_broken_clients(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or not isinstance(data.get("clients"), dict):
+            return data
+        good: dict[str, Any] = {}
+        broken: dict[str, BrokenClient] = {}
+        for name, raw in data["clients"].items():
+            if isinstance(raw, McpClientConfig):
+                good[name] = raw
+                continue
+            try:
+                good[name] = McpClientConfig.model_validate(raw)
+            except ValidationError as exc:
+                broken[str(name)] = BrokenClient(problem=_problems(exc), raw=raw)
+        return {**data, "clients": good, "broken": broken}
 
 
 class Config(_Section):
@@ -179,10 +222,23 @@ def load_config(path: Path) -> Config:
     try:
         return Config.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        raise ConfigError(
+            f"The settings file {path} has invalid values: {_problems(exc)}."
+        ) from exc
+
+
+def _problems(exc: ValidationError) -> str:
+    """Each error as `where: what (got value)`, in one line."""
+    out = []
+    for e in exc.errors():
+        where = ".".join(str(p) for p in e["loc"]) or "the entry"
+        value = e.get("input")
+        shown = (
+            isinstance(value, str | int | float) and "key" not in where and e["type"] != "missing"
         )
-        raise ConfigError(f"The settings file {path} has invalid values: {problems}.") from exc
+        got = f" (got {value!r})" if shown and len(repr(value)) <= 60 else ""
+        out.append(f"{where}: {e['msg'].removeprefix('Value error, ')}{got}")
+    return "; ".join(out)
 
 
 def save_config(path: Path, config: Config) -> None:
@@ -192,6 +248,10 @@ def save_config(path: Path, config: Config) -> None:
     and new defaults reach users who never changed a setting.
     """
     data = config.model_dump(exclude_defaults=True)
+    if config.mcp.broken:  # an app's entry that is not valid stays as the user wrote it
+        clients = data.setdefault("mcp", {}).setdefault("clients", {})
+        for name, entry in config.mcp.broken.items():
+            clients.setdefault(name, entry.raw)
     text = "# membank settings (written by the app; edit freely, see README: Configuration)\n"
     text += tomli_w.dumps(data)
     tmp = path.with_name(path.name + ".tmp")

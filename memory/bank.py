@@ -77,6 +77,7 @@ class MemoryBank:
         conversation_id: int | None = None,
         source_message_ids: Iterable[int] = (),
         space: str = PERSONAL,
+        actor: str = "user",
     ) -> Memory:
         memory = self.store.add_memory(
             kind,
@@ -87,6 +88,7 @@ class MemoryBank:
             conversation_id=conversation_id,
             source_message_ids=source_message_ids,
             space=space,
+            actor=actor,
         )
         # Committed in SQLite; a failed index write is logged and redone by reconcile().
         with contextlib.suppress(VectorIndexError):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 
 
@@ -63,3 +63,12 @@ def parse_user_time(text: str) -> datetime:
     except ValueError as exc:
         raise ValueError(f"{text!r} is not an ISO date/time such as 2026-05-01T09:30") from exc
     return when if when.tzinfo else when.astimezone()
+
+
+def is_day(text: str) -> bool:
+    """Is `text` a calendar date written YYYY-MM-DD (2026-13-45 is not)?"""
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return len(text) == 10

@@ -2,7 +2,7 @@
 
 `membank` starts the desktop app (ui.__main__:main); the same executable started as `membank-cli`
 (a symlink next to it, or a copy on Windows) is the terminal client
-(app.cli.main:main). One executable
+(app.cli.main:main), and started as `membank-mcp` the MCP server (app.mcp.main:main). One executable
 keeps the bundle from carrying the ~80 MB Python archive twice.
 """
 
@@ -11,6 +11,10 @@ from pathlib import Path
 
 
 def run() -> int:
+    if Path(sys.argv[0]).stem.startswith("membank-mcp"):  # the MCP server (a symlink too)
+        from app.mcp.main import main as mcp_main
+
+        return mcp_main()
     if Path(sys.argv[0]).stem.startswith("membank-cli"):
         from app.cli.main import main as cli_main
 

@@ -8,7 +8,9 @@
    and the recall (bundled MiniLM + Chroma) finds the remembered note.
 3. `membank` (the GUI) offscreen: it logs "models loaded" within the timeout, then quits cleanly
    on SIGTERM (exit code 0, no traceback in its log).
-4. The bundled libggml-cpu: which x86 vector extensions it uses (AVX-512 = not portable).
+4. `membank-cli mcp config claude-desktop` names the bundle's own membank-mcp by its absolute path,
+   and that command, started as a host starts it (no shell), answers initialize and tools/list.
+5. The bundled libggml-cpu: which x86 vector extensions it uses (AVX-512 = not portable).
 Prints a table of timings; exits 1 if any check fails. Uses only the standard library.
 """
 
@@ -131,6 +133,51 @@ def check_gui(bundle: Path, env: dict[str, str], data: Path) -> tuple[float, flo
     return loaded, quit_s
 
 
+def check_mcp(bundle: Path, env: dict[str, str], data: Path) -> tuple[float, int]:
+    """The printed recipe, started the way Claude Desktop starts it: seconds to tools/list and
+    how many tools."""
+    out, _ = run_cli(bundle, env, "--data-dir", str(data), "mcp", "config", "claude-desktop")
+    entry = json.loads(out)["mcpServers"]["membank"]
+    command = Path(entry["command"])
+    if not command.is_absolute() or command.parent.resolve() != bundle.resolve():
+        raise SmokeFailure(f"the recipe names {command}, not the bundle's membank-mcp")
+    start = time.monotonic()
+    proc = subprocess.Popen(
+        [str(command), *entry["args"]],
+        env={**env, **entry["env"]},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        hello = {"protocolVersion": "2025-06-18", "capabilities": {}}
+        hello["clientInfo"] = {"name": "smoke", "version": "1"}
+        for message in (
+            {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": hello},
+            {"jsonrpc": "2.0", "method": "notifications/initialized"},
+            {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
+        ):
+            proc.stdin.write(json.dumps(message) + "\n")
+        proc.stdin.flush()
+        tools: list[str] = []
+        while not tools:
+            line = proc.stdout.readline()
+            if not line:
+                raise SmokeFailure("membank-mcp closed stdout before answering tools/list")
+            reply = json.loads(line)
+            if reply.get("id") == 2:
+                tools = [t["name"] for t in reply["result"]["tools"]]
+        if "recall" not in tools:
+            raise SmokeFailure(f"tools/list: {tools}")
+        return time.monotonic() - start, len(tools)
+    finally:
+        proc.stdin.close()
+        proc.terminate()
+        proc.wait(timeout=60)
+
+
 def cpu_extensions(bundle: Path) -> str:
     """The widest x86 vector registers the bundled llama.cpp CPU backend uses."""
     libs = sorted((bundle / "_internal" / "llama_cpp" / "lib").glob("libggml-cpu*.so*"))
@@ -173,7 +220,7 @@ def main() -> int:
     )
     args = parser.parse_args()
     bundle: Path = args.bundle
-    for program in ("membank", "membank-cli"):
+    for program in ("membank", "membank-cli", "membank-mcp"):
         if not os.access(bundle / program, os.X_OK):
             print(f"FAIL: {bundle / program} is missing: run `make package` first")
             return 1
@@ -195,6 +242,12 @@ def main() -> int:
                 "GUI offscreen",
                 lambda: "models loaded after {:.1f} s, quit on SIGTERM in {:.1f} s".format(
                     *check_gui(bundle, env, root / "gui")
+                ),
+            ),
+            (
+                "MCP recipe (claude-desktop)",
+                lambda: "tools/list after {:.1f} s, {} tools".format(
+                    *check_mcp(bundle, env, root / "mcp")
                 ),
             ),
         ]

@@ -7,7 +7,8 @@ It answers the way the hub does for huggingface_hub 2.x:
   (the sha256) and X-Linked-Size; plain git files -> 200 with ETag (the git blob sha1)
 - GET  /{repo}/resolve/{rev}/{file}: the same redirect, or the bytes; the CDN honours Range.
 Knobs: `drop_after` (close the connection after N body bytes, once), `corrupt` (flip a byte of
-what is served while advertising the true sha256), `throttle`, `requests` (with their Range).
+what is served while advertising the true sha256), `throttle`, `requests` (with their Range),
+`hold_after` (stop sending after N body bytes, set `held`, and go on once `release` is set).
 """
 
 from __future__ import annotations
@@ -45,6 +46,9 @@ class StandInHub:
     drop_after: int | None = None
     corrupt: bool = False
     throttle: float = 0.0  # seconds of sleep per 256 KiB block sent (a slow connection)
+    hold_after: int | None = None
+    held: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
     requests: list[tuple[str, str, str | None]] = field(default_factory=list)
     server: ThreadingHTTPServer | None = None
 
@@ -207,6 +211,12 @@ class StandInHub:
                             return
                         self.wfile.write(block)
                         sent += len(block)
+                        if hub.hold_after is not None and sent >= hub.hold_after:
+                            self.wfile.flush()
+                            hub.hold_after = None  # only once
+                            hub.held.set()
+                            # A cap so a broken test cannot hang the suite; not a sync point.
+                            hub.release.wait(timeout=600)
                         if hub.throttle:
                             time.sleep(hub.throttle)
 

@@ -11,10 +11,10 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.bootstrap import Runtime, open_runtime
-from app.cli.main import add_common_options, now_override
 from app.config import resolve_paths
 from app.instance import AlreadyRunningError
 from app.logs import setup_logging
+from app.options import add_common_options, now_override
 from app.privacy.folders import protect_process
 from app.privacy.secrets import known_secrets
 from models.errors import MembankError

@@ -179,7 +179,24 @@ def _print(report: dict[str, Any], as_json: bool, out: TextIO) -> None:
                 continue  # the permissions line and the problems say it in words
             elif key in ("consistency", "after_repair"):
                 print_(f"{key:>24}: {'clean' if value['clean'] else 'problems found'}")
+            elif isinstance(value, dict):
+                print_(f"{key:>24}:")
+                for name, item in value.items():
+                    print_(f"{name:>28}: {_readable(item)}")
             else:
-                print_(f"{key:>24}: {value}")
+                print_(f"{key:>24}: {_readable(value)}")
         if not report["problems"]:
             print_("All checks passed.")
+
+
+def _readable(value: Any) -> str:
+    """A value as words on one line: no Python braces, quotes or True/None."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict):
+        return ", ".join(f"{k.replace('_', ' ')} {_readable(v)}" for k, v in value.items()) or "-"
+    if isinstance(value, list | tuple):
+        return ", ".join(_readable(v) for v in value) or "none"
+    return str(value)

@@ -7,20 +7,21 @@ import json
 import sys
 import threading
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from app.bootstrap import Runtime, decay_policy, load_models, open_runtime
 from app.cli import archive as archive_cli
 from app.cli import backup as backup_cli
 from app.cli import bench_args, doctor
+from app.cli import mcp as mcp_cli
 from app.cli import models as models_cli
 from app.jobs.daily import JOB_NAMES
 from app.logs import setup_logging
+from app.options import add_common_options, now_override
 from app.privacy.folders import protect_process
 from app.privacy.secrets import known_secrets
 from app.services.events import RecallEvent, ReplyEvent, TokenEvent
-from memory.clock import parse_user_time
+from memory.clock import is_day
 from memory.recall.reply_check import ReplyCheck
 from memory.records import PERSONAL, Memory, Recalled
 from models.errors import MembankError
@@ -108,21 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
     archive_cli.add_parsers(sub, msub)
     models_cli.add_parser(sub)
     backup_cli.add_parser(sub)
+    mcp_cli.add_parser(sub)
     return parser
-
-
-def add_common_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data-dir", help="where membank keeps everything (or MEMBANK_HOME)")
-    parser.add_argument(
-        "--now", help="pretend the time is this ISO date/time (or MEMBANK_NOW), for demos/tests"
-    )
-
-
-def now_override(value: str | None) -> datetime | None:
-    import os
-
-    value = value or os.environ.get("MEMBANK_NOW")
-    return parse_user_time(value) if value else None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -133,14 +121,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         print(f"error: --now: {exc}", file=sys.stderr)
         return 2
+    if args.command == "summaries" and args.day is not None and not is_day(args.day):
+        print(
+            f"error: --day {args.day!r} is not a date: use YYYY-MM-DD, e.g. 2025-03-14.",
+            file=sys.stderr,
+        )
+        return 2
     if args.command == "encrypt-store":
         return _encrypt_store(args.data_dir)
     if args.command == "doctor":
         return doctor.run(
             args.data_dir, now, as_json=args.json, rebuild=args.rebuild_index, repair=args.repair
         )
+    if mcp_cli.handles(args):
+        return mcp_cli.run(args)
     if args.command == "bench":
-        from app.bench.runner import run as run_bench
+        try:
+            from app.bench.runner import run as run_bench
+        except ImportError:  # the app bundle leaves the benchmarks out (packaging/README.md)
+            print(
+                "error: this build has no benchmarks: run `membank-cli bench` from a source "
+                "checkout (make setup).",
+                file=sys.stderr,
+            )
+            return 2
 
         return run_bench(args, list(sys.argv[1:] if argv is None else argv))
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import threading
 import time
@@ -122,13 +123,22 @@ def _download(manager: ModelManager, entry_id: str) -> int:
 
     # The download runs in a thread so Ctrl-C (in the main thread) cancels it between chunks.
     # An Event, not Thread.join: a join interrupted by Ctrl-C can lose track of the thread.
+    # Ctrl-C is listened for explicitly: a command a non-interactive shell starts in the
+    # background inherits SIGINT ignored, and Python then installs no handler at all, so the
+    # signal would be dropped and the download run to the end.
+    in_main = threading.current_thread() is threading.main_thread()
+    before = signal.signal(signal.SIGINT, signal.default_int_handler) if in_main else None
     threading.Thread(target=work, name="membank-download", daemon=True).start()
     try:
         while not finished.wait(0.2):
             pass
     except KeyboardInterrupt:
         cancel.set()
+        print("\ncancelling (the part fetched so far is kept)...", file=sys.stderr, flush=True)
         finished.wait()
+    finally:
+        if in_main and before is not None:
+            signal.signal(signal.SIGINT, before)
     print(file=sys.stderr)
     error = result.get("error")
     if isinstance(error, DownloadCancelled):

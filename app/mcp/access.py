@@ -57,16 +57,16 @@ class MemoryAccess:
         with self.host.lease() as models:
             return recall(models.require_bank(), query, self.clock.now(), k, space)
 
-    def remember(self, text: str, space: str) -> Memory:
+    def remember(self, text: str, space: str, actor: str) -> Memory:
         self.host.models.require_bank()  # stored and indexed now, not at the next start
-        return self.curation.capture(text, space)
+        return self.curation.capture(text, space, actor=actor)
 
-    def forget(self, memory_id: str, space: str) -> ForgetReport:
+    def forget(self, memory_id: str, space: str, actor: str) -> ForgetReport:
         """Only a memory of the app's own space (an app never deletes another space's)."""
         memory = self.store.memory(memory_id)
         if memory.space != space:
             raise NotFoundError(f"There is no memory {memory_id!r} in the space {space!r}.")
-        return self.privacy.forget([memory.id])
+        return self.privacy.forget([memory.id], actor=actor)
 
     def persona(self, space: str) -> tuple[Memory | None, Memory | None]:
         overview = self.curation.overview(space)

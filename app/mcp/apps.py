@@ -7,6 +7,7 @@ from datetime import datetime
 
 from app.config import Config, McpClientConfig, McpConfig, Permission
 from app.mcp.gateway import permission_for
+from memory.storage.audit import APP_PREFIX as APP
 from memory.storage.audit import RowReader, entries
 
 
@@ -26,7 +27,8 @@ def connected_apps(store: RowReader, config: McpConfig, recent: int = 2000) -> l
     """Apps seen in the last `recent` audit entries, plus those configured, most recent first."""
     seen: dict[str, list[tuple[datetime, str, str]]] = {}
     for entry in entries(store, limit=recent):
-        if entry.event != "accessed" or entry.actor != "mcp":
+        # "mcp" alone: entries written before each app had its own actor name.
+        if entry.event != "accessed" or not (entry.actor == "mcp" or entry.actor.startswith(APP)):
             continue
         client = str(entry.detail.get("client", "unknown"))
         seen.setdefault(client, []).append(
@@ -58,7 +60,9 @@ def with_permission(config: Config, client: str, permission: Permission) -> Conf
     clients = dict(config.mcp.clients)
     old = clients.get(client, McpClientConfig())
     clients[client] = old.model_copy(update={"permission": permission})  # its space stays
-    return config.model_copy(update={"mcp": config.mcp.model_copy(update={"clients": clients})})
+    broken = {name: b for name, b in config.mcp.broken.items() if name != client}  # replaced
+    mcp = config.mcp.model_copy(update={"clients": clients, "broken": broken})
+    return config.model_copy(update={"mcp": mcp})
 
 
 _EPOCH = datetime(1970, 1, 1).astimezone()

@@ -10,11 +10,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from app.config import McpConfig, Permission
 from app.mcp.access import MemoryAccess
-from memory.clock import Clock
+from memory.clock import Clock, is_day
 from memory.records import PERSONAL, Memory, Recalled
 from memory.storage import audit
 from models.errors import MembankError
@@ -59,17 +60,31 @@ class McpGateway:
         clock: Clock,
         config: Callable[[], McpConfig],
         paused: Callable[[], bool] = lambda: False,
+        config_file: Path | None = None,
     ) -> None:
         self.access = access
         self.clock = clock
         self._config = config
         self._paused = paused
+        # Named in full in every refusal that says what to change in it.
+        self.config_file = str(config_file) if config_file is not None else "config.toml"
 
     def call(self, client: str, tool: str, args: Mapping[str, Any]) -> Any:
         """The tool's result, or ToolRefused; every call is audited (ids only, never text)."""
         if tool not in NEEDS:
             raise ToolRefused(f"membank has no tool {tool!r}.")
         config = self._config()
+        broken = config.broken.get(client)
+        if broken is not None:
+            self._audit(client, tool, "refused", [])
+            log.info(
+                "mcp %s refused: the entry of %r in %s is not valid", tool, client, self.config_file
+            )
+            raise ToolRefused(
+                f'membank refused {tool}: the entry [mcp.clients."{client}"] in '
+                f"{self.config_file} is not valid ({broken.problem}). Fix or delete that entry "
+                "there, then try again; other apps are not affected."
+            )
         granted = permission_for(config, client)
         entry = config.clients.get(client)
         space = entry.space if entry is not None else PERSONAL
@@ -79,7 +94,7 @@ class McpGateway:
                 f"membank refused {tool}: the app {client!r} may only "
                 f"{'read' if granted == 'read' else 'read and remember'} "
                 f"({PERMISSION_TEXT[granted]}). To allow it, open membank > Connected apps, or "
-                f'set [mcp.clients."{client}"] permission = "{NEEDS[tool]}" in config.toml.'
+                f'set [mcp.clients."{client}"] permission = "{NEEDS[tool]}" in {self.config_file}.'
             )
         if tool not in READ_TOOLS and self._paused():
             self._audit(client, tool, "refused", [])
@@ -88,7 +103,7 @@ class McpGateway:
                 "stored or forgotten. Resume memory there (Memory > Pause memory) and try again."
             )
         try:
-            result, ids = self._run(tool, args, space)
+            result, ids = self._run(tool, args, space, actor(client))
         except MembankError as exc:
             self._audit(client, tool, "error", [])
             if isinstance(exc, ToolRefused):
@@ -97,8 +112,11 @@ class McpGateway:
         self._audit(client, tool, "ok", ids)
         return result
 
-    def _run(self, tool: str, args: Mapping[str, Any], space: str) -> tuple[Any, list[str]]:
-        """`space`: the app's memory space (its own memories and the shared ones)."""
+    def _run(
+        self, tool: str, args: Mapping[str, Any], space: str, who: str
+    ) -> tuple[Any, list[str]]:
+        """`space`: the app's memory space (its own memories and the shared ones); `who`: the
+        audit actor of what the call changes."""
         a = self.access
         if tool == "recall":
             query = _text(args, "query")
@@ -106,10 +124,10 @@ class McpGateway:
             found = a.recall(query, k, space)
             return [recalled_json(r) for r in found], [r.memory.id for r in found]
         if tool == "remember":
-            memory = a.remember(_text(args, "text"), space)
+            memory = a.remember(_text(args, "text"), space, who)
             return memory_json(memory), [memory.id]
         if tool == "forget":
-            report = a.forget(_text(args, "memory_id"), space)
+            report = a.forget(_text(args, "memory_id"), space, who)
             ids = [*report.forgotten, *report.derived]
             return {
                 "forgotten": list(report.forgotten),
@@ -126,7 +144,7 @@ class McpGateway:
             }, ids
         if tool == "summaries":
             day = args.get("day") or None
-            if day is not None and not isinstance(day, str):
+            if day is not None and not (isinstance(day, str) and is_day(day)):
                 raise ToolRefused("day must be a date like 2025-03-14, or left out.")
             days = a.days(day, 14, space)
             out = [
@@ -146,9 +164,14 @@ class McpGateway:
         one = ids[0] if len(ids) == 1 else None
         try:
             with self.access.store.transaction() as db:
-                audit.record(db.conn, self.clock.now(), "accessed", "mcp", one, detail)
+                audit.record(db.conn, self.clock.now(), "accessed", actor(client), one, detail)
         except Exception:  # noqa: BLE001 - an audit failure must not hide the call's own outcome
             log.exception("could not write the audit entry for an MCP %s call", tool)
+
+
+def actor(client: str) -> str:
+    """The audit actor of an app's calls and of what they change: `mcp:<client>`."""
+    return f"mcp:{client[:64]}"
 
 
 def _text(args: Mapping[str, Any], name: str) -> str:

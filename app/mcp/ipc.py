@@ -3,7 +3,9 @@
 One request per connection: the line `mcp {json}` goes in, one JSON line comes back
 (`{"ok": true, "result": ...}` or `{"ok": false, "error": "..."}`). The window runs the call on
 its store executor, so the data folder keeps its one writer. Same OS user only: the socket is
-the window's QLocalServer (STYLE.md §3); nothing listens on the network.
+the window's QLocalServer (STYLE.md §3). Where there are no Unix sockets (Windows, or
+MEMBANK_IPC=tcp) the window listens on loopback TCP instead, and a connection must first send
+`token <the token in the data folder's 0600 mcp-endpoint.json>` (app/privacy/ipc.py).
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.privacy.ipc import socket_name
+from app.privacy.ipc import read_endpoint, socket_name, use_tcp
 
 PREFIX = "mcp "
+TOKEN_PREFIX = "token "
+LOOPBACK = "127.0.0.1"
 VERSION = 1
 MAX_LINE = 16 * 1024 * 1024
 
@@ -75,17 +79,10 @@ def call_running(
 ) -> Any:
     """Hand `request` to the window that owns `data_dir`: its result, InstanceError, or
     NoInstance when nobody listens (a stale socket from a crashed window counts as nobody)."""
-    if not hasattr(socket, "AF_UNIX"):
-        raise NoInstance("hand-off to the window needs a Unix socket")
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock, hello = _connect(data_dir, connect_timeout)
     try:
-        sock.settimeout(connect_timeout)
-        try:
-            sock.connect(socket_address(data_dir))
-        except OSError as exc:  # missing, refused (stale), or not ours: nobody to hand to
-            raise NoInstance(str(exc)) from exc
         sock.settimeout(timeout)
-        sock.sendall(request.encode())
+        sock.sendall(hello + request.encode())
         line = _read_line(sock)
     finally:
         with contextlib.suppress(OSError):
@@ -100,15 +97,35 @@ def call_running(
 
 def window_running(data_dir: Path) -> bool:
     """Whether a membank window listens for `data_dir` right now."""
-    if not hasattr(socket, "AF_UNIX"):
+    try:
+        sock, _ = _connect(data_dir, 1.0)
+    except NoInstance:
         return False
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-        sock.settimeout(1.0)
-        try:
-            sock.connect(socket_address(data_dir))
-        except OSError:
-            return False
+    sock.close()
     return True
+
+
+def _connect(data_dir: Path, timeout: float) -> tuple[socket.socket, bytes]:
+    """A connection to the window and what to send before the request (the token over TCP);
+    NoInstance when nobody listens (missing, refused or stale socket, no endpoint file)."""
+    if use_tcp():
+        endpoint = read_endpoint(data_dir)
+        if endpoint is None:
+            raise NoInstance("no membank window has published a loopback endpoint")
+        address: Any = (LOOPBACK, endpoint.port)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        hello = (TOKEN_PREFIX + endpoint.token + "\n").encode()
+    else:
+        address = socket_address(data_dir)
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        hello = b""
+    sock.settimeout(timeout)
+    try:
+        sock.connect(address)
+    except OSError as exc:  # missing, refused (stale), or not ours: nobody to hand to
+        sock.close()
+        raise NoInstance(str(exc)) from exc
+    return sock, hello
 
 
 def _read_line(sock: socket.socket) -> str:

@@ -111,7 +111,10 @@ class McpRouter:
         try:
             runtime.host.swap(bank=open_bank(runtime, embedder))  # the index only, no LLM
             gateway = McpGateway(
-                MemoryAccess.of(runtime), runtime.clock, lambda: runtime.config.mcp
+                MemoryAccess.of(runtime),
+                runtime.clock,
+                lambda: runtime.config.mcp,
+                config_file=runtime.paths.config_file,
             )
             return gateway.call(request.client, request.tool, request.args)
         finally:

@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
+import contextvars
+import inspect
+import logging
+import re
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
+import anyio
 import anyio.to_thread
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.stdio import stdio_server
+from mcp.shared.message import SessionMessage
+from mcp_types import (
+    INVALID_REQUEST,
+    PARSE_ERROR,
+    ErrorData,
+    JSONRPCError,
+    ToolAnnotations,
+)
+from pydantic import ValidationError
 
 from app.mcp.gateway import ToolRefused
+
+log = logging.getLogger(__name__)
+F = TypeVar("F", bound=Callable[..., Any])
 
 Call = Callable[[str, str, Mapping[str, Any]], Any]
 
@@ -36,11 +54,34 @@ def client_name(ctx: Context[Any, Any] | None, fixed: str) -> str:
     return name.strip() or "unknown"
 
 
+def describe(doc: str | None) -> str:
+    """A docstring as a host shows it: no indentation, each paragraph on one line."""
+    paragraphs = inspect.cleandoc(doc or "").split("\n\n")
+    return "\n\n".join(re.sub(r"\s*\n\s*", " ", p).strip() for p in paragraphs)
+
+
 def build_server(call: Call, fixed_client: str = "") -> MCPServer[Any]:
     """Every tool and resource goes through `call(client, tool, args)` (the router)."""
     server: MCPServer[Any] = MCPServer(
         "membank", instructions=INSTRUCTIONS, version="0.1.0", log_level="WARNING"
     )
+
+    def tool(title: str, *, read_only: bool, destructive: bool = False) -> Callable[[F], F]:
+        """Register with a clean description and the hints a host shows its user (all local:
+        no open world; every call but remember has the same effect twice as once)."""
+
+        def register(fn: F) -> F:
+            hints = ToolAnnotations(
+                title=title,
+                read_only_hint=read_only,
+                destructive_hint=destructive,
+                idempotent_hint=fn.__name__ != "remember",
+                open_world_hint=False,
+            )
+            server.tool(description=describe(fn.__doc__), annotations=hints)(fn)
+            return fn
+
+        return register
 
     async def run(ctx: Context[Any, Any] | None, tool: str, args: dict[str, Any]) -> Any:
         client = client_name(ctx, fixed_client)
@@ -49,7 +90,7 @@ def build_server(call: Call, fixed_client: str = "") -> MCPServer[Any]:
         except ToolRefused as exc:
             raise ToolError(str(exc)) from None
 
-    @server.tool()
+    @tool("Recall memories", read_only=True)
     async def recall(query: str, ctx: Context[Any, Any], k: int = 6) -> dict[str, Any]:
         """Search the user's long-term memory (membank) for what they said, noted or are known
         for. Use it whenever the answer may depend on the user's past: their preferences,
@@ -61,7 +102,7 @@ def build_server(call: Call, fixed_client: str = "") -> MCPServer[Any]:
         higher; old unused ones fade, as in human memory."""
         return {"memories": await run(ctx, "recall", {"query": query, "k": k})}
 
-    @server.tool()
+    @tool("Remember a note", read_only=False)
     async def remember(text: str, ctx: Context[Any, Any]) -> dict[str, Any]:
         """Store a note in the user's long-term memory (membank), for this app and every other
         app the user connects. Use it when the user asks you to remember something, or states
@@ -71,14 +112,14 @@ def build_server(call: Call, fixed_client: str = "") -> MCPServer[Any]:
         decides per app whether it may write."""
         return dict(await run(ctx, "remember", {"text": text}))
 
-    @server.tool()
+    @tool("Forget a memory", read_only=False, destructive=True)
     async def forget(memory_id: str, ctx: Context[Any, Any]) -> dict[str, Any]:
         """Delete one memory for good, with everything membank derived from it, by the id that
         `recall` returned. Only when the user explicitly asks to forget or delete something;
         it cannot be undone. Needs the "full" permission, which the user grants per app."""
         return dict(await run(ctx, "forget", {"memory_id": memory_id}))
 
-    @server.tool()
+    @tool("Who the user is", read_only=True)
     async def persona(ctx: Context[Any, Any]) -> dict[str, Any]:
         """Who the user is, as membank has come to know them: the persona (traits, likes,
         circumstances) and the overall summary of what they have talked about, with the date
@@ -86,7 +127,7 @@ def build_server(call: Call, fixed_client: str = "") -> MCPServer[Any]:
         Either may be null while membank has not consolidated enough yet."""
         return dict(await run(ctx, "persona", {}))
 
-    @server.tool()
+    @tool("Daily summaries", read_only=True)
     async def summaries(ctx: Context[Any, Any], day: str | None = None) -> dict[str, Any]:
         """Daily summaries of the user's conversations: what they talked about on a day and
         what it showed about them. `day` is a date like 2025-03-14 (e.g. to answer "what did
@@ -116,3 +157,76 @@ def build_server(call: Call, fixed_client: str = "") -> MCPServer[Any]:
         return str(data.get("summary") or "(membank has no overall summary yet)")
 
     return server
+
+
+class _RepliesToBadLines:
+    """The stdio read stream, minus the lines that are not JSON-RPC: each gets its error reply
+    (-32700 parse error, -32600 invalid request, id null) instead of silence; the SDK only logs
+    them at DEBUG, so a host's bad line would wait forever."""
+
+    def __init__(self, inner: Any, out: Any) -> None:
+        self._inner = inner
+        self._out = out
+
+    @property
+    def last_context(self) -> contextvars.Context | None:
+        return getattr(self._inner, "last_context", None)
+
+    async def receive(self) -> Any:
+        while True:
+            item = await self._inner.receive()
+            if not isinstance(item, Exception):
+                return item
+            await self._out.send(SessionMessage(error_reply(item)))
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+    def __aiter__(self) -> _RepliesToBadLines:
+        return self
+
+    async def __anext__(self) -> Any:
+        try:
+            return await self.receive()
+        except (anyio.EndOfStream, anyio.ClosedResourceError):
+            raise StopAsyncIteration from None
+
+    async def __aenter__(self) -> _RepliesToBadLines:
+        await self._inner.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc: Any) -> bool | None:
+        return bool(await self._inner.__aexit__(*exc))
+
+
+def error_reply(exc: Exception) -> JSONRPCError:
+    """A line that is not JSON at all is a parse error; JSON that is no JSON-RPC message, an
+    invalid request (JSON-RPC 2.0 §5.1)."""
+    not_json = isinstance(exc, ValidationError) and any(
+        e["type"] == "json_invalid" for e in exc.errors()
+    )
+    if not_json or not isinstance(exc, ValidationError):
+        error = ErrorData(code=PARSE_ERROR, message="Parse error: the line is not valid JSON.")
+    else:
+        error = ErrorData(
+            code=INVALID_REQUEST, message="Invalid request: the line is not a JSON-RPC message."
+        )
+    log.info("mcp stdio: answered a bad line with %s", error.code)
+    return JSONRPCError(jsonrpc="2.0", id=None, error=error)
+
+
+def run_stdio(server: MCPServer[Any]) -> None:
+    """`server.run("stdio")`, except that a bad line gets its JSON-RPC error reply."""
+
+    async def serve() -> None:
+        async with stdio_server() as (read_stream, write_stream):
+            # The SDK's own run_stdio_async does the same, minus the replies; MCPServer has no
+            # public way to run on given streams (test_mcp pins this against SDK updates).
+            lowlevel = server._lowlevel_server
+            await lowlevel.run(
+                _RepliesToBadLines(read_stream, write_stream),
+                write_stream,
+                lowlevel.create_initialization_options(),
+            )
+
+    anyio.run(serve)

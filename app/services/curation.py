@@ -50,7 +50,7 @@ class MemoryCuration:
                 source_message_ids=[message.id],
             )
 
-    def capture(self, text: str, space: str = PERSONAL) -> Memory:
+    def capture(self, text: str, space: str = PERSONAL, *, actor: str = "user") -> Memory:
         """Quick capture: the note is committed at once, even while the models still load;
         its vector follows now if the embedder is ready, else at the next index reconcile."""
         text = text.strip()
@@ -59,11 +59,13 @@ class MemoryCuration:
         space = check_space(space)
         with self.host.lease() as models:
             if models.bank is not None:
-                return models.bank.remember(Kind.NOTE, text, self.clock.now(), space=space)
+                return models.bank.remember(
+                    Kind.NOTE, text, self.clock.now(), space=space, actor=actor
+                )
             initial = models.config.memory.initial_strength
         strength = DecayPolicy(initial).initial(Kind.NOTE, text)
         return self.store.add_memory(
-            Kind.NOTE, text, self.clock.now(), strength=strength, space=space
+            Kind.NOTE, text, self.clock.now(), strength=strength, space=space, actor=actor
         )
 
     # --- browsing --------------------------------------------------------------------------

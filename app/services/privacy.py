@@ -20,7 +20,7 @@ class PrivacyService:
         """The log of memory changes, newest first (ids and kinds only, never memory text)."""
         return audit_entries(self.store, limit=limit)
 
-    def forget(self, memory_ids: list[str]) -> ForgetReport:
+    def forget(self, memory_ids: list[str], actor: str = "user") -> ForgetReport:
         """Forget these memories completely, and everything derived from them."""
         with self.host.lease() as models:
-            return forget(models.require_bank(), memory_ids, self.clock.now())
+            return forget(models.require_bank(), memory_ids, self.clock.now(), actor)

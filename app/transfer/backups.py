@@ -11,10 +11,11 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
-from app.services.archive import ArchiveService
 from memory.archive.restore import ImportReport
-from memory.archive.writer import Phase
+from memory.archive.writer import ExportReport, Phase
+from memory.clock import Clock
 from models.errors import MembankError
 from models.private_files import private_dir
 
@@ -22,6 +23,22 @@ log = logging.getLogger(__name__)
 PREFIX = "membank-backup-"
 # Rolling backups, and the safety archive a replacing import writes first.
 NAME = re.compile(r"^(membank-backup|before-import)-(\d{8}-\d{6})(-\d+)?\.membank$")
+
+
+class Archives(Protocol):
+    """What backups need of the archive service (app/services/archive.py), which imports this
+    package's readers: a Protocol keeps app.transfer from importing app.services back."""
+
+    clock: Clock
+
+    @property
+    def backups_dir(self) -> Path: ...
+
+    def export(self, path: Path) -> ExportReport: ...
+
+    def import_archive(
+        self, path: Path, mode: str = ..., passphrase: str | None = ..., on_phase: Phase = ...
+    ) -> ImportReport: ...
 
 
 class BackupError(MembankError):
@@ -51,7 +68,7 @@ def list_backups(folder: Path) -> list[Backup]:
     return [b for _, _, b in sorted(found, key=lambda t: (t[0], t[1]), reverse=True)]
 
 
-def backup_now(archive: ArchiveService, keep: int, folder: Path | None = None) -> Backup:
+def backup_now(archive: Archives, keep: int, folder: Path | None = None) -> Backup:
     """Write a new rolling backup, then delete the oldest beyond `keep`."""
     folder = folder or archive.backups_dir
     try:
@@ -81,7 +98,7 @@ def prune(folder: Path, keep: int) -> list[Path]:
     return old
 
 
-def restore(archive: ArchiveService, path: Path, on_phase: Phase = lambda _: None) -> ImportReport:
+def restore(archive: Archives, path: Path, on_phase: Phase = lambda _: None) -> ImportReport:
     """Make the store exactly the backup (a replacing import, which first writes a safety
     archive of the current store beside the backups)."""
     if not Path(path).is_file():

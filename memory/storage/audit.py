@@ -34,6 +34,12 @@ EVENTS = (
     "accessed",
 )
 ACTORS = ("user", "consolidation", "import", "decay", "recall", "mcp")
+# An app connected over MCP is the actor `mcp:<its client name>` (app/mcp/gateway.py).
+APP_PREFIX = "mcp:"
+
+
+def known_actor(actor: str) -> bool:
+    return actor in ACTORS or (actor.startswith(APP_PREFIX) and len(actor) > len(APP_PREFIX))
 
 
 @dataclass(frozen=True)
@@ -55,7 +61,7 @@ def record(
     detail: dict[str, Any] | None = None,
 ) -> None:
     """Append an entry inside the caller's transaction, so it commits (or not) with the change."""
-    if event not in EVENTS or actor not in ACTORS:
+    if event not in EVENTS or not known_actor(actor):
         raise ValueError(f"unknown audit event/actor {event!r}/{actor!r}")
     conn.execute(
         "INSERT INTO audit_log (at, event, actor, memory_id, detail) VALUES (?, ?, ?, ?, ?)",

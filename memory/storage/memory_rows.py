@@ -30,6 +30,7 @@ class MemoryRows(SQLiteBase):
         source_message_ids: Iterable[int] = (),
         memory_id: str | None = None,
         space: str = PERSONAL,
+        actor: str = "user",
     ) -> Memory:
         memory_id = memory_id or uuid.uuid4().hex
         with self.transaction() as db:
@@ -48,7 +49,7 @@ class MemoryRows(SQLiteBase):
                     "space": space,
                 }
             )
-            audit.record(db.conn, now, "added", "user", memory_id, {"kind": str(kind)})
+            audit.record(db.conn, now, "added", actor, memory_id, {"kind": str(kind)})
         return self.memory(memory_id)
 
     def memory(self, memory_id: str) -> Memory:

@@ -17,6 +17,7 @@ mkdir -p "$APPDIR/usr/lib" "$APPDIR/usr/bin" "$APPDIR/usr/share/applications" \
 cp -a "$SRC" "$APPDIR/usr/lib/membank"            # -a keeps the membank-cli symlink
 ln -s ../lib/membank/membank "$APPDIR/usr/bin/membank"
 ln -s ../lib/membank/membank-cli "$APPDIR/usr/bin/membank-cli"
+ln -s ../lib/membank/membank-mcp "$APPDIR/usr/bin/membank-mcp"
 install -m 755 "$HERE/AppRun" "$APPDIR/AppRun"
 
 install -m 644 "resources/$APP_ID.desktop" "$APPDIR/usr/share/applications/$APP_ID.desktop"
@@ -38,6 +39,8 @@ if command -v appimagetool >/dev/null 2>&1; then
     ARCH=x86_64 appimagetool --comp zstd "$APPDIR" dist/membank-x86_64.AppImage
     echo "AppImage: dist/membank-x86_64.AppImage ($(du -sh dist/membank-x86_64.AppImage | cut -f1))"
 else
-    echo "appimagetool not found: the AppDir is ready; finish with" >&2
+    echo "appimagetool not found on PATH: no AppImage was built. The AppDir is ready; get" >&2
+    echo "appimagetool-x86_64.AppImage from the AppImage project's releases, then run" >&2
     echo "  ARCH=x86_64 appimagetool --comp zstd $APPDIR dist/membank-x86_64.AppImage" >&2
+    exit 3
 fi

@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -98,21 +99,25 @@ def test_add_warns_and_bad_file_is_refused(tmp_path: Path, hub: StandInHub) -> N
     assert [p.name for p in (data / "models").iterdir()] == ["base.gguf"]
 
 
+# The child starts with SIGINT ignored, as every command a non-interactive shell starts in the
+# background does (a CI run launched with `&`): Python then installs no Ctrl-C handler, and
+# before the fix the download ignored the signal and ran to 100 %.
+IGNORING_SIGINT = (
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+    "os.execv(sys.executable, [sys.executable, *sys.argv[1:]])"
+)
+
+
 def test_ctrl_c_cancels_the_download_and_keeps_the_part(tmp_path: Path, hub: StandInHub) -> None:
+    """Event to event, no speed assumed: the hub holds the transfer after 1 MB, the part file
+    holds that 1 MB, Ctrl-C goes in, the CLI says it is cancelling, only then does the hub send
+    the rest."""
     assert ENTRY is not None and ENTRY.filename
-    hub.throttle = 0.02  # ~8 s for the whole file: time to press Ctrl-C
+    hub.hold_after = 1_000_000
     data = tmp_path / "data"
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "app.cli.main",
-            "--data-dir",
-            str(data),
-            "models",
-            "download",
-            ENTRY.id,
-        ],
+        [sys.executable, "-c", IGNORING_SIGINT, "-m", "app.cli.main", "--data-dir", str(data)]
+        + ["models", "download", ENTRY.id],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -120,16 +125,29 @@ def test_ctrl_c_cancels_the_download_and_keeps_the_part(tmp_path: Path, hub: Sta
         cwd=ROOT,
     )
     part = data / "models" / (ENTRY.filename + ".part")
+    seen = ""
     try:
         assert proc.stderr is not None
-        proc.stderr.read(1)  # the first progress line: the download is running
+        assert hub.held.wait(timeout=300), "the hub never sent 1 MB"
+        # The hub has sent 1 MiB and holds the rest: the CLI writes what it received (all but
+        # its last buffered block) and then waits for more, however slowly it runs.
+        deadline = time.monotonic() + 300
         while not part.exists() or part.stat().st_size < 1_000_000:
-            assert proc.poll() is None
+            assert proc.poll() is None, proc.stderr.read()
+            assert time.monotonic() < deadline, "the CLI never wrote the first 1 MB"
+            time.sleep(0.05)
         proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=60)
+        while "cancelling" not in seen:
+            char = proc.stderr.read(1)
+            assert char, f"the CLI exited without cancelling: {seen[-500:]}"
+            seen += char
+        hub.release.set()
+        _, err = proc.communicate(timeout=120)
     finally:
+        hub.release.set()
         if proc.poll() is None:
             proc.kill()
+    err = seen + err
     assert proc.returncode == 130, err
     assert "cancelled" in err and "Traceback" not in err
     assert 1_000_000 <= part.stat().st_size < bundled_chat_model_path().stat().st_size

@@ -103,6 +103,24 @@ def test_no_import_cycle_anywhere_type_checking_imports_included() -> None:
     assert _module_cycles(graph) == []
 
 
+# (importer, imported, why): packages that must not reach each other, directly or through others.
+FORBIDDEN_CHAINS = [
+    ("ui.__main__", "app.cli", "the window shares its options through app.options, not the CLI"),
+    ("app.transfer", "app.services", "services use the transfer readers, never the reverse"),
+]
+
+
+@pytest.mark.parametrize(
+    ("importer", "imported", "why"),
+    FORBIDDEN_CHAINS,
+    ids=[f"{a}->{b}" for a, b, _ in FORBIDDEN_CHAINS],
+)
+def test_no_import_chain_runs_back_up(importer: str, imported: str, why: str) -> None:
+    graph = grimp.build_graph(*LAYERS, include_external_packages=False, cache_dir=None)
+    chain = graph.find_shortest_chains(importer, imported, as_packages=True)
+    assert chain == set(), why
+
+
 def test_cycle_finder_finds_a_cycle() -> None:
     """The check above can fail: a two-module cycle is reported."""
 

@@ -268,3 +268,66 @@ def test_detect_and_cli_flag(tmp_path: Path) -> None:
     args = build_parser().parse_args(["import", "conversations.json", "--format", "chatgpt"])
     assert args.format == "chatgpt"
     assert build_parser().parse_args(["import", "a.membank"]).format is None
+
+
+def _locomo_with(**conversation: Any) -> list[dict[str, Any]]:
+    data = locomo_file()
+    data[0]["conversation"] = {**data[0]["conversation"], **conversation}
+    return data
+
+
+BAD_LOCOMO: list[tuple[str, Any, str]] = [
+    ("not a dict", [{"conversation": "not a dict"}], '"conversation" is a str, not an object'),
+    ("not a list", {"conversation": {}}, "not a list of conversations"),
+    ("an item", ["conv"], "conversation 1: is a str, not an object"),
+    ("no sessions", [{"conversation": {"speaker_a": "A"}}], 'has no "session_1"'),
+    (
+        "a turn",
+        _locomo_with(session_1=["hello"]),
+        'turn 1 of "session_1" is a str, not an object',
+    ),
+    (
+        "no text",
+        _locomo_with(session_1=[{"speaker": "A", "dia_id": "D1:1"}]),
+        'has no text "text"',
+    ),
+    ("bad date", _locomo_with(session_1_date_time="someday"), "session_1_date_time"),
+    ("empty", _locomo_with(session_1=[]), "every session is empty"),
+]
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"), [(d, e) for _, d, e in BAD_LOCOMO], ids=[n for n, _, _ in BAD_LOCOMO]
+)
+def test_a_locomo_refusal_is_one_line_naming_file_item_and_shape_and_stores_nothing(
+    bank: MemoryBank, tmp_path: Path, data: Any, expected: str
+) -> None:
+    """Before: `[{"conversation": "not a dict"}]` "succeeded" with an empty conversation."""
+    path = _write(tmp_path / "odd.json", data)
+    before = _snapshot(bank)
+    with pytest.raises(ArchiveError) as refused:
+        import_file(bank, path, "locomo", T0)
+    message = str(refused.value)
+    assert "\n" not in message
+    assert str(path) in message and expected in message
+    assert "expected LoCoMo's shape" in message or "use e.g. '1:56 pm" in message  # the format
+    assert _snapshot(bank) == before
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        ("1:56 pm on 8 May, 2023", datetime(2023, 5, 8, 13, 56, tzinfo=UTC)),
+        ("25.09.2023, 10:03:04", datetime(2023, 9, 25, 10, 3, 4, tzinfo=UTC)),
+        ("2023-09-25T10:03:04", datetime(2023, 9, 25, 10, 3, 4, tzinfo=UTC)),
+        ("2023-09-25 10:03", datetime(2023, 9, 25, 10, 3, tzinfo=UTC)),
+        ("2023-09-25T10:03:04+02:00", datetime(2023, 9, 25, 8, 3, 4, tzinfo=UTC)),
+    ],
+)
+def test_session_dates_in_common_forms_are_read(
+    bank: MemoryBank, tmp_path: Path, written: str, expected: datetime
+) -> None:
+    path = _write(tmp_path / "dated.json", _locomo_with(session_1_date_time=written))
+    import_file(bank, path, "locomo", T0)
+    times = sorted(m.event_time for m in bank.store.memories())
+    assert times[0] == expected

@@ -37,8 +37,20 @@ class McpBridge(QObject):
         self._tasks = tasks
         self._access = MemoryAccess.of(runtime)
         self.gateway = McpGateway(
-            self._access, runtime.clock, lambda: self._runtime.config.mcp, paused
+            self._access,
+            runtime.clock,
+            lambda: self._runtime.config.mcp,
+            paused,
+            runtime.paths.config_file,
         )
+        for name, broken in runtime.config.mcp.broken.items():
+            log.warning(
+                "[mcp.clients.%s] in %s is skipped, that app's calls are refused until it is "
+                "fixed: %s",
+                name,
+                runtime.paths.config_file,
+                broken.problem,
+            )
         self._waiting: list[tuple[McpRequest, Reply, float]] = []
         self._timer = QTimer(self)
         self._timer.setInterval(250)
