@@ -53,9 +53,13 @@ class Life:
 @pytest.fixture
 def life(tmp_path: Path) -> Iterator[Life]:
     with ready_runtime(tmp_path / "data", DAY0) as runtime:
-        config = runtime.config
-        runtime.host.swap(config=config.model_copy(update={"backup": config.backup.model_copy(
-            update={"enabled": False})}))  # the daily backup is another test's
+        config = runtime.config.model_copy(
+            update={
+                "backup": runtime.config.backup.model_copy(update={"enabled": False}),
+                "scheduler": runtime.config.scheduler.model_copy(update={"reflection": False}),
+            }
+        )  # the daily backup and reflection are other tests' subjects
+        runtime.host.swap(config=config)
         yield Life(runtime, ManualClock(DAY0))
 
 
