@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from memory.errors import VectorIndexError
+from memory.graph.store import MemoryGraph
 from memory.lifecycle.decay import DecayPolicy
 from memory.lifecycle.strengthen import record_recall
 from memory.lifecycle.upgrade import upgrade_strengths
@@ -60,6 +61,7 @@ class MemoryBank:
         self.index = index
         self.embedder = embedder
         self.decay = decay
+        self.graph = MemoryGraph(store)
         self.retriever = HybridRetriever(
             store, index, lambda texts: embedder.embed(texts), decay, recall_settings
         )
@@ -88,6 +90,7 @@ class MemoryBank:
             source_message_ids=source_message_ids,
             space=space,
         )
+        self.graph.link([memory])  # cheap rules; the `graphed` mark redoes it if cut off
         # Committed in SQLite; a failed index write is logged and redone by reconcile().
         with contextlib.suppress(VectorIndexError):
             self._index([memory])
@@ -108,6 +111,8 @@ class MemoryBank:
             )
             for d in drafts
         ]
+        if memories:
+            self.graph.link(memories)
         for start in range(0, len(memories), 256):
             with contextlib.suppress(VectorIndexError):
                 self._index(memories[start : start + 256])
@@ -184,5 +189,9 @@ class MemoryBank:
         while True:
             pending = self.store.unindexed(limit=batch)
             if not pending:
-                return done
+                break
             done += self._index(pending)
+        # Rows written without remember() (a conversation import, consolidation, an archive)
+        # join the graph here, as they join the index.
+        self.graph.link_pending()
+        return done

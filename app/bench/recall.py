@@ -36,6 +36,7 @@ def bench_settings(base: RecallSettings) -> dict[str, RecallSettings]:
         "keyword-only": replace(
             full,
             dense_weight=0.0,
+            graph_weight=0.0,
             to_next_turn=0.0,
             to_previous_turn=0.0,
             speaker_boost=0.0,
@@ -43,7 +44,25 @@ def bench_settings(base: RecallSettings) -> dict[str, RecallSettings]:
             time_boost=0.0,
         ),
         "dense-only": replace(
-            full, keyword_weight=0.0, speaker_boost=0.0, time_weight=0.0, time_boost=0.0
+            full,
+            keyword_weight=0.0,
+            speaker_boost=0.0,
+            time_weight=0.0,
+            time_boost=0.0,
+            graph_weight=0.0,
+        ),
+        # The memory graph's personalized PageRank, left out (ablation) and on its own.
+        "no-graph": replace(full, graph_weight=0.0),
+        "graph-only": replace(
+            full,
+            dense_weight=0.0,
+            keyword_weight=0.0,
+            to_next_turn=0.0,
+            to_previous_turn=0.0,
+            speaker_boost=0.0,
+            time_weight=0.0,
+            time_boost=0.0,
+            graph_weight=1.0,
         ),
     }
 

@@ -87,6 +87,15 @@ def build_server(call: Call, fixed_client: str = "") -> MCPServer[Any]:
         return dict(await run(ctx, "persona", {}))
 
     @server.tool()
+    async def about(name: str, ctx: Context[Any, Any], k: int = 50) -> dict[str, Any]:
+        """Everything membank remembers about one person, place, pet, organisation, thing or
+        event, in the order it happened: use it for "what happened with X", "when did my sister
+        ...", "what do I know about Lisbon". `name` is the name or a way the user refers to it
+        ("Joanna", "Jo", "my sister"); `k` caps how many memories (1-50). Returns the entity's
+        name, kind, aliases and its timeline (each memory with text, date, kind, id)."""
+        return dict(await run(ctx, "about", {"name": name, "k": k}))
+
+    @server.tool()
     async def summaries(ctx: Context[Any, Any], day: str | None = None) -> dict[str, Any]:
         """Daily summaries of the user's conversations: what they talked about on a day and
         what it showed about them. `day` is a date like 2025-03-14 (e.g. to answer "what did

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 import numpy as np
 import numpy.typing as npt
 
+from memory.graph.pagerank import graph_ranking
 from memory.lifecycle.decay import DecayPolicy
 from memory.recall.cued import SUMMARY_KINDS, cue_words, lead_to_sources
 from memory.recall.fusion import (
@@ -73,6 +74,10 @@ class RecallSettings:
     # of the top `lead_top` derived memories join, at `lead_similarity` or closer to the query.
     lead_top: int = 3
     lead_similarity: float = 0.35
+    # The memory graph (memory.graph): the question's entities seed a personalized PageRank;
+    # its best `graph_candidates` memories join the fusion as one more ranking (0: off).
+    graph_weight: float = 0.3
+    graph_candidates: int = 50
 
 
 @dataclass
@@ -183,24 +188,29 @@ class HybridRetriever:
             keyword_ids = self._with_context(keyword, memories)
         else:
             speakers = named_speakers(query, _speakers(memories.values()))
+        graph_ids: list[str] = []
+        if s.graph_weight > 0:
+            graph_ids = graph_ranking(self.store, topic, s.graph_candidates)
         in_span: list[str] = []
         if when is not None and s.time_weight > 0:
             slack = timedelta(days=s.time_slack_days)
             span = memories_between(self.store, when.start - slack, when.end + slack, s.candidates)
             memories.update((m.id, m) for m in span)
             in_span = [m.id for m in span]
-        missing = {*dense_ids, *keyword_ids, *in_span} - memories.keys()
+        missing = {*dense_ids, *keyword_ids, *in_span, *graph_ids} - memories.keys()
         memories.update(self.store.memories_by_ids(sorted(missing)))
         if space is not None:  # ranks and floors count only memories this space may see
             seen = {mid for mid, m in memories.items() if m.space == space or m.shared}
             dense_ids = [mid for mid in dense_ids if mid in seen]
             keyword_ids = [mid for mid in keyword_ids if mid in seen]
             in_span = [mid for mid in in_span if mid in seen]
+            graph_ids = [mid for mid in graph_ids if mid in seen]
         fused = weighted_rrf(
             [
                 (dense_ids, s.dense_weight),
                 (keyword_ids, s.keyword_weight),
                 (in_span, s.time_weight),
+                (graph_ids, s.graph_weight),
             ],
             s.rrf_k,
         )
