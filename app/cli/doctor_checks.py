@@ -40,12 +40,16 @@ def _graph(runtime: Runtime, out: dict[str, Any], *, repair: bool, rebuild: bool
     done: list[str] = []
     if rebuild:
         linked = graph.rebuild()
-        done.append(f"Rebuilt the memory graph from {linked} memories (renames and merges made "
-                    "by hand are redone by the rules).")
+        done.append(
+            f"Rebuilt the memory graph from {linked} memories (renames and merges made "
+            "by hand are redone by the rules)."
+        )
     elif repair and (found["unlinked_memories"] or found["orphans"]):
         linked, pruned = graph.link_pending(), graph.prune()
-        done.append(f"Linked {linked} memories into the memory graph; removed {pruned} entities "
-                    "no memory names.")
+        done.append(
+            f"Linked {linked} memories into the memory graph; removed {pruned} entities "
+            "no memory names."
+        )
     if done:
         out["graph_after_repair"] = graph.check()
     return done

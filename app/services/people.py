@@ -34,7 +34,9 @@ class PeopleService:
         visible = self.graph.entity_ids_in_space(space)
         return [e for e in found if e.id in visible]
 
-    def timeline(self, name_or_id: str | int, limit: int = 200, space: str | None = None) -> Timeline:
+    def timeline(
+        self, name_or_id: str | int, limit: int = 200, space: str | None = None
+    ) -> Timeline:
         """EntityError (one line) when no entity has that name."""
         entity = self.graph.entity(name_or_id)
         memories = self.graph.timeline(entity.id, limit)

@@ -98,7 +98,7 @@ def render_markdown(store: SQLiteStore, now: datetime, space: str = PERSONAL) ->
 
 
 def people_sections(store: SQLiteStore, space: str = PERSONAL) -> list[str]:
-    """"## People", then a section per person the memories of `space` name: their other names,
+    """ "## People", then a section per person the memories of `space` name: their other names,
     the facts and notes about them (dated, oldest first), and how many conversation turns name
     them. Every line is quoted (`>`), so a text import of the file leaves them out."""
     graph = MemoryGraph(store)
@@ -109,9 +109,7 @@ def people_sections(store: SQLiteStore, space: str = PERSONAL) -> list[str]:
     shown = 0
     for person in people:
         memories = [
-            m
-            for m in graph.timeline(person.id, limit=10_000)
-            if m.space == space or m.shared
+            m for m in graph.timeline(person.id, limit=10_000) if m.space == space or m.shared
         ]
         if not memories:
             continue

@@ -110,8 +110,10 @@ def extract(text: str, speaker: str | None = None) -> list[Mention]:
     found: dict[str, Mention] = {}
 
     def add(m: Mention) -> None:
-        key = normalise(m.name) if m.relation is None or m.name else relation_alias(
-            m.owner, m.relation
+        key = (
+            normalise(m.name)
+            if m.relation is None or m.name
+            else relation_alias(m.owner, m.relation)
         )
         if not key or (speaker and key == normalise(speaker)):
             return
@@ -128,16 +130,28 @@ def extract(text: str, speaker: str | None = None) -> list[Mention]:
 
 
 def _relations(tokens: list[str], speaker: str | None, add: _Add) -> None:
-    """"my sister (Ana)", "my dog Max", "her brother": a relation word after a possessive."""
+    """ "my sister (Ana)", "my dog Max", "her brother": a relation word after a possessive."""
     for i, tok in enumerate(tokens[:-1]):
         low = tok.lower()
         if low not in ("my", "our"):
             continue
         j = i + 1
-        while j < len(tokens) - 1 and tokens[j].lower() in ("new", "little", "big", "older",
-                                                            "younger", "best", "old", "baby"):
+        while j < len(tokens) - 1 and tokens[j].lower() in (
+            "new",
+            "little",
+            "big",
+            "older",
+            "younger",
+            "best",
+            "old",
+            "baby",
+        ):
             j += 1
-        noun = tokens[j].lower().rstrip("s") if tokens[j].lower() not in RELATIONS else tokens[j].lower()
+        noun = (
+            tokens[j].lower().rstrip("s")
+            if tokens[j].lower() not in RELATIONS
+            else tokens[j].lower()
+        )
         name = _name_at(tokens, j + 1)
         if noun in PETS and not name:  # "my cat is called Miso", "my dog, named Rex"
             k = j + 1
@@ -215,7 +229,7 @@ def _kind_of(words: list[str], before: str) -> str:
 
 
 def _events(tokens: list[str], add: _Add) -> None:
-    """"the support group", "a charity race": up to two lower-case words before an event noun."""
+    """ "the support group", "a charity race": up to two lower-case words before an event noun."""
     for i, tok in enumerate(tokens):
         low = tok.lower()
         if low.rstrip("s") not in EVENT_NOUNS and low not in EVENT_NOUNS:

@@ -138,7 +138,9 @@ def _degrees(store: SQLiteStore, entities: Sequence[int]) -> dict[int, int]:
     return out
 
 
-def _memories_of(store: SQLiteStore, entities: Sequence[int], limit: int) -> list[tuple[str, int, str]]:
+def _memories_of(
+    store: SQLiteStore, entities: Sequence[int], limit: int
+) -> list[tuple[str, int, str]]:
     out: list[tuple[str, int, str]] = []
     for entity in entities:
         rows = store.rows(

@@ -87,8 +87,10 @@ def short_or_long_form(conn: sqlite3.Connection, key: str) -> int | None:
             continue  # a relation alias ("mel's sister") is not a first name
         if len(key.split()) > 1 and other == first:
             found.add(int(entity_id))  # "joanna smith" after "joanna"
-        elif len(key.split()) == 1 and len(other) != len(first) and (
-            other.startswith(first) or first.startswith(other)
+        elif (
+            len(key.split()) == 1
+            and len(other) != len(first)
+            and (other.startswith(first) or first.startswith(other))
         ):
             found.add(int(entity_id))
     return found.pop() if len(found) == 1 else None

@@ -247,7 +247,10 @@ class MemoryGraph:
             raise EntityError(f"There is no entity {entity_id}; nothing was changed.")
         r = rows[0]
         return Entity(
-            int(r["id"]), r["name"], r["kind"], self._aliases([entity_id]).get(entity_id, ()),
+            int(r["id"]),
+            r["name"],
+            r["kind"],
+            self._aliases([entity_id]).get(entity_id, ()),
             int(r["n"]),
         )
 

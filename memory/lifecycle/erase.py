@@ -76,9 +76,7 @@ def forget(
                 messages,
             )
         # An entity no remaining memory names goes too: its name is memory text (the graph).
-        conn.execute(
-            "DELETE FROM entities WHERE id NOT IN (SELECT entity_id FROM memory_entities)"
-        )
+        conn.execute("DELETE FROM entities WHERE id NOT IN (SELECT entity_id FROM memory_entities)")
         for memory_id in ids:
             detail = {"kind": kinds.get(memory_id, "")}
             if memory_id not in asked:

@@ -78,6 +78,9 @@ class RecallSettings:
     # its best `graph_candidates` memories join the fusion as one more ranking (0: off).
     graph_weight: float = 0.3
     graph_candidates: int = 50
+    # A memory among the graph's best few is relevant by its link to what the question names,
+    # though it shares no word with the question (the floors would drop it otherwise).
+    graph_top: int = 3
 
 
 @dataclass
@@ -92,6 +95,7 @@ class _Candidates:
     vector: npt.NDArray[np.float32] | None = None
     best: set[str] = field(default_factory=set)
     cue_words: frozenset[str] = frozenset()
+    graph_rank: dict[str, int] = field(default_factory=dict)
 
 
 class HybridRetriever:
@@ -137,7 +141,8 @@ class HybridRetriever:
                 continue  # faded: out of ordinary recall, back on a strong cue
             # A summary of the very period the question names is relevant by its time alone.
             of_period = mid in found.in_span and memory.kind in SUMMARY_KINDS
-            if s.floors and not of_period and not self._relevant(sim, rank):
+            linked = found.graph_rank.get(mid, s.graph_top + 1) <= s.graph_top
+            if s.floors and not of_period and not linked and not self._relevant(sim, rank):
                 continue
             retention = self.decay.retention(memory, now)
             score *= self.decay.ranking_factor(retention) * self._boost(memory, found)
@@ -217,9 +222,11 @@ class HybridRetriever:
         keyword_rank = {mid: rank for rank, mid in enumerate(keyword_ids, start=1)}
         if s.floors and vector is not None:
             self._judge_keyword_hits(vector, keyword_ids, similarity, memories)
-        return _Candidates(
+        found = _Candidates(
             similarity, keyword_rank, fused, memories, speakers, when, set(in_span), vector
         )
+        found.graph_rank = {mid: rank for rank, mid in enumerate(graph_ids, start=1)}
+        return found
 
     def _with_context(
         self, keyword: list[tuple[str, float]], memories: dict[str, Memory]

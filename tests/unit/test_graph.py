@@ -1,4 +1,4 @@
-"""The memory graph: entity extraction, alias resolution, PageRank seeds and its fusion in recall."""
+"""The memory graph: entities, alias resolution, PageRank seeds and its fusion in recall."""
 
 from __future__ import annotations
 
