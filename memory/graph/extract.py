@@ -41,7 +41,8 @@ COMMON = frozenset(
     which whose the a an and or but so if then than because as of on in at to for from with by
     about into over after before during while since until up down out off again also just
     yes no not oh ok okay hey hi hello wow thanks thank yeah yep nope sure well great cool
-    awesome nice good love sounds sorry congrats congratulations haha lol omg amazing really
+    bye dear awesome nice good love sounds sorry congrats congratulations haha lol omg amazing
+    really
     definitely absolutely totally glad happy hope maybe please let let's do does did don't
     can can't could would should will won't is are was were be been being have has had am
     it's that's there's what's how's anyway speaking btw by the way one some any all every
@@ -63,7 +64,7 @@ _TOKEN = re.compile(r"[A-Za-z][\w'&-]*(?:\.[A-Za-z][\w'&-]*)*|\S")
 _CAP = re.compile(r"^[A-Z][\w'&.-]*$")
 # Common words that open a place name when a name follows ("New York", "San Diego").
 _NAME_OPENERS = frozenset("new san los las st saint north south east west great united".split())
-_CONNECT = frozenset({"of", "de", "the", "and", "&"})
+_CONNECT = frozenset({"of", "de", "the", "&"})
 _WORD = re.compile(r"[\w']+")
 
 
@@ -76,6 +77,9 @@ class Mention:
     kind: str
     relation: str | None = None
     owner: str | None = None
+    # One capitalised word opening a sentence ("Seeing", "Joanna"): a name only if it is
+    # known already (the resolver decides); sentence case alone says nothing.
+    initial: bool = False
 
 
 _Add = Callable[[Mention], None]
@@ -118,7 +122,11 @@ def extract(text: str, speaker: str | None = None) -> list[Mention]:
         if not key or (speaker and key == normalise(speaker)):
             return
         old = found.get(key)
-        if old is None or (old.relation is None and m.relation is not None):
+        if (
+            old is None
+            or (old.relation is None and m.relation is not None)
+            or (old.initial and not m.initial)
+        ):
             found[key] = m
 
     for sentence in _SENTENCE.split(text):
@@ -188,7 +196,7 @@ def _names(tokens: list[str], add: _Add) -> None:
             and _CAP.match(tokens[i + 1]) is not None
             and tokens[i + 1].lower() not in COMMON
         )
-        if not _CAP.match(tok) or (tok.lower() in COMMON and not opener):
+        if not _CAP.match(tok) or (tok.lower() in COMMON and not opener) or _contraction(tok):
             i += 1
             continue
         j = i + 1
@@ -206,11 +214,18 @@ def _names(tokens: list[str], add: _Add) -> None:
                 break
         words = [t.rstrip(".") for t in tokens[i:j]]
         name = " ".join(words)
+        initial = j == i + 1 and (i == 0 or tokens[i - 1] in ('"', "'", "(", "-", ":"))
         before = tokens[i - 1].lower() if i > 0 else ""
         if before == "to" and (i < 2 or tokens[i - 2].lower() not in _MOVES):
             before = ""  # "talked to Ana" is a person; "moved to Lisbon" a place
-        add(Mention(name, _kind_of(words, before)))
+        add(Mention(name, _kind_of(words, before), initial=initial))
         i = j
+
+
+def _contraction(token: str) -> bool:
+    """ "You're", "They've", "Won't": a pronoun or verb, never a name ("Ana's" is a name)."""
+    low = token.lower()
+    return "'" in low and not low.endswith("'s")
 
 
 def _kind_of(words: list[str], before: str) -> str:

@@ -61,7 +61,9 @@ def personalized_pagerank(
     return {node: float(p[i]) for node, i in nodes.items()}
 
 
-def question_seeds(store: SQLiteStore, question: str) -> dict[int, float]:
+def question_seeds(
+    store: SQLiteStore, question: str, speaker_weight: float = 0.0
+) -> dict[int, float]:
     """Entities the question names, by any alias (word n-grams up to four words, and the
     names the extractor finds), each weighted by its specificity 1 / ln(e + memories naming
     it), as HippoRAG 2 weights its seed nodes: a rare name says more than a common one."""
@@ -77,26 +79,38 @@ def question_seeds(store: SQLiteStore, question: str) -> dict[int, float]:
         chunk = grams_list[start : start + 400]
         rows = store.rows(
             "SELECT a.entity_id AS id, (SELECT count(*) FROM memory_entities me "
-            "WHERE me.entity_id = a.entity_id) AS n FROM entity_aliases a "
-            f"WHERE a.alias IN ({','.join('?' * len(chunk))})",
+            "WHERE me.entity_id = a.entity_id) AS n, EXISTS (SELECT 1 FROM memory_entities me "
+            "WHERE me.entity_id = a.entity_id AND me.role = 'speaker') AS speaks "
+            f"FROM entity_aliases a WHERE a.alias IN ({','.join('?' * len(chunk))})",
             chunk,
         )
         for r in rows:
-            found[int(r["id"])] = 1.0 / math.log(math.e + int(r["n"]))
+            # A speaker of the conversation weighs `speaker_weight` as a seed: every turn of
+            # theirs names them, so the walk spreads over all of it (recall boosts them too).
+            weight = 1.0 / math.log(math.e + int(r["n"]))
+            if r["speaks"]:
+                weight *= speaker_weight
+            if weight > 0:
+                found[int(r["id"])] = weight
     return found
 
 
 def subgraph(
-    store: SQLiteStore, seeds: Sequence[int], *, per_entity: int = 300, hop_limit: int = 100
+    store: SQLiteStore,
+    seeds: Sequence[int],
+    *,
+    memory_seeds: Sequence[str] = (),
+    per_entity: int = 300,
+    hop_limit: int = 100,
 ) -> list[Edge]:
     """The edges within two hops of the seed entities. Node names: "e<id>" for entities,
     "m<id>" for memories. An entity named by more than `hop_limit` memories is not walked
     through on the second hop (a speaker, the user's own city: everything would be near)."""
-    if not seeds:
+    if not seeds and not memory_seeds:
         return []
     edges: list[Edge] = []
     first = _memories_of(store, seeds, per_entity)
-    memory_ids = sorted({mid for mid, _, _ in first})
+    memory_ids = sorted({mid for mid, _, _ in first} | set(memory_seeds))
     first_ids = set(memory_ids)
     edges += [(f"e{e}", f"m{m}", SPEAKER if role == "speaker" else MENTION) for m, e, role in first]
     seen = set(seeds)
@@ -175,14 +189,31 @@ def _memory_links(store: SQLiteStore, memory_ids: Sequence[str]) -> list[Edge]:
     return edges
 
 
-def graph_ranking(store: SQLiteStore, question: str, limit: int) -> list[str]:
-    """Memory ids best first by personalized PageRank from the question's entities; empty
-    when the question names no known entity."""
-    seeds = question_seeds(store, question)
-    if not seeds:
+def graph_ranking(
+    store: SQLiteStore,
+    question: str,
+    limit: int,
+    speaker_weight: float = 0.0,
+    memory_seeds: Mapping[str, float] | None = None,
+    memory_share: float = 1.0,
+) -> list[str]:
+    """Memory ids best first by personalized PageRank from the question's entities and, as
+    HippoRAG 2 seeds its passages too, from `memory_seeds` (the best hits of the other searches,
+    by score): together they weigh `memory_share` against the entities' 1. Empty when there is
+    nothing to start from."""
+    entities = question_seeds(store, question, speaker_weight)
+    memories = {m: w for m, w in (memory_seeds or {}).items() if w > 0}
+    if not entities and not memories:
         return []
-    edges = subgraph(store, sorted(seeds))
-    scores = personalized_pagerank(edges, {f"e{e}": w for e, w in seeds.items()})
-    memories = [(node[1:], s) for node, s in scores.items() if node.startswith("m") and s > 0]
-    memories.sort(key=lambda item: item[1], reverse=True)
-    return [mid for mid, _ in memories[:limit]]
+    edges = subgraph(store, sorted(entities), memory_seeds=sorted(memories))
+    seeds = _normalised({f"e{e}": w for e, w in entities.items()}, 1.0)
+    seeds.update(_normalised({f"m{m}": w for m, w in memories.items()}, memory_share))
+    scores = personalized_pagerank(edges, seeds)
+    ranked = [(node[1:], s) for node, s in scores.items() if node.startswith("m") and s > 0]
+    ranked.sort(key=lambda item: item[1], reverse=True)
+    return [mid for mid, _ in ranked[:limit]]
+
+
+def _normalised(weights: Mapping[str, float], total: float) -> dict[str, float]:
+    mass = sum(weights.values())
+    return {k: total * w / mass for k, w in weights.items()} if mass > 0 else {}

@@ -55,6 +55,10 @@ def resolve(conn: sqlite3.Connection, mention: Mention, now: datetime) -> int:
     if name_key and mention.kind == PERSON:
         known = short_or_long_form(conn, name_key)
         if known is not None:
+            # The longer form names it ("Melanie" over "Mel"), unless the user renamed it.
+            row = conn.execute("SELECT name FROM entities WHERE id = ?", [known]).fetchone()
+            if row is not None and len(mention.name) > len(str(row[0])) and " " not in row[0]:
+                conn.execute("UPDATE entities SET name = ? WHERE id = ?", [mention.name, known])
             add_alias(conn, known, name_key)
             add_alias(conn, known, rel_key)
             return known

@@ -16,6 +16,9 @@ from dataclasses import dataclass
 from memory.clock import to_db
 from memory.errors import EntityError
 from memory.graph import resolve as res
+from memory.graph.extract import (
+    COMMON as COMMON_ALIASES,
+)
 from memory.graph.extract import KINDS, PERSON, Mention, extract, normalise, speaker_of
 from memory.records import Memory
 from memory.storage.memory_rows import memory_from_row
@@ -82,7 +85,18 @@ class MemoryGraph:
             _edge(conn, memory.id, entity, "speaker")
         linked = 0
         for mention in extract(memory.text):
-            entity = res.resolve(conn, mention, memory.created_at)
+            if mention.initial:  # sentence case: only a name already known (or its short form)
+                key = normalise(mention.name)
+                known = res.entity_by_alias(conn, key)
+                if known is None and key not in COMMON_ALIASES:
+                    known = res.short_or_long_form(conn, key)
+                    if known is not None:
+                        res.add_alias(conn, known, key)
+                if known is None:
+                    continue
+                entity = known
+            else:
+                entity = res.resolve(conn, mention, memory.created_at)
             _edge(conn, memory.id, entity, "mention")
             if linked < LINKS_PER_MEMORY:
                 linked += _neighbour(conn, memory, entity)

@@ -76,11 +76,17 @@ class RecallSettings:
     lead_similarity: float = 0.35
     # The memory graph (memory.graph): the question's entities seed a personalized PageRank;
     # its best `graph_candidates` memories join the fusion as one more ranking (0: off).
-    graph_weight: float = 0.3
+    graph_weight: float = 0.2
     graph_candidates: int = 50
     # A memory among the graph's best few is relevant by its link to what the question names,
     # though it shares no word with the question (the floors would drop it otherwise).
     graph_top: int = 3
+    # A speaker the question names seeds the walk at this share of its weight (0: not at all).
+    graph_speaker_seed: float = 0.0
+    # The best `graph_memory_seeds` hits of the other searches seed the walk too (HippoRAG 2's
+    # passage nodes), weighing `graph_memory_share` against the question's entities.
+    graph_memory_seeds: int = 10
+    graph_memory_share: float = 1.0
 
 
 @dataclass
@@ -193,32 +199,45 @@ class HybridRetriever:
             keyword_ids = self._with_context(keyword, memories)
         else:
             speakers = named_speakers(query, _speakers(memories.values()))
-        graph_ids: list[str] = []
-        if s.graph_weight > 0:
-            graph_ids = graph_ranking(self.store, topic, s.graph_candidates)
         in_span: list[str] = []
         if when is not None and s.time_weight > 0:
             slack = timedelta(days=s.time_slack_days)
             span = memories_between(self.store, when.start - slack, when.end + slack, s.candidates)
             memories.update((m.id, m) for m in span)
             in_span = [m.id for m in span]
-        missing = {*dense_ids, *keyword_ids, *in_span, *graph_ids} - memories.keys()
+        missing = {*dense_ids, *keyword_ids, *in_span} - memories.keys()
         memories.update(self.store.memories_by_ids(sorted(missing)))
         if space is not None:  # ranks and floors count only memories this space may see
             seen = {mid for mid, m in memories.items() if m.space == space or m.shared}
             dense_ids = [mid for mid in dense_ids if mid in seen]
             keyword_ids = [mid for mid in keyword_ids if mid in seen]
             in_span = [mid for mid in in_span if mid in seen]
-            graph_ids = [mid for mid in graph_ids if mid in seen]
-        fused = weighted_rrf(
-            [
-                (dense_ids, s.dense_weight),
-                (keyword_ids, s.keyword_weight),
-                (in_span, s.time_weight),
-                (graph_ids, s.graph_weight),
-            ],
-            s.rrf_k,
-        )
+        rankings = [
+            (dense_ids, s.dense_weight),
+            (keyword_ids, s.keyword_weight),
+            (in_span, s.time_weight),
+        ]
+        fused = weighted_rrf(rankings, s.rrf_k)
+        graph_ids: list[str] = []
+        if s.graph_weight > 0:
+            best = sorted(fused, key=fused.__getitem__, reverse=True)[: s.graph_memory_seeds]
+            graph_ids = graph_ranking(
+                self.store,
+                topic,
+                s.graph_candidates,
+                s.graph_speaker_seed,
+                {mid: fused[mid] for mid in best},
+                s.graph_memory_share,
+            )
+            new = [mid for mid in graph_ids if mid not in memories]
+            memories.update(self.store.memories_by_ids(new))
+            graph_ids = [
+                mid
+                for mid in graph_ids
+                if mid in memories
+                and (space is None or memories[mid].space == space or memories[mid].shared)
+            ]
+            fused = weighted_rrf([*rankings, (graph_ids, s.graph_weight)], s.rrf_k)
         keyword_rank = {mid: rank for rank, mid in enumerate(keyword_ids, start=1)}
         if s.floors and vector is not None:
             self._judge_keyword_hits(vector, keyword_ids, similarity, memories)

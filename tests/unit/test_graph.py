@@ -84,7 +84,7 @@ def test_an_ambiguous_short_form_stays_apart(store: SQLiteStore) -> None:
     graph = MemoryGraph(store)
     note(store, graph, "I had lunch with Joanna.")
     note(store, graph, "I had lunch with John.")
-    note(store, graph, "Jo is coming over.")
+    note(store, graph, "Tomorrow Jo is coming over.")
     ids = {graph.entity(n).id for n in ("Jo", "Joanna", "John")}
     assert len(ids) == 3
 
@@ -98,8 +98,8 @@ def test_relations_of_different_speakers_are_different_people(store: SQLiteStore
 
 def test_merge_rename_alias_and_bad_input(store: SQLiteStore) -> None:
     graph = MemoryGraph(store)
-    note(store, graph, "Jojo came to dinner.")
-    note(store, graph, "Joanna Smith came to dinner.", days=1)
+    note(store, graph, "Dinner with Jojo tonight.")
+    note(store, graph, "Dinner with Joanna Smith.", days=1)
     jojo, joanna = graph.entity("Jojo"), graph.entity("Joanna Smith")
     merged = graph.merge(jojo.id, joanna.id)
     assert merged.memories == 2 and "jojo" in merged.aliases
@@ -111,7 +111,7 @@ def test_merge_rename_alias_and_bad_input(store: SQLiteStore) -> None:
         graph.entity("Nobody Known")
     renamed = graph.rename(joanna.id, "Jo Smith")
     assert renamed.name == "Jo Smith" and graph.entity("jo smith").id == joanna.id
-    note(store, graph, "Bob came too.")
+    note(store, graph, "Dinner with Bob.")
     with pytest.raises(EntityError, match="already names"):
         graph.add_alias(joanna.id, "Bob")
     assert graph.entity("Bob").memories == 1  # unchanged
