@@ -196,22 +196,26 @@ def graph_ranking(
     speaker_weight: float = 0.0,
     memory_seeds: Mapping[str, float] | None = None,
     memory_share: float = 1.0,
-) -> list[str]:
+) -> tuple[list[str], set[str]]:
     """Memory ids best first by personalized PageRank from the question's entities and, as
     HippoRAG 2 seeds its passages too, from `memory_seeds` (the best hits of the other searches,
-    by score): together they weigh `memory_share` against the entities' 1. Empty when there is
-    nothing to start from."""
+    by score): together they weigh `memory_share` against the entities' 1. Returns the ranking
+    (empty when there is nothing to start from) and the memories within two hops of the
+    question's entities (what the question names leads to them)."""
     entities = question_seeds(store, question, speaker_weight)
     memories = {m: w for m, w in (memory_seeds or {}).items() if w > 0}
     if not entities and not memories:
-        return []
-    edges = subgraph(store, sorted(entities), memory_seeds=sorted(memories))
+        return [], set()
+    named = subgraph(store, sorted(entities))
+    reached = {n[1:] for a, b, _ in named for n in (a, b) if n.startswith("m")}
+    # One edge once, though both walks found it.
+    edges = list(dict.fromkeys(named + subgraph(store, [], memory_seeds=sorted(memories))))
     seeds = _normalised({f"e{e}": w for e, w in entities.items()}, 1.0)
     seeds.update(_normalised({f"m{m}": w for m, w in memories.items()}, memory_share))
     scores = personalized_pagerank(edges, seeds)
     ranked = [(node[1:], s) for node, s in scores.items() if node.startswith("m") and s > 0]
     ranked.sort(key=lambda item: item[1], reverse=True)
-    return [mid for mid, _ in ranked[:limit]]
+    return [mid for mid, _ in ranked[:limit]], reached
 
 
 def _normalised(weights: Mapping[str, float], total: float) -> dict[str, float]:

@@ -78,8 +78,9 @@ class RecallSettings:
     # its best `graph_candidates` memories join the fusion as one more ranking (0: off).
     graph_weight: float = 0.2
     graph_candidates: int = 50
-    # A memory among the graph's best few is relevant by its link to what the question names,
-    # though it shares no word with the question (the floors would drop it otherwise).
+    # A memory the graph reaches from an entity the question names, among its best
+    # `graph_top`, is relevant by that link though it shares no word with the question (the
+    # floors would drop it otherwise).
     graph_top: int = 3
     # A speaker the question names seeds the walk at this share of its weight (0: not at all).
     graph_speaker_seed: float = 0.0
@@ -219,9 +220,10 @@ class HybridRetriever:
         ]
         fused = weighted_rrf(rankings, s.rrf_k)
         graph_ids: list[str] = []
+        graph_rank: dict[str, int] = {}
         if s.graph_weight > 0:
             best = sorted(fused, key=fused.__getitem__, reverse=True)[: s.graph_memory_seeds]
-            graph_ids = graph_ranking(
+            graph_ids, reached = graph_ranking(
                 self.store,
                 topic,
                 s.graph_candidates,
@@ -238,13 +240,15 @@ class HybridRetriever:
                 and (space is None or memories[mid].space == space or memories[mid].shared)
             ]
             fused = weighted_rrf([*rankings, (graph_ids, s.graph_weight)], s.rrf_k)
+            linked = [mid for mid in graph_ids if mid in reached]
+            graph_rank = {mid: rank for rank, mid in enumerate(linked, start=1)}
         keyword_rank = {mid: rank for rank, mid in enumerate(keyword_ids, start=1)}
         if s.floors and vector is not None:
             self._judge_keyword_hits(vector, keyword_ids, similarity, memories)
         found = _Candidates(
             similarity, keyword_rank, fused, memories, speakers, when, set(in_span), vector
         )
-        found.graph_rank = {mid: rank for rank, mid in enumerate(graph_ids, start=1)}
+        found.graph_rank = graph_rank
         return found
 
     def _with_context(

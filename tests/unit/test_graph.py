@@ -168,7 +168,8 @@ def test_graph_ranking_reaches_a_memory_through_a_shared_person(store: SQLiteSto
     job = note(store, graph, "My sister Joanna started a new job at Acme.")
     note(store, graph, "I baked bread with Tom.", days=3)
     trip = note(store, graph, "Joanna flew to Tokyo for work.", days=150)
-    ranking = graph_ranking(store, "Who went to Tokyo?", 10)
+    ranking, reached = graph_ranking(store, "Who went to Tokyo?", 10)
+    assert set(ranking) == reached == {trip, job}
     assert ranking[0] == trip
     assert job in ranking  # two hops: Tokyo -> trip -> Joanna -> job
 
