@@ -141,7 +141,9 @@ def _relations(tokens: list[str], speaker: str | None, add: _Add) -> None:
     """ "my sister (Ana)", "my dog Max", "her brother": a relation word after a possessive."""
     for i, tok in enumerate(tokens[:-1]):
         low = tok.lower()
-        if low not in ("my", "our"):
+        # "my sister", and "the user's sister" as facts and summaries say it.
+        users = low == "user's" and i > 0 and tokens[i - 1].lower() == "the"
+        if low not in ("my", "our") and not users:
             continue
         j = i + 1
         while j < len(tokens) - 1 and tokens[j].lower() in (
@@ -170,7 +172,7 @@ def _relations(tokens: list[str], speaker: str | None, add: _Add) -> None:
             add(Mention(name, PET))
         elif tokens[j].lower() in RELATIONS or noun in RELATIONS:
             relation = tokens[j].lower()
-            add(Mention(name or "", PERSON, relation, speaker))
+            add(Mention(name or "", PERSON, relation, None if users else speaker))
 
 
 def _name_at(tokens: list[str], i: int) -> str | None:
