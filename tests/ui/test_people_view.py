@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.gui, pytest.mark.model]
 NOTES = (
     "My sister is starting a new job at Acme in March.",
     "My sister Joanna says Acme is a great place to work.",
-    "Jojo and I went hiking in Sintra.",
+    "I went hiking in Sintra with Jojo.",
     "I bought a new bike.",
 )
 
