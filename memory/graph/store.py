@@ -163,14 +163,15 @@ class MemoryGraph:
         return self._entity(found) if found is not None else None
 
     def timeline(self, entity_id: int, limit: int = 200) -> list[Memory]:
-        """The memories naming the entity, in the order they happened (Theanine's timeline)."""
+        """The latest `limit` memories naming the entity, in the order they happened
+        (Theanine's timeline)."""
         rows = self.store.rows(
             "SELECT m.* FROM memory_entities me JOIN memories m ON m.id = me.memory_id "
             "WHERE me.entity_id = ? AND m.state != 'superseded' "
-            "ORDER BY m.event_time, m.num LIMIT ?",
+            "ORDER BY m.event_time DESC, m.num DESC LIMIT ?",
             [entity_id, limit],
         )
-        return [memory_from_row(r) for r in rows]
+        return [memory_from_row(r) for r in reversed(rows)]
 
     def memory_ids_of(self, entity_id: int) -> list[str]:
         rows = self.store.rows(

@@ -71,6 +71,7 @@ def test_a_relation_named_later_is_the_same_person(store: SQLiteStore) -> None:
     assert joanna.name == "Joanna" and "my sister" in joanna.aliases
     assert graph.entity("my sister").id == joanna.id
     assert [m.id for m in graph.timeline(joanna.id)] == [first, second, third]
+    assert [m.id for m in graph.timeline(joanna.id, limit=2)] == [second, third]  # the latest
 
 
 def test_short_and_long_forms_of_one_person_resolve_to_one(store: SQLiteStore) -> None:
