@@ -20,6 +20,7 @@ from memory.storage.store import SQLiteStore
 from models.protocols import Embedder
 
 log = logging.getLogger(__name__)
+GRAPH_CATCH_UP = 20_000
 
 
 @dataclass(frozen=True)
@@ -192,6 +193,7 @@ class MemoryBank:
                 break
             done += self._index(pending)
         # Rows written without remember() (a conversation import, consolidation, an archive)
-        # join the graph here, as they join the index.
-        self.graph.link_pending()
+        # join the graph here, as they join the index; a store from before the graph joins it
+        # GRAPH_CATCH_UP memories per call (~15 s), so a start-up is never held for long.
+        self.graph.link_pending(most=GRAPH_CATCH_UP)
         return done

@@ -50,11 +50,12 @@ class MemoryGraph:
         self.store = store
 
     # -- building -------------------------------------------------------------------------
-    def link_pending(self, batch: int = 500) -> int:
-        """Extract and link every memory not yet in the graph (new, edited, or from before it).
-        O(pending); the `graphed` mark makes it safe to call at any time."""
+    def link_pending(self, batch: int = 500, most: int | None = None) -> int:
+        """Extract and link the memories not yet in the graph (new, edited, or from before it),
+        at most `most` of them (None: all). O(pending); the `graphed` mark makes it safe to call
+        at any time, and to stop and carry on later."""
         done = 0
-        while True:
+        while most is None or done < most:
             rows = self.store.rows(
                 "SELECT * FROM memories WHERE graphed = 0 ORDER BY event_time, num LIMIT ?",
                 [batch],
@@ -63,6 +64,7 @@ class MemoryGraph:
                 return done
             self.link([memory_from_row(r) for r in rows])
             done += len(rows)
+        return done
 
     def link(self, memories: Sequence[Memory]) -> None:
         """Add `memories` to the graph, in one transaction (an entity is dated by the memory

@@ -198,3 +198,15 @@ def test_the_graph_ranking_joins_the_fusion_and_weight_zero_turns_it_off(tmp_pat
         assert job not in without
     finally:
         bank.close()
+
+
+def test_a_store_from_before_the_graph_is_linked_a_bounded_amount_per_call(
+    store: SQLiteStore,
+) -> None:
+    for day in range(5):
+        store.add_memory(Kind.TURN, f"Lunch with Joanna, day {day}.", T0 + timedelta(days=day))
+    graph = MemoryGraph(store)
+    assert graph.link_pending(batch=2, most=3) == 4  # two batches of two: stops past 3
+    assert graph.check()["unlinked_memories"] == 1
+    assert graph.link_pending() == 1
+    assert graph.entity("Joanna").memories == 5
