@@ -203,7 +203,10 @@ def open_index(runtime: Runtime, embedder: Embedder, config: Config | None = Non
 
 
 def recall_settings(config: Config) -> RecallSettings:
-    return RecallSettings(k=config.memory.recall_k, min_similarity=config.memory.min_similarity)
+    m = config.memory
+    return RecallSettings(
+        k=m.recall_k, min_similarity=m.min_similarity, graph_weight=m.graph_weight
+    )
 
 
 def open_bank(

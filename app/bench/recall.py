@@ -51,8 +51,9 @@ def bench_settings(base: RecallSettings) -> dict[str, RecallSettings]:
             time_boost=0.0,
             graph_weight=0.0,
         ),
-        # The memory graph's personalized PageRank, left out (ablation) and on its own.
+        # The memory graph's personalized PageRank: left out, added at 0.2, and on its own.
         "no-graph": replace(full, graph_weight=0.0),
+        "with-graph": replace(full, graph_weight=full.graph_weight or 0.2),
         "graph-only": replace(
             full,
             dense_weight=0.0,
@@ -266,7 +267,9 @@ def lived_conversation(
 def app_recall_settings() -> RecallSettings:
     """The recall settings the app runs with by default (bootstrap.open_bank)."""
     m = Config().memory
-    return RecallSettings(k=m.recall_k, min_similarity=m.min_similarity)
+    return RecallSettings(
+        k=m.recall_k, min_similarity=m.min_similarity, graph_weight=m.graph_weight
+    )
 
 
 def realtime_markdown(report: RecallReport) -> str:

@@ -75,8 +75,9 @@ class RecallSettings:
     lead_top: int = 3
     lead_similarity: float = 0.35
     # The memory graph (memory.graph): the question's entities seed a personalized PageRank;
-    # its best `graph_candidates` memories join the fusion as one more ranking (0: off).
-    graph_weight: float = 0.2
+    # its best `graph_candidates` memories join the fusion as one more ranking (0: off; the
+    # app's default is off, config memory.graph_weight; 0.2 measured best on 2 conversations).
+    graph_weight: float = 0.0
     graph_candidates: int = 50
     # A memory the graph reaches from an entity the question names, among its best
     # `graph_top`, is relevant by that link though it shares no word with the question (the

@@ -184,7 +184,7 @@ def bank_with(tmp_path: Path, settings: RecallSettings) -> MemoryBank:
 
 def test_the_graph_ranking_joins_the_fusion_and_weight_zero_turns_it_off(tmp_path: Path) -> None:
     # Keyword search and the graph only, so nothing but the graph can bring the job memory.
-    bank = bank_with(tmp_path, RecallSettings(k=10, dense_weight=0.0))
+    bank = bank_with(tmp_path, RecallSettings(k=10, dense_weight=0.0, graph_weight=0.2))
     try:
         job = bank.remember(Kind.TURN, "My sister Joanna started a new job at Acme.", T0).id
         for day in range(1, 8):
