@@ -113,7 +113,8 @@ class PeopleView(QWidget):
 
     def current(self) -> Entity | None:
         item = self.list.currentItem()
-        return item.data(ROLE_ENTITY) if item is not None else None
+        entity: Entity | None = item.data(ROLE_ENTITY) if item is not None else None
+        return entity
 
     def _on_current(self, item: QListWidgetItem | None, _: Any = None) -> None:
         if item is None:
