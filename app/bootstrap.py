@@ -17,6 +17,7 @@ from app.privacy import folders as private_folders
 from app.services.archive import ArchiveService
 from app.services.chat import ChatService
 from app.services.curation import MemoryCuration
+from app.services.people import PeopleService
 from app.services.privacy import PrivacyService
 from memory.bank import MemoryBank
 from memory.clock import Clock, ShiftedClock, SystemClock
@@ -59,6 +60,11 @@ class Runtime:
     def config(self) -> Config:
         """The settings in effect (changed only through `host.swap(config=...)`)."""
         return self.host.config
+
+    @property
+    def people(self) -> PeopleService:
+        """People, places and things (stateless over the store: made on each use)."""
+        return PeopleService(self.store, self.privacy)
 
     def jobs(self) -> MemoryJobs:
         idle = timedelta(minutes=self.config.scheduler.idle_minutes)
@@ -197,7 +203,10 @@ def open_index(runtime: Runtime, embedder: Embedder, config: Config | None = Non
 
 
 def recall_settings(config: Config) -> RecallSettings:
-    return RecallSettings(k=config.memory.recall_k, min_similarity=config.memory.min_similarity)
+    m = config.memory
+    return RecallSettings(
+        k=m.recall_k, min_similarity=m.min_similarity, graph_weight=m.graph_weight
+    )
 
 
 def open_bank(

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from memory.errors import VectorIndexError
+from memory.graph.store import MemoryGraph
 from memory.lifecycle.decay import DecayPolicy
 from memory.lifecycle.strengthen import record_recall
 from memory.lifecycle.upgrade import upgrade_strengths
@@ -19,6 +20,7 @@ from memory.storage.store import SQLiteStore
 from models.protocols import Embedder
 
 log = logging.getLogger(__name__)
+GRAPH_CATCH_UP = 20_000
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,7 @@ class MemoryBank:
         self.index = index
         self.embedder = embedder
         self.decay = decay
+        self.graph = MemoryGraph(store)
         self.retriever = HybridRetriever(
             store, index, lambda texts: embedder.embed(texts), decay, recall_settings
         )
@@ -90,6 +93,7 @@ class MemoryBank:
             space=space,
             actor=actor,
         )
+        self.graph.link([memory])  # cheap rules; the `graphed` mark redoes it if cut off
         # Committed in SQLite; a failed index write is logged and redone by reconcile().
         with contextlib.suppress(VectorIndexError):
             self._index([memory])
@@ -110,6 +114,8 @@ class MemoryBank:
             )
             for d in drafts
         ]
+        if memories:
+            self.graph.link(memories)
         for start in range(0, len(memories), 256):
             with contextlib.suppress(VectorIndexError):
                 self._index(memories[start : start + 256])
@@ -186,5 +192,10 @@ class MemoryBank:
         while True:
             pending = self.store.unindexed(limit=batch)
             if not pending:
-                return done
+                break
             done += self._index(pending)
+        # Rows written without remember() (a conversation import, consolidation, an archive)
+        # join the graph here, as they join the index; a store from before the graph joins it
+        # GRAPH_CATCH_UP memories per call (~15 s), so a start-up is never held for long.
+        self.graph.link_pending(most=GRAPH_CATCH_UP)
+        return done

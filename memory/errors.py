@@ -87,3 +87,10 @@ class SpaceNameError(MembankError):
     """A memory space name membank cannot use."""
 
     title = "Invalid space name"
+
+
+class EntityError(MembankError):
+    """A person, place or thing that is not known, or a change to one that makes no sense
+    (merging it onto itself, a name another entity has). Nothing was changed."""
+
+    title = "People & things"

@@ -36,6 +36,7 @@ def bench_settings(base: RecallSettings) -> dict[str, RecallSettings]:
         "keyword-only": replace(
             full,
             dense_weight=0.0,
+            graph_weight=0.0,
             to_next_turn=0.0,
             to_previous_turn=0.0,
             speaker_boost=0.0,
@@ -43,7 +44,26 @@ def bench_settings(base: RecallSettings) -> dict[str, RecallSettings]:
             time_boost=0.0,
         ),
         "dense-only": replace(
-            full, keyword_weight=0.0, speaker_boost=0.0, time_weight=0.0, time_boost=0.0
+            full,
+            keyword_weight=0.0,
+            speaker_boost=0.0,
+            time_weight=0.0,
+            time_boost=0.0,
+            graph_weight=0.0,
+        ),
+        # The memory graph's personalized PageRank: left out, added at 0.2, and on its own.
+        "no-graph": replace(full, graph_weight=0.0),
+        "with-graph": replace(full, graph_weight=full.graph_weight or 0.2),
+        "graph-only": replace(
+            full,
+            dense_weight=0.0,
+            keyword_weight=0.0,
+            to_next_turn=0.0,
+            to_previous_turn=0.0,
+            speaker_boost=0.0,
+            time_weight=0.0,
+            time_boost=0.0,
+            graph_weight=1.0,
         ),
     }
 
@@ -247,7 +267,9 @@ def lived_conversation(
 def app_recall_settings() -> RecallSettings:
     """The recall settings the app runs with by default (bootstrap.open_bank)."""
     m = Config().memory
-    return RecallSettings(k=m.recall_k, min_similarity=m.min_similarity)
+    return RecallSettings(
+        k=m.recall_k, min_similarity=m.min_similarity, graph_weight=m.graph_weight
+    )
 
 
 def realtime_markdown(report: RecallReport) -> str:

@@ -29,12 +29,18 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         if args.consolidate and not args.realtime:
             print("error: --consolidate goes with --realtime", file=sys.stderr)
             return 1
+        settings = None
+        if args.graph_weight is not None:  # the graph's weight, for its ablation rows
+            from dataclasses import replace
+
+            settings = replace(bench.app_recall_settings(), graph_weight=args.graph_weight)
         report = bench.run_recall(
             args.path,
             limit_conversations=args.limit_conversations,
             progress=say,
             realtime=args.realtime,
             consolidate=args.consolidate,
+            recall_settings=settings,
         )
         data, text = report.as_json(), report.markdown()
     elif args.bench == "embedders":

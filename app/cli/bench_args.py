@@ -24,6 +24,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="with --realtime: replay the real daily job (consolidation and reflection with the "
         "configured chat model), not only the decay sweep; slow",
     )
+    recall.add_argument(
+        "--graph-weight",
+        type=float,
+        default=None,
+        metavar="W",
+        help="weight of the memory graph's ranking in recall (0: off; default: the app's)",
+    )
     recall.add_argument("--json", action="store_true")
     recall.add_argument("--no-write", action="store_true", help="leave docs/benchmarks.md alone")
     sweep = bsub.add_parser(

@@ -6,6 +6,7 @@ from typing import Any
 
 from app.bootstrap import Runtime, load_embedder, open_bank
 from memory.errors import VectorIndexError
+from memory.graph.store import MemoryGraph
 from memory.storage.consistency import ConsistencyReport, check
 from memory.storage.index import ChromaIndex
 from memory.storage.repair import repair_index, repair_store
@@ -28,6 +29,30 @@ def _problem(detail: str, repair: str) -> str:
     if "restore" in repair:
         return f"{detail}. Repair: {repair}."
     return f"{detail}. Run `membank-cli doctor --repair` to {repair}."
+
+
+def _graph(runtime: Runtime, out: dict[str, Any], *, repair: bool, rebuild: bool) -> list[str]:
+    """The memory graph: memories not linked yet (start-up links them too) and entities no
+    memory names. `repair` links and prunes; `rebuild` (--rebuild-index) builds it anew."""
+    graph = MemoryGraph(runtime.store)
+    found = graph.check()
+    out["graph"] = found
+    done: list[str] = []
+    if rebuild:
+        linked = graph.rebuild()
+        done.append(
+            f"Rebuilt the memory graph from {linked} memories (renames and merges made "
+            "by hand are redone by the rules)."
+        )
+    elif repair and (found["unlinked_memories"] or found["orphans"]):
+        linked, pruned = graph.link_pending(), graph.prune()
+        done.append(
+            f"Linked {linked} memories into the memory graph; removed {pruned} entities "
+            "no memory names."
+        )
+    if done:
+        out["graph_after_repair"] = graph.check()
+    return done
 
 
 def check_data(runtime: Runtime, *, repair: bool, rebuild: bool) -> dict[str, Any]:
@@ -61,6 +86,7 @@ def check_data(runtime: Runtime, *, repair: bool, rebuild: bool) -> dict[str, An
         out["index"]["repaired"] = {"reindexed": fixed.missing, "orphans_removed": fixed.orphans}
         after = check(runtime.store, bank.index)
         bank.close()
+    repairs += _graph(runtime, out, repair=repair, rebuild=rebuild)
     if repairs:
         out["repairs"] = repairs
         out["after_repair"] = after.as_json()

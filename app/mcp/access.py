@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from app.bootstrap import Runtime
 from app.engine.host import ModelHost
 from app.services.curation import MemoryCuration
+from app.services.people import PeopleService, Timeline
 from app.services.privacy import PrivacyService
 from app.services.recall import recall
 from memory.clock import Clock
@@ -67,6 +68,10 @@ class MemoryAccess:
         if memory.space != space:
             raise NotFoundError(f"There is no memory {memory_id!r} in the space {space!r}.")
         return self.privacy.forget([memory.id], actor=actor)
+
+    def about(self, name: str, limit: int, space: str) -> Timeline:
+        """The timeline of the person, place or thing called `name` (EntityError if none)."""
+        return PeopleService(self.store, self.privacy).timeline(name, limit, space)
 
     def persona(self, space: str) -> tuple[Memory | None, Memory | None]:
         overview = self.curation.overview(space)

@@ -22,7 +22,7 @@ from models.errors import MembankError
 
 log = logging.getLogger(__name__)
 
-READ_TOOLS = frozenset({"recall", "persona", "summaries", "resource"})
+READ_TOOLS = frozenset({"recall", "persona", "summaries", "resource", "about"})
 # The least permission each tool needs.
 NEEDS: dict[str, Permission] = {
     **{tool: "read" for tool in READ_TOOLS},
@@ -142,6 +142,16 @@ class McpGateway:
                 "summary": summary.text if summary else None,
                 "summary_updated": _date(summary.created_at) if summary else None,
             }, ids
+        if tool == "about":
+            name = _text(args, "name")
+            timeline = a.about(name, _k(args.get("k"), default=MAX_K), space)
+            e = timeline.entity
+            return {
+                "name": e.name,
+                "kind": e.kind,
+                "aliases": list(e.aliases),
+                "timeline": [memory_json(m) for m in timeline.memories],
+            }, [m.id for m in timeline.memories]
         if tool == "summaries":
             day = args.get("day") or None
             if day is not None and not (isinstance(day, str) and is_day(day)):
@@ -183,9 +193,9 @@ def _text(args: Mapping[str, Any], name: str) -> str:
     return value.strip()
 
 
-def _k(value: Any) -> int:
+def _k(value: Any, default: int = 6) -> int:
     if value is None:
-        return 6
+        return default
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_K:
         raise ToolRefused(f"k must be a whole number from 1 to {MAX_K}.")
     return value

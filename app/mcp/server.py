@@ -127,6 +127,15 @@ def build_server(call: Call, fixed_client: str = "") -> MCPServer[Any]:
         Either may be null while membank has not consolidated enough yet."""
         return dict(await run(ctx, "persona", {}))
 
+    @tool("About someone or something", read_only=True)
+    async def about(name: str, ctx: Context[Any, Any], k: int = 50) -> dict[str, Any]:
+        """Everything membank remembers about one person, place, pet, organisation, thing or
+        event, in the order it happened: use it for "what happened with X", "when did my sister
+        ...", "what do I know about Lisbon". `name` is the name or a way the user refers to it
+        ("Joanna", "Jo", "my sister"); `k` caps how many memories (1-50). Returns the entity's
+        name, kind, aliases and its timeline (each memory with text, date, kind, id)."""
+        return dict(await run(ctx, "about", {"name": name, "k": k}))
+
     @tool("Daily summaries", read_only=True)
     async def summaries(ctx: Context[Any, Any], day: str | None = None) -> dict[str, Any]:
         """Daily summaries of the user's conversations: what they talked about on a day and

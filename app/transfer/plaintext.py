@@ -2,7 +2,8 @@
 
 The Markdown export holds the persona, the overall summary, then facts and notes, one per line
 with the date each is about, oldest first (then alphabetically): readable, and diff-able between
-two exports.
+two exports. Then a section per person (memory.graph): their names, the facts and notes about
+them, and how many conversation turns name them; quoted, so importing the file skips it.
 
 The text import takes one memory per line (ChatGPT's saved memories, another assistant's
 export, or membank's own Markdown). List markers and a leading `YYYY-MM-DD:` date are read;
@@ -25,6 +26,8 @@ from memory.bank import MemoryBank
 from memory.clock import from_db
 from memory.consolidation.hierarchy import HierarchyStore, in_space
 from memory.errors import ArchiveError
+from memory.graph.extract import PERSON
+from memory.graph.store import MemoryGraph
 from memory.records import PERSONAL, Kind
 from memory.storage.store import SQLiteStore
 
@@ -91,7 +94,45 @@ def render_markdown(store: SQLiteStore, now: datetime, space: str = PERSONAL) ->
         out += [f"- {_day(from_db(r['event_time']))}: {one_line(r['text'])}" for r in items] or [
             "> (none)"
         ]
-    return "\n".join(out) + "\n"
+    return "\n".join(out + people_sections(store, space)) + "\n"
+
+
+def people_sections(store: SQLiteStore, space: str = PERSONAL) -> list[str]:
+    """ "## People", then a section per person the memories of `space` name: their other names,
+    the facts and notes about them (dated, oldest first), and how many conversation turns name
+    them. Every line is quoted (`>`), so a text import of the file leaves them out."""
+    graph = MemoryGraph(store)
+    out = ["", "## People", ""]
+    people = sorted(
+        (e for e in graph.entities(PERSON) if e.memories), key=lambda e: (e.name.casefold(), e.id)
+    )
+    shown = 0
+    for person in people:
+        memories = [
+            m for m in graph.timeline(person.id, limit=10_000) if m.space == space or m.shared
+        ]
+        if not memories:
+            continue
+        known = sorted(
+            (m for m in memories if m.kind in (Kind.FACT, Kind.NOTE)),
+            key=lambda m: (_day(m.event_time), one_line(m.text)),
+        )
+        turns = [m for m in memories if m.kind is Kind.TURN]
+        out += [f"### {person.name} ({person.kind})", ""]
+        others = [a for a in person.aliases if a != person.name.casefold()]
+        if others:
+            out.append(f"> also: {', '.join(others)}")
+        out += [f"> - {_day(m.event_time)}: {one_line(m.text)}" for m in known]
+        if turns:
+            out.append(
+                f"> named in {len(turns)} conversation turns, {_day(turns[0].event_time)} to "
+                f"{_day(turns[-1].event_time)}"
+            )
+        out.append("")
+        shown += 1
+    if not shown:
+        out.append("> (none yet)")
+    return out
 
 
 def _day(at: datetime) -> str:
@@ -100,6 +141,7 @@ def _day(at: datetime) -> str:
 
 def write_markdown(store: SQLiteStore, path: Path, now: datetime, space: str = PERSONAL) -> int:
     """Write the export atomically (temp file, then rename); returns its size in bytes."""
+    MemoryGraph(store).link_pending()  # memories stored without the bank join the graph first
     data = render_markdown(store, now, space).encode("utf-8")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".part")

@@ -11,7 +11,9 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 FORMAT = "membank-archive"
-FORMAT_VERSION = "1.1"  # 1.1: memory spaces (a 1.0 archive imports into "personal")
+# 1.1: memory spaces (a 1.0 archive imports into "personal"); 1.2: the memory graph, an
+# optional entities.jsonl (an archive without it imports, and its memories are linked anew).
+FORMAT_VERSION = "1.2"
 MANIFEST = "manifest.json"
 EMBEDDINGS = "embeddings.npy"
 # Record types in the order they are written and imported (references point backwards).
@@ -25,7 +27,11 @@ RECORD_TYPES = (
     "job_runs",
     "audit_log",
 )
-MEMBERS = frozenset({MANIFEST, EMBEDDINGS, *(f"{t}.jsonl" for t in RECORD_TYPES)})
+# Record types an archive may lack (older than the version that added them).
+OPTIONAL_TYPES = ("entities",)
+MEMBERS = frozenset(
+    {MANIFEST, EMBEDDINGS, *(f"{t}.jsonl" for t in (*RECORD_TYPES, *OPTIONAL_TYPES))}
+)
 # SQLite columns of each record type, in archive order (memories: all but num and indexed).
 COLUMNS: dict[str, tuple[str, ...]] = {
     "conversations": ("id", "title", "created_at", "updated_at", "space"),

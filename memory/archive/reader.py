@@ -26,6 +26,7 @@ from memory.archive.format import (
     FORMAT_VERSION,
     MANIFEST,
     MEMBERS,
+    OPTIONAL_TYPES,
     RECORD_TYPES,
     Limits,
     major,
@@ -233,6 +234,16 @@ def _check_references(records: dict[str, list[dict[str, Any]]]) -> None:
             raise dangling("a reply usage's message", r["message_id"])
         if r["memory_id"] not in memories:
             raise dangling("a reply usage's memory", r["memory_id"])
+    _unique(records["entities"], ("id",), "entity")
+    aliases: set[str] = set()
+    for entity in records["entities"]:
+        for alias in entity["aliases"]:
+            if alias in aliases:
+                raise _fail(f"The archive gives the alias {alias!r} to two entities.")
+            aliases.add(alias)
+        for memory_id, _ in entity["memories"]:
+            if memory_id not in memories:
+                raise dangling(f"entity {entity['id']}'s memory", memory_id)
     for e in records["recall_events"]:
         if e["memory_id"] not in memories:
             raise dangling("a recall event's memory", e["memory_id"])
@@ -292,6 +303,14 @@ def read_archive(
             raise _fail(
                 f"{name} holds {len(records[record_type])} records, the manifest says "
                 f"{expected_count}."
+            )
+    for record_type in OPTIONAL_TYPES:
+        name = f"{record_type}.jsonl"
+        records[record_type] = _records(record_type, blobs[name]) if name in blobs else []
+        if len(records[record_type]) != manifest["counts"].get(record_type, 0):
+            raise _fail(
+                f"{name} holds {len(records[record_type])} records, the manifest says "
+                f"{manifest['counts'].get(record_type, 0)}."
             )
     _check_references(records)
     vectors = None

@@ -61,6 +61,10 @@ def _insert(conn: sqlite3.Connection, table: str, values: dict[str, Any]) -> Non
 
 def _wipe(conn: sqlite3.Connection) -> None:
     for table in (
+        "memory_neighbours",
+        "memory_entities",
+        "entity_aliases",
+        "entities",
         "reply_memories",
         "recall_events",
         "memory_links",
@@ -264,6 +268,50 @@ class _Merge:
             audit.record(self.conn, now, "imported", "import", memory_id, detail)
 
 
+def graph_entities(
+    conn: sqlite3.Connection,
+    memories: dict[str, str],
+    records: list[dict[str, Any]],
+    report: ImportReport,
+) -> None:
+    """The archive's entities (1.2): one here that has any of its names takes it in, else it is
+    added; an alias another entity here already has stays with that one. Memories the archive
+    links are marked in the graph; the others (and every memory of a 1.0/1.1 archive) are
+    linked anew by the next `index_pending`."""
+    for entity in records:
+        names = [a for a in entity["aliases"] if a]
+        here = None
+        for alias in names:
+            row = conn.execute(
+                "SELECT entity_id FROM entity_aliases WHERE alias = ?", [alias]
+            ).fetchone()
+            if row is not None:
+                here = int(row[0])
+                break
+        if here is None:
+            cur = conn.execute(
+                "INSERT INTO entities(name, kind, created_at) VALUES (?, ?, ?)",
+                [entity["name"], entity["kind"], entity["created_at"]],
+            )
+            here = int(cur.lastrowid or 0)
+            report.count(report.added, "entities")
+        else:
+            report.count(report.skipped, "entities")
+        for alias in names:
+            conn.execute(
+                "INSERT OR IGNORE INTO entity_aliases(alias, entity_id) VALUES (?, ?)",
+                [alias, here],
+            )
+        for memory_id, role in entity["memories"]:
+            mapped = memories.get(memory_id, memory_id)
+            conn.execute(
+                "INSERT OR IGNORE INTO memory_entities(memory_id, entity_id, role) "
+                "SELECT ?, ?, ? WHERE EXISTS (SELECT 1 FROM memories WHERE id = ?)",
+                [mapped, here, role, mapped],
+            )
+            conn.execute("UPDATE memories SET graphed = 1 WHERE id = ?", [mapped])
+
+
 def _content(row: dict[str, Any]) -> tuple[str, str, str]:
     """Same kind, same words, same moment: the same memory even under another id. (Kind and text
     alone would merge two different turns that both said "yes".)"""
@@ -301,6 +349,7 @@ def import_archive(
             merge.messages_(contents.records["messages"])
             merge.memories_(contents.records["memories"])
             merge.links_and_usage(contents.records)
+            graph_entities(conn, merge.memories, contents.records["entities"], report)
             merge.history(contents.records, now)
     except (sqlite3.Error, ValueError, KeyError) as exc:
         raise ArchiveError(

@@ -214,6 +214,35 @@ def _records(
     yield "recall_events", recalls()
     yield "job_runs", jobs()
     yield "audit_log", audit()
+    yield "entities", entities(store, sel.memory_ids)
+
+
+def entities(store: SQLiteStore, memory_ids: set[str] | frozenset[str]) -> Iterator[dict[str, Any]]:
+    """The graph's entities that memories of the archive name, with their aliases and those
+    memories (1.2). An entity only memories outside a slice name stays out of it."""
+    for r in _paged(store, "entities", "1", [], ("id",)):
+        edges = [
+            [e["memory_id"], e["role"]]
+            for e in store.rows(
+                "SELECT memory_id, role FROM memory_entities WHERE entity_id = ? "
+                "ORDER BY memory_id",
+                [r["id"]],
+            )
+            if e["memory_id"] in memory_ids
+        ]
+        if not edges:
+            continue
+        aliases = store.rows(
+            "SELECT alias FROM entity_aliases WHERE entity_id = ? ORDER BY alias", [r["id"]]
+        )
+        yield {
+            "id": r["id"],
+            "name": r["name"],
+            "kind": r["kind"],
+            "created_at": r["created_at"],
+            "aliases": [a["alias"] for a in aliases],
+            "memories": edges,
+        }
 
 
 def collect(store: SQLiteStore, f: ExportFilter) -> dict[str, list[dict[str, Any]]]:

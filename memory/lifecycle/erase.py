@@ -2,7 +2,7 @@
 
 What goes, in one transaction:
 - the memory, its reply usage, recall events and links (foreign keys cascade; the FTS5 rows go
-  with the delete trigger);
+  with the delete trigger), its graph edges, and any entity no remaining memory names;
 - for a turn, the user message it was made of (the same words);
 - every derived item built from it, transitively (session and daily summaries, facts, personas,
   global summary, reflections). They are keyed by derive key, so the next consolidation rebuilds
@@ -75,6 +75,8 @@ def forget(
                 f"({','.join('?' * len(messages))})",
                 messages,
             )
+        # An entity no remaining memory names goes too: its name is memory text (the graph).
+        conn.execute("DELETE FROM entities WHERE id NOT IN (SELECT entity_id FROM memory_entities)")
         for memory_id in ids:
             detail = {"kind": kinds.get(memory_id, "")}
             if memory_id not in asked:

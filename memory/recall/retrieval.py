@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 import numpy as np
 import numpy.typing as npt
 
+from memory.graph.pagerank import graph_ranking
 from memory.lifecycle.decay import DecayPolicy
 from memory.recall.cued import SUMMARY_KINDS, cue_words, lead_to_sources
 from memory.recall.fusion import (
@@ -73,6 +74,21 @@ class RecallSettings:
     # of the top `lead_top` derived memories join, at `lead_similarity` or closer to the query.
     lead_top: int = 3
     lead_similarity: float = 0.35
+    # The memory graph (memory.graph): the question's entities seed a personalized PageRank;
+    # its best `graph_candidates` memories join the fusion as one more ranking (0: off; the
+    # app's default is off, config memory.graph_weight; 0.2 measured best on 2 conversations).
+    graph_weight: float = 0.0
+    graph_candidates: int = 50
+    # A memory the graph reaches from an entity the question names, among its best
+    # `graph_top`, is relevant by that link though it shares no word with the question (the
+    # floors would drop it otherwise).
+    graph_top: int = 3
+    # A speaker the question names seeds the walk at this share of its weight (0: not at all).
+    graph_speaker_seed: float = 0.0
+    # The best `graph_memory_seeds` hits of the other searches seed the walk too (HippoRAG 2's
+    # passage nodes), weighing `graph_memory_share` against the question's entities.
+    graph_memory_seeds: int = 10
+    graph_memory_share: float = 1.0
 
 
 @dataclass
@@ -87,6 +103,7 @@ class _Candidates:
     vector: npt.NDArray[np.float32] | None = None
     best: set[str] = field(default_factory=set)
     cue_words: frozenset[str] = frozenset()
+    graph_rank: dict[str, int] = field(default_factory=dict)
 
 
 class HybridRetriever:
@@ -132,7 +149,8 @@ class HybridRetriever:
                 continue  # faded: out of ordinary recall, back on a strong cue
             # A summary of the very period the question names is relevant by its time alone.
             of_period = mid in found.in_span and memory.kind in SUMMARY_KINDS
-            if s.floors and not of_period and not self._relevant(sim, rank):
+            linked = found.graph_rank.get(mid, s.graph_top + 1) <= s.graph_top
+            if s.floors and not of_period and not linked and not self._relevant(sim, rank):
                 continue
             retention = self.decay.retention(memory, now)
             score *= self.decay.ranking_factor(retention) * self._boost(memory, found)
@@ -196,20 +214,43 @@ class HybridRetriever:
             dense_ids = [mid for mid in dense_ids if mid in seen]
             keyword_ids = [mid for mid in keyword_ids if mid in seen]
             in_span = [mid for mid in in_span if mid in seen]
-        fused = weighted_rrf(
-            [
-                (dense_ids, s.dense_weight),
-                (keyword_ids, s.keyword_weight),
-                (in_span, s.time_weight),
-            ],
-            s.rrf_k,
-        )
+        rankings = [
+            (dense_ids, s.dense_weight),
+            (keyword_ids, s.keyword_weight),
+            (in_span, s.time_weight),
+        ]
+        fused = weighted_rrf(rankings, s.rrf_k)
+        graph_ids: list[str] = []
+        graph_rank: dict[str, int] = {}
+        if s.graph_weight > 0:
+            best = sorted(fused, key=fused.__getitem__, reverse=True)[: s.graph_memory_seeds]
+            graph_ids, reached = graph_ranking(
+                self.store,
+                topic,
+                s.graph_candidates,
+                s.graph_speaker_seed,
+                {mid: fused[mid] for mid in best},
+                s.graph_memory_share,
+            )
+            new = [mid for mid in graph_ids if mid not in memories]
+            memories.update(self.store.memories_by_ids(new))
+            graph_ids = [
+                mid
+                for mid in graph_ids
+                if mid in memories
+                and (space is None or memories[mid].space == space or memories[mid].shared)
+            ]
+            fused = weighted_rrf([*rankings, (graph_ids, s.graph_weight)], s.rrf_k)
+            linked = [mid for mid in graph_ids if mid in reached]
+            graph_rank = {mid: rank for rank, mid in enumerate(linked, start=1)}
         keyword_rank = {mid: rank for rank, mid in enumerate(keyword_ids, start=1)}
         if s.floors and vector is not None:
             self._judge_keyword_hits(vector, keyword_ids, similarity, memories)
-        return _Candidates(
+        found = _Candidates(
             similarity, keyword_rank, fused, memories, speakers, when, set(in_span), vector
         )
+        found.graph_rank = graph_rank
+        return found
 
     def _with_context(
         self, keyword: list[tuple[str, float]], memories: dict[str, Memory]

@@ -147,6 +147,44 @@ MIGRATIONS: list[str] = [
     ALTER TABLE memories ADD COLUMN curve INTEGER NOT NULL DEFAULT 2;
     UPDATE memories SET curve = 1;
     """,
+    # 8: the memory graph (memory.graph): people, places and things named in memories, their
+    #    aliases, memory-entity edges, and memory-memory links with the entity that ties them.
+    #    `graphed` marks a memory whose entities were extracted; an edit clears it.
+    """
+    ALTER TABLE memories ADD COLUMN graphed INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX memories_ungraphed ON memories(graphed) WHERE graphed = 0;
+    CREATE TABLE entities (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        kind TEXT NOT NULL,                   -- person | place | org | pet | thing | event
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE entity_aliases (
+        alias TEXT PRIMARY KEY,               -- lower case, one space between words
+        entity_id INTEGER NOT NULL REFERENCES entities(id) ON DELETE CASCADE
+    );
+    CREATE INDEX entity_aliases_by_entity ON entity_aliases(entity_id);
+    CREATE TABLE memory_entities (
+        memory_id TEXT NOT NULL REFERENCES memories(id) ON DELETE CASCADE,
+        entity_id INTEGER NOT NULL REFERENCES entities(id) ON DELETE CASCADE,
+        role TEXT NOT NULL DEFAULT 'mention', -- mention | speaker
+        PRIMARY KEY (memory_id, entity_id)
+    );
+    CREATE INDEX memory_entities_by_entity ON memory_entities(entity_id);
+    CREATE TABLE memory_neighbours (
+        memory_id TEXT NOT NULL REFERENCES memories(id) ON DELETE CASCADE,
+        other_id TEXT NOT NULL REFERENCES memories(id) ON DELETE CASCADE,
+        entity_id INTEGER REFERENCES entities(id) ON DELETE CASCADE,
+        reason TEXT NOT NULL,                 -- e.g. "both mention Joanna"
+        PRIMARY KEY (memory_id, other_id)
+    );
+    CREATE INDEX memory_neighbours_by_other ON memory_neighbours(other_id);
+    CREATE TRIGGER memories_graph_au AFTER UPDATE OF text ON memories BEGIN
+        UPDATE memories SET graphed = 0 WHERE num = new.num;
+        DELETE FROM memory_entities WHERE memory_id = new.id;
+        DELETE FROM memory_neighbours WHERE memory_id = new.id;
+    END;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -448,7 +448,7 @@ def test_zip_is_a_plain_zip_with_a_manifest(source: MemoryBank, tmp_path: Path) 
     path = export_archive(source.store, tmp_path / "a.membank", LATER, bank=source).path
     with zipfile.ZipFile(path) as zf:
         manifest = json.loads(zf.read("manifest.json"))
-    assert manifest["format_version"] == "1.1"
+    assert manifest["format_version"] == "1.2"
     assert manifest["embedding"] == {
         "model_id": "fake/hash-bow",
         "dim": 64,

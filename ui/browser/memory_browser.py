@@ -24,7 +24,9 @@ from PySide6.QtWidgets import (
 )
 
 from app.services.curation import MemoryCuration
+from app.services.people import PeopleService, Timeline
 from app.services.privacy import PrivacyService
+from memory.errors import EntityError
 from memory.records import Kind, Link, State
 from ui.browser.forgetting_chart import ForgettingChart
 from ui.browser.memory_model import (
@@ -52,6 +54,7 @@ class MemoryBrowser(QWidget):
     recalled = Signal(int)  # recall search results shown
     detail_shown = Signal(str)  # memory id
     action_done = Signal(str)  # "pinned", "unpinned", "restored", "edited", "forgotten"
+    entity_filtered = Signal(int)  # memories shown for one person, place or thing
 
     def __init__(
         self,
@@ -59,10 +62,12 @@ class MemoryBrowser(QWidget):
         privacy: PrivacyService,
         tasks: TaskRunner,
         parent: QWidget | None = None,
+        people: PeopleService | None = None,
     ) -> None:
         super().__init__(parent, Qt.WindowType.Window)
         self.curation = curation
         self.privacy = privacy
+        self.people = people or PeopleService(curation.store, privacy)
         self.tasks = tasks
         self.setWindowTitle("Memories")
         self.resize(1100, 780)
@@ -101,8 +106,14 @@ class MemoryBrowser(QWidget):
         for label, days in PERIODS:
             self.period_combo.addItem(label, days)
         self.period_combo.currentIndexChanged.connect(self._on_period)
+        self.entity_box = QLineEdit()
+        self.entity_box.setObjectName("entityFilter")
+        self.entity_box.setPlaceholderText("About… (a person, place, thing)")
+        self.entity_box.setClearButtonEnabled(True)
+        self.entity_box.returnPressed.connect(lambda: self.filter_by_entity(self.entity_box.text()))
         top = QHBoxLayout()
         top.addWidget(self.search_box, 1)
+        top.addWidget(self.entity_box)
         top.addWidget(self.kind_combo)
         top.addWidget(self.state_combo)
         top.addWidget(self.space_combo)
@@ -238,6 +249,41 @@ class MemoryBrowser(QWidget):
             self.recalled.emit(len(ids))
 
         self.tasks.run(lambda: service.search(query, 20), done, self._error)
+
+    def filter_by_entity(self, name: str) -> None:
+        """List only the memories naming `name` (any of its names), in the order they
+        happened; Refresh lists everything again."""
+        name = name.strip()
+        if not name:
+            self.refresh()
+            return
+        self.entity_box.setText(name)
+        people, service = self.people, self.curation
+
+        def load() -> tuple[Timeline, list[MemoryRow]]:
+            timeline = people.timeline(name, limit=PAGE)
+            ready = service.host.ready
+            rows = [
+                MemoryRow(m, service.retention(m) if ready else None) for m in timeline.memories
+            ]
+            return timeline, rows
+
+        def shown(result: tuple[Timeline, list[MemoryRow]]) -> None:
+            timeline, rows = result
+            self.model.set_rows(rows, False)
+            self.proxy.set_filters(recalled=None)
+            self.timeline.show_rows(rows)
+            self.detail.clear()
+            self.status.setText(f"{len(rows)} memories about {timeline.entity.name}.")
+            self.entity_filtered.emit(len(rows))
+
+        def failed(error: BaseException) -> None:
+            if isinstance(error, EntityError):  # an unknown name: one line, the list unchanged
+                self.status.setText(str(error))
+                return
+            self._error(error)
+
+        self.tasks.run(load, shown, failed)
 
     def visible_texts(self) -> list[str]:
         return [

@@ -14,8 +14,10 @@ from app.engine.host import ModelHost
 from app.engine.model_manager import ModelManager
 from app.services.chat import ChatService
 from app.services.curation import MemoryCuration
+from app.services.people import PeopleService
 from app.services.privacy import PrivacyService
 from ui.browser.memory_browser import MemoryBrowser
+from ui.browser.people_view import PeopleView
 from ui.chat.worker import ChatWorker
 from ui.dialogs.models_dialog import ModelsDialog
 from ui.dialogs.persona_dialog import PersonaDialog
@@ -92,6 +94,20 @@ class DialogRegistry(QObject):
         browser.activateWindow()
         browser.refresh(select=select)
         return browser
+
+    def show_people(self) -> PeopleView:
+        def make() -> PeopleView:
+            view = PeopleView(
+                PeopleService(self.curation.store, self.privacy), self.tasks, self.window
+            )
+            view.filter_requested.connect(
+                lambda name: self.show_memory_browser().filter_by_entity(name)
+            )
+            return view
+
+        view = self._show(PeopleView, make)
+        view.refresh()
+        return view
 
     def show_settings(self) -> SettingsDialog:
         from models.chat.llama_chat import gpu_offload_supported

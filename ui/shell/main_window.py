@@ -119,6 +119,7 @@ class MainWindow(QMainWindow):
             quit=self.quit,
             set_paused=self.set_paused,
             browse_memories=dialogs.show_memory_browser,
+            people=dialogs.show_people,
             consolidate=self.consolidate_now,
             persona=dialogs.show_persona,
             forget_about=dialogs.show_forget_about,

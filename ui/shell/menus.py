@@ -29,6 +29,7 @@ class MenuActions:
     quit: Do
     set_paused: Callable[[bool], object]
     browse_memories: Do
+    people: Do
     consolidate: Do
     persona: Do
     forget_about: Do
@@ -62,6 +63,7 @@ def build_menus(window: QMainWindow, do: MenuActions) -> QAction:
     menu.addAction(pause_action)
     for text, shortcut, slot in (
         ("&Browse memories…", QKeySequence("Ctrl+B"), do.browse_memories),
+        ("People && &things…", QKeySequence("Ctrl+Shift+E"), do.people),
         ("&Consolidate now", QKeySequence("Ctrl+Shift+K"), do.consolidate),
         ("&Persona and summaries…", QKeySequence("Ctrl+P"), do.persona),
         ("&Forget everything about…", QKeySequence("Ctrl+Shift+F"), do.forget_about),
