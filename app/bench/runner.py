@@ -55,7 +55,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         if not args.path.exists():
             print(f"error: {args.path} does not exist", file=sys.stderr)
             return 1
-        from app.bench.consolidation_cli import run_from_args as run_written
+        from app.bench.written.cli import run_from_args as run_written
 
         written = run_written(args, say)
         if written is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from app.bench.consolidation import Matcher, Observation, Scores, contradictions, observations
+from app.bench.written.scores import Matcher, Observation, Scores, contradictions, observations
 from memory.records import Kind, Memory, State
 from tests.unit.fakes import HashEmbedder
 

@@ -17,7 +17,7 @@ def run_from_args(
 ) -> tuple[dict[str, Any], str] | None:
     """The report's JSON and markdown (the chat model is the config's, closed at the end), or
     None after a one-line error."""
-    from app.bench.consolidation import run_consolidation
+    from app.bench.written.scores import run_consolidation
 
     try:
         config = load_config(args.config or resolve_paths(None).config_file)
