@@ -1,9 +1,11 @@
 """Check a reply against the memories it was given, without a second generation.
 
-A small model often has the answer in its prompt and still replies with a refusal or with general
-knowledge (MEASURED.md). When a used memory answers the question and the reply does not reflect
-it, the window shows that memory under the reply ("From your memory, <date>: …") and `ask --json`
-flags it. Pure word arithmetic (Snowball stems of content words): microseconds, no model.
+A small model often has the answer in its prompt and still replies with a refusal, general
+knowledge, or a fluent invention: a title, a place, a number or a relative no memory mentions, or
+a claim a memory says the opposite of (MEASURED.md, issue 21). When the check flags a reply, the
+window shows the memory that answers (or the closest one) under it as a correction — "I may be
+wrong — from your memory, 8 May 2023: …" — and `ask --json` reports the verdict. Pure text
+arithmetic (memory/recall/reply_claims.py): microseconds, no model, the same verdict on reload.
 """
 
 from __future__ import annotations
@@ -14,15 +16,21 @@ from dataclasses import dataclass
 from typing import Literal
 
 from memory.consolidation.grounding import content_words, stem
+from memory.recall.reply_claims import Claim, Known, unbacked_claims
 from memory.records import Memory, Recalled
 
-Verdict = Literal["ok", "refusal", "ignored", "unsupported", "no_answer_in_memory"]
-FLAGGED: frozenset[str] = frozenset({"refusal", "ignored", "unsupported"})
+Verdict = Literal[
+    "ok", "refusal", "ignored", "unsupported", "invented", "contradicted", "no_answer_in_memory"
+]
+FLAGGED: frozenset[str] = frozenset({"refusal", "ignored", "unsupported", "invented", "contradicted"})
+# Flagged even when no memory answers the question (the card then shows the closest memory).
+FLAGGED_WITHOUT_ANSWER: frozenset[str] = frozenset({"invented", "contradicted"})
 # The share of the question's content words a memory must hold to count as answering it.
 MIN_QUESTION_OVERLAP = 0.5
 # Below this share of its content words found in the question or the used memories, a reply
 # says something the memories do not (general knowledge, an invented detail).
 MIN_REPLY_SUPPORT = 0.5
+CARD_PREFIX = "I may be wrong — "
 
 _REFUSAL = re.compile(
     r"\b(?:"
@@ -32,10 +40,23 @@ _REFUSAL = re.compile(
     r"|(?:not|n't) (?:equipped|able|programmed|designed) to"
     r"|as an ai|as a (?:personal |virtual |language )?(?:assistant|model)"
     r"|i (?:have|had) no (?:information|memory|memories|record|records|idea|access)"
+    r"|i don't have (?:that|this|any)"
     r"|(?:there is|there's|i found) no (?:mention|information|record|memory)"
     r"|(?:is|are) not (?:mentioned|in the notes|in my memor)"
     r"|unable to (?:answer|find|recall|determine|provide)"
     r")",
+    re.IGNORECASE,
+)
+# A question about the user's own past or life ("Where does my sister live?", "What did I say
+# about…"), not a request for advice or a task ("How do I…", "Can you…").
+_PERSONAL = re.compile(
+    r"\b(?:my|mine|did i|was i|were we|have i|had i|did we|i (?:told|said|mentioned|went|did|was"
+    r"|had|saw|read|watched|bought|met|visited))\b",
+    re.IGNORECASE,
+)
+_ADVICE = re.compile(
+    r"^\s*(?:how (?:do|can|should|would|could) i|should i|can you|could you|would you|please"
+    r"|tell me (?:a|an|some)|write|give me|help)\b",
     re.IGNORECASE,
 )
 
@@ -45,27 +66,46 @@ def is_refusal(reply: str) -> bool:
     return bool(_REFUSAL.search(" ".join(reply.replace("’", "'").split())))
 
 
+def about_own_past(question: str) -> bool:
+    """The question asks about the user's own life or what they said, not for help."""
+    text = question.replace("’", "'")
+    return bool(_PERSONAL.search(text)) and not _ADVICE.search(text)
+
+
 def stems(text: str) -> set[str]:
     return {stem(w) for w in content_words(text)}
+
+
+def card_text(memory: Memory, answers: bool = True) -> str:
+    """The correction shown under a flagged reply, with the memory's date and words."""
+    said = f"from your memory, {memory.event_time:%-d %B %Y}: {' '.join(memory.text.split())}"
+    if answers:
+        return CARD_PREFIX + said
+    return f"{CARD_PREFIX}I don't have that in your memory. The closest, {said[5:]}"
 
 
 @dataclass(frozen=True)
 class ReplyCheck:
     verdict: Verdict
-    memory: Memory | None  # the used memory that answers the question (None: none does)
+    memory: Memory | None  # the memory the card shows: the one that answers, else the closest
     support: float  # share of the reply's content words found in the question or the memories
+    claims: tuple[Claim, ...] = ()  # what the reply says that no memory backs
+    answers: bool = True  # `memory` answers the question (False: only the closest one)
 
     @property
     def flagged(self) -> bool:
-        """The reply missed what a used memory says: show that memory under it."""
-        return self.memory is not None and self.verdict in FLAGGED
+        """The reply missed or contradicts what the memories say: show a memory under it."""
+        if self.verdict not in FLAGGED:
+            return False
+        return self.memory is not None or self.verdict in FLAGGED_WITHOUT_ANSWER
 
     def card(self) -> str:
-        """ "From your memory, 8 May 2023: …" (empty when nothing is flagged)."""
-        if not self.flagged or self.memory is None:
+        """ "I may be wrong — from your memory, 8 May 2023: …" (empty when nothing is flagged)."""
+        if not self.flagged:
             return ""
-        m = self.memory
-        return f"From your memory, {m.event_time:%-d %B %Y}: {' '.join(m.text.split())}"
+        if self.memory is None:
+            return f"{CARD_PREFIX}nothing in your memory says this."
+        return card_text(self.memory, self.answers)
 
 
 def answering_memory(question: str, used: Sequence[Memory]) -> Memory | None:
@@ -85,9 +125,13 @@ def answering_memory(question: str, used: Sequence[Memory]) -> Memory | None:
 
 
 def check_reply(question: str, reply: str, used: Sequence[Memory]) -> ReplyCheck:
-    """Whether `reply` reflects the used memory that answers `question`.
+    """Whether `reply` reflects the used memories, in this order:
 
     - refusal: the reply declines although a memory answers;
+    - contradicted: a memory says the opposite of one of the reply's claims;
+    - invented: the reply names a person, title, place, number, date or relation that neither
+      the question nor any used memory says (checked when a memory answers the question or the
+      question is about the user's own past);
     - ignored: the reply holds none of the answering memory's own words (those not in the
       question), e.g. general knowledge about the topic instead of what the user said;
     - unsupported: most of the reply's content words are in neither the question nor any used
@@ -95,17 +139,34 @@ def check_reply(question: str, reply: str, used: Sequence[Memory]) -> ReplyCheck
     """
     memory = answering_memory(question, used)
     said = stems(reply)
-    known = stems(question).union(*(stems(m.text) for m in used)) if used else stems(question)
-    support = len(said & known) / len(said) if said else 0.0
+    known_stems = stems(question).union(*(stems(m.text) for m in used))
+    support = len(said & known_stems) / len(said) if said else 0.0
+    personal = memory is not None or about_own_past(question)
+    refusal = is_refusal(reply)
+    claims: tuple[Claim, ...] = ()
+    if personal and not refusal:
+        known = Known.of(question, [(m.text, m.event_time) for m in used])
+        claims = tuple(unbacked_claims(reply, known))
+    shown, answers = (memory, True) if memory is not None else (_closest(used), False)
+    if any(c.kind == "contradiction" for c in claims):
+        return ReplyCheck("contradicted", shown, support, claims, answers)
     if memory is None:
+        if claims:
+            return ReplyCheck("invented", shown, support, claims, answers)
         return ReplyCheck("no_answer_in_memory", None, support)
-    if is_refusal(reply):
+    if refusal:
         return ReplyCheck("refusal", memory, support)
+    if claims:
+        return ReplyCheck("invented", memory, support, claims)
     if not said & (stems(memory.text) - stems(question)):
         return ReplyCheck("ignored", memory, support)
     if support < MIN_REPLY_SUPPORT:
         return ReplyCheck("unsupported", memory, support)
     return ReplyCheck("ok", memory, support)
+
+
+def _closest(used: Sequence[Memory]) -> Memory | None:
+    return used[0] if used else None
 
 
 def check_used(
