@@ -58,7 +58,7 @@ def test_real_refusals_and_ignored_memories_are_flagged() -> None:
         assert check.flagged, (reply, check)
         assert check.memory is not None and check.memory.text == said
         assert (check.verdict == "refusal") == is_refusal(reply), reply
-        assert check.card() == f"From your memory, 1 May 2026: {said}"
+        assert check.card() == f"I may be wrong — from your memory, 1 May 2026: {said}"
         verdicts.append(check.verdict)
     assert "refusal" in verdicts and {"ignored", "unsupported"} & set(verdicts), verdicts
 
@@ -72,12 +72,14 @@ def test_ask_json_carries_the_check_and_an_answer_from_memory_is_not_flagged(
     assert asked.returncode == 0, asked.stderr
     out = json.loads(asked.stdout)
     check = out["memory_check"]
-    assert set(check) == {"flagged", "verdict", "memory_id", "card", "reply_support"}
+    assert set(check) == {
+        "flagged", "verdict", "memory_id", "memory_answers", "card", "claims", "reply_support"
+    }
     reply = out["reply"]
     if "miso" in reply.lower():  # the compact prompt's usual answer
         assert check["verdict"] in ("ok", "unsupported")
     else:
-        assert check["flagged"] and check["card"].startswith("From your memory, ")
+        assert check["flagged"] and check["card"].startswith("I may be wrong — from your memory, ")
     assert check["memory_id"] in [m["id"] for m in out["used_memories"]]
 
 
