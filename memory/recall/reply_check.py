@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from memory.consolidation.grounding import content_words, stem
-from memory.recall.reply_claims import Claim, Known, unbacked_claims
+from memory.consolidation.grounding import content_words
+from memory.recall.reply_claims import Claim, Known, stem, unbacked_claims
 from memory.records import Memory, Recalled
 
 Verdict = Literal[
