@@ -21,13 +21,13 @@ from app.bench.answer_scores import (
     sample_questions,
     token_f1,
 )
+from app.bench.memorybank_probes import load_memorybank
 from app.bench.recall import load_embedder_default, torch_threads
 from app.bootstrap import Runtime, load_llm, open_bank, open_runtime
 from app.config import Config
 from app.engine.prompt_style import prompt_style_for
 from app.services.events import RecallEvent, ReplyEvent
 from app.transfer.conversations import import_conversation
-from app.bench.memorybank_probes import load_memorybank
 from app.transfer.locomo import (
     CATEGORIES,
     BenchConversation,
@@ -39,7 +39,9 @@ from models.protocols import LLM, Embedder
 
 Progress = Callable[[str], None]
 DEFAULT_CATEGORIES = (1, 2, 3, 4)
-EXAMPLES_PER_KIND = 3  # per style: right, caught, false_alarm, silent_wrong, missed_without_evidence
+EXAMPLES_PER_KIND = (
+    3  # per style: right, caught, false_alarm, silent_wrong, missed_without_evidence
+)
 
 
 @dataclass
@@ -85,8 +87,9 @@ class AnswersReport:
             "",
             "Prompt styles (same questions, same recall, one run):",
             "",
-            "| style | answer shown | silent wrong | flag precision | flag recall | answer hit "
-            "| hit given evidence | evidence in prompt | F1 | refusals | card shown | p50 latency |",
+            "| style | answer shown | silent wrong | flag precision | flag recall "
+            "| answer hit | hit given evidence | evidence in prompt | F1 | refusals | card shown "
+            "| p50 latency |",
             "|---|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for name, scores in self.styles.items():

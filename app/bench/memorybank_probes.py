@@ -21,14 +21,24 @@ SINGLE_HOP, TEMPORAL = 4, 2
 # (user, question, gold answer, evidence, category)
 PROBES: tuple[tuple[str, str, str, str, int], ...] = (
     ("Emily", "Which park did I go for a walk in?", "Green Meadow Park", "2023-04-28:1", 4),
-    ("Emily", "What novel did I find at the library?", "One Hundred Years of Solitude",
-     "2023-05-01:0", 4),
+    (
+        "Emily",
+        "What novel did I find at the library?",
+        "One Hundred Years of Solitude",
+        "2023-05-01:0",
+        4,
+    ),
     ("Emily", "What new dish did I learn to make?", "steamed sea bass", "2023-04-29:0", 4),
     ("Emily", "Which art film did I see with my friend?", "Taxi Driver", "2023-04-30:1", 4),
     ("Emily", "When did I go to the museum with my friend?", "2 May 2023", "2023-05-02:0", 2),
     ("Frank", "How long did I run in the park on our first day?", "an hour", "2023-04-27:2", 4),
-    ("Frank", "What dish did I make while learning to cook?", "Kung Pao Chicken",
-     "2023-04-28:6", 4),
+    (
+        "Frank",
+        "What dish did I make while learning to cook?",
+        "Kung Pao Chicken",
+        "2023-04-28:6",
+        4,
+    ),
     ("Frank", "What book have I been reading at home?", "To Live", "2023-05-06:1", 4),
     ("Frank", "What kind of music do I love listening to?", "jazz", "2023-05-05:2", 4),
     ("Lucy", "Which city did I travel to recently?", "Xiamen", "2023-04-27:2", 4),

@@ -22,7 +22,9 @@ from memory.records import Memory, Recalled
 Verdict = Literal[
     "ok", "refusal", "ignored", "unsupported", "invented", "contradicted", "no_answer_in_memory"
 ]
-FLAGGED: frozenset[str] = frozenset({"refusal", "ignored", "unsupported", "invented", "contradicted"})
+FLAGGED: frozenset[str] = frozenset(
+    {"refusal", "ignored", "unsupported", "invented", "contradicted"}
+)
 # Flagged even when no memory answers the question (the card then shows the closest memory).
 FLAGGED_WITHOUT_ANSWER: frozenset[str] = frozenset({"invented", "contradicted"})
 # The share of the question's content words a memory must hold to count as answering it.

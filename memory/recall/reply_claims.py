@@ -147,7 +147,8 @@ def invented_dates(reply: str, known: Known) -> list[Claim]:
     return [
         Claim("date", w)
         for w in dict.fromkeys(_words(reply))
-        if w in MONTHS + WEEKDAYS and w not in known.words
+        if w in MONTHS + WEEKDAYS
+        and w not in known.words
         # "may" the verb is not a date: only "May" capitalised after a number or before one
         and not (w == "may" and not re.search(r"\d\s*May\b|\bMay\s*\d", reply))
     ]

@@ -73,7 +73,13 @@ def test_ask_json_carries_the_check_and_an_answer_from_memory_is_not_flagged(
     out = json.loads(asked.stdout)
     check = out["memory_check"]
     assert set(check) == {
-        "flagged", "verdict", "memory_id", "memory_answers", "card", "claims", "reply_support"
+        "flagged",
+        "verdict",
+        "memory_id",
+        "memory_answers",
+        "card",
+        "claims",
+        "reply_support",
     }
     reply = out["reply"]
     if "miso" in reply.lower():  # the compact prompt's usual answer

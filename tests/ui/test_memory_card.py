@@ -51,7 +51,9 @@ def test_a_reopened_refusal_shows_the_memory_that_answers(
         qtbot.waitUntil(lambda t=title: t in window.chat.transcript.toPlainText())
         text = window.chat.transcript.toPlainText()
         if "sister" in title:
-            assert f"I may be wrong — from your memory, {day}: My sister Ana lives in Lisbon" in text
+            assert (
+                f"I may be wrong — from your memory, {day}: My sister Ana lives in Lisbon" in text
+            )
         else:  # the reply used its memory: no card
             assert "Miso" in text and "I may be wrong" not in text
 
@@ -112,6 +114,9 @@ def test_memory_card_screenshot_under_xvfb(xvfb_display: str, tmp_path: Path) ->
     printed = run_app(
         "tests.ui.memory_card_screenshot_app", xvfb_display, str(out), str(tmp_path / "data")
     )
-    assert "I may be wrong — from your memory, " in printed and "My sister Ana lives in Lisbon" in printed
+    assert (
+        "I may be wrong — from your memory, " in printed
+        and "My sister Ana lives in Lisbon" in printed
+    )
     image = QImage(str(out))
     assert image.width() >= 800 and image.height() >= 500

@@ -174,7 +174,8 @@ def test_a_claim_the_memory_contradicts_is_flagged() -> None:
     assert check.verdict == "contradicted" and check.flagged
     assert check.memory is COMEDY
     assert check.card() == (
-        "I may be wrong — from your memory, 3 June 2024: My sister Anna likes watching comedy movies."
+        "I may be wrong — from your memory, 3 June 2024: "
+        "My sister Anna likes watching comedy movies."
     )
     agree = check_reply(
         "Does my sister like comedy movies?", "Yes, Anna likes watching comedy movies.", [COMEDY]
