@@ -1,5 +1,5 @@
 """`membank-cli bench answers`: what the user sees, scored: each LoCoMo question (or MemoryBank
-probe, app/bench/memorybank_probes.py) asked through the chat path the window uses, with the
+probe, app/transfer/memorybank.py) asked through the chat path the window uses, with the
 configured chat model, for one or more prompt styles; with the reply check's card counted in."""
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from app.bench.answer_scores import (
     sample_questions,
     token_f1,
 )
-from app.bench.memorybank_probes import load_memorybank
 from app.bench.recall import load_embedder_default, torch_threads
 from app.bootstrap import Runtime, load_llm, open_bank, open_runtime
 from app.config import Config
@@ -35,6 +34,7 @@ from app.transfer.locomo import (
     Question,
     load_locomo,
 )
+from app.transfer.memorybank import load_memorybank
 from models.protocols import LLM, Embedder
 
 Progress = Callable[[str], None]
@@ -139,7 +139,7 @@ class AnswersReport:
 
 
 def load_conversations(path: Path) -> list[BenchConversation]:
-    """A LoCoMo-shaped file, or MemoryBank's daily chats with the probes in memorybank_probes."""
+    """A LoCoMo-shaped file, or MemoryBank's daily chats with their probes (transfer/memorybank)."""
     try:
         with path.open(encoding="utf-8") as f:
             head = f.read(256).lstrip()[:1]

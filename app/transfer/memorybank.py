@@ -1,4 +1,4 @@
-"""Questions with gold answers for MemoryBank's daily chats (`bench answers` on that file).
+"""MemoryBank's daily chats as a benchmark file, with questions and gold answers.
 
 MemoryBank (zhongwanjun/MemoryBank-SiliconFriend, `memory_bank_en.json`) has ten days of chat
 per user and no questions. These probes ask, the day after the last chat, what the user said on
