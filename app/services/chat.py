@@ -13,7 +13,7 @@ from app.engine.prompt_style import prompt_style_for
 from app.services.events import ChatEvent, RecallEvent, ReplyEvent, TokenEvent
 from app.services.recall import overview, recall
 from memory.clock import Clock
-from memory.recall.extractive import compose, lead_for
+from memory.recall.extractive import compose, keep_unled, lead_for
 from memory.recall.prompt import Prompt, PromptBudget, PromptBuilder
 from memory.recall.reply_check import check_reply, check_used
 from memory.records import PERSONAL, Conversation, Kind, Message, MessageHit, check_space
@@ -178,9 +178,16 @@ class ChatService:
             lead = lead_for(user_message.text, [r.memory for r in used])
         if lead is None:
             reply_text, stopped = yield from _stream(llm, prompt, cancel)
-        elif not lead.answers:  # about the user's past, and no memory answers: nothing to invent
-            yield TokenEvent(lead.text)
-            reply_text, stopped = lead.text, False
+        elif not lead.answers:  # about the user's past, no memory answers by its words
+            phrased, stopped = (
+                ("", False) if not used else (yield from _stream(llm, prompt, cancel))
+            )
+            memories = [r.memory for r in used]
+            if stopped or not keep_unled(user_message.text, phrased, memories):
+                reply_text = lead.text  # what the model said is not kept: nothing invented
+                yield TokenEvent(("\n\n" if phrased else "") + lead.text)
+            else:
+                reply_text = phrased
         else:  # the memory first, in its own words; the model's phrasing only if it checks out
             yield TokenEvent(lead.text + "\n\n")
             phrased, stopped = yield from _stream(llm, prompt, cancel)

@@ -16,7 +16,15 @@ from dataclasses import dataclass
 from typing import Literal
 
 from memory.consolidation.grounding import content_words
-from memory.recall.reply_claims import Claim, Known, stem, unbacked_claims
+from memory.recall.reply_claims import (
+    Claim,
+    Known,
+    invented_dates,
+    invented_numbers,
+    specifics,
+    stem,
+    unbacked_claims,
+)
 from memory.records import Memory, Recalled
 
 Verdict = Literal[
@@ -61,6 +69,9 @@ _ADVICE = re.compile(
     r"|tell me (?:a|an|some)|write|give me|help)\b",
     re.IGNORECASE,
 )
+
+
+_WHEN = re.compile(r"^\s*(?:when|what (?:day|date|time|year|month))\b", re.IGNORECASE)
 
 
 def is_refusal(reply: str) -> bool:
@@ -110,20 +121,25 @@ class ReplyCheck:
         return card_text(self.memory, self.answers)
 
 
-def answering_memory(question: str, used: Sequence[Memory]) -> Memory | None:
-    """The used memory that shares the most of the question's content words (at least half)
-    and says something beyond them; the higher-ranked one on a tie."""
+def answering_memories(question: str, used: Sequence[Memory]) -> list[Memory]:
+    """The used memories that share at least half of the question's content words and say
+    something beyond them, most shared first (the higher-ranked one on a tie)."""
     asked = stems(question)
     if not asked:
-        return None
-    best: Memory | None = None
-    best_overlap = 0.0
-    for memory in used:
+        return []
+    scored: list[tuple[float, int, Memory]] = []
+    for rank, memory in enumerate(used):
         words = stems(memory.text)
         overlap = len(asked & words) / len(asked)
-        if overlap >= MIN_QUESTION_OVERLAP and words - asked and overlap > best_overlap:
-            best, best_overlap = memory, overlap
-    return best
+        if overlap >= MIN_QUESTION_OVERLAP and words - asked:
+            scored.append((-overlap, rank, memory))
+    return [m for _, _, m in sorted(scored, key=lambda t: (t[0], t[1]))]
+
+
+def answering_memory(question: str, used: Sequence[Memory]) -> Memory | None:
+    """The used memory that answers the question best (see `answering_memories`), if any."""
+    found = answering_memories(question, used)
+    return found[0] if found else None
 
 
 def check_reply(question: str, reply: str, used: Sequence[Memory]) -> ReplyCheck:
@@ -134,14 +150,15 @@ def check_reply(question: str, reply: str, used: Sequence[Memory]) -> ReplyCheck
     - invented: the reply names a person, title, place, number, date or relation that neither
       the question nor any used memory says (checked when a memory answers the question or the
       question is about the user's own past);
-    - ignored: the reply holds none of the answering memory's own words (those not in the
+    - ignored: the reply holds none of the used memories' own words (those not in the
       question), e.g. general knowledge about the topic instead of what the user said;
     - unsupported: most of the reply's content words are in neither the question nor any used
       memory.
     """
     memory = answering_memory(question, used)
     said = stems(reply)
-    known_stems = stems(question).union(*(stems(m.text) for m in used))
+    # A memory's date is what it says too: "On 3 June" answers "When did I…?" from it.
+    known_stems = stems(question).union(*(stems(f"{m.text} {m.event_time:%A %B}") for m in used))
     support = len(said & known_stems) / len(said) if said else 0.0
     personal = memory is not None or about_own_past(question)
     refusal = is_refusal(reply)
@@ -149,6 +166,10 @@ def check_reply(question: str, reply: str, used: Sequence[Memory]) -> ReplyCheck
     if personal and not refusal:
         known = Known.of(question, [(m.text, m.event_time) for m in used])
         claims = tuple(unbacked_claims(reply, known))
+        if memory is not None and _WHEN.match(question):  # the date must be the answer's own
+            own = Known.of(question, [(memory.text, memory.event_time)])
+            dates = [*invented_numbers(reply, own), *invented_dates(reply, own)]
+            claims += tuple(c for c in dates if c not in claims)
     shown, answers = (memory, True) if memory is not None else (_closest(used), False)
     if any(c.kind == "contradiction" for c in claims):
         return ReplyCheck("contradicted", shown, support, claims, answers)
@@ -158,13 +179,31 @@ def check_reply(question: str, reply: str, used: Sequence[Memory]) -> ReplyCheck
         return ReplyCheck("no_answer_in_memory", None, support)
     if refusal:
         return ReplyCheck("refusal", memory, support)
-    if claims:
+    if claims and not (
+        all(c.kind in ("name", "number", "date") for c in claims)
+        and _gives(reply, memory, question)
+    ):
         return ReplyCheck("invented", memory, support, claims)
-    if not said & (stems(memory.text) - stems(question)):
-        return ReplyCheck("ignored", memory, support)
+    if not said & (known_stems - stems(question)):
+        return ReplyCheck("ignored", memory, support, claims)
     if support < MIN_REPLY_SUPPORT:
-        return ReplyCheck("unsupported", memory, support)
-    return ReplyCheck("ok", memory, support)
+        return ReplyCheck("unsupported", memory, support, claims)
+    return ReplyCheck("ok", memory, support, claims)
+
+
+def _gives(reply: str, memory: Memory, question: str) -> bool:
+    """The reply gives most of the answering memory's own specifics (its names, titles,
+    numbers beyond the question's): an extra detail around them ("Kung Pao Chicken, a Chinese
+    dish") does not make the answer wrong, so it is listed in `claims` without a card. A
+    relation or a contradiction is still flagged; a "when" question must give the memory's own
+    date."""
+    own = specifics(memory.text) - {w.lower() for w in re.findall(r"[\w']+", question)}
+    if not own:
+        return False
+    said = specifics(reply) | {w.lower().strip("'") for w in re.findall(r"[\w']+", reply)}
+    if _WHEN.match(question):
+        return False
+    return len(own & said) * 2 > len(own)  # most of them: a name alone is not the answer
 
 
 def _closest(used: Sequence[Memory]) -> Memory | None:

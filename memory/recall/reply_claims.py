@@ -56,7 +56,7 @@ NEGATIONS = frozenset(
     "aren't wasn't weren't won't wouldn't haven't hasn't hadn't shouldn't couldn't dislike "
     "dislikes disliked hate hates hated".split()
 )
-_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’]*")
+_WORD = re.compile(r"[^\W_][\w'’]*")  # letters of any script: "García Márquez" is two words
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 _NUMBER = re.compile(r"\b\d+(?:[.,:]\d+)*\b")
 _RELATION_WORDS = "|".join(sorted(RELATIONS))
@@ -248,6 +248,12 @@ def contradictions(reply: str, known: Known) -> list[Claim]:
                 found.append(Claim("contradiction", sentence))
                 break
     return found
+
+
+def specifics(text: str) -> set[str]:
+    """A text's own specifics: its capitalised words (names, titles, places) and numbers."""
+    names = {_norm(w) for s in sentences(text) for w in _capitalised(s)}
+    return (names - FREE_NAMES) | _numbers(text)
 
 
 def unbacked_claims(reply: str, known: Known) -> list[Claim]:

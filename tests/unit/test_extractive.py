@@ -15,7 +15,7 @@ from app.config import Config, LLMConfig
 from app.services.chat import without_flagged
 from app.services.events import ChatEvent, ReplyEvent, TokenEvent
 from memory.clock import ManualClock
-from memory.recall.extractive import NOT_IN_MEMORY, compose, is_question, lead_for
+from memory.recall.extractive import NOT_IN_MEMORY, compose, is_question, keep_unled, lead_for
 from memory.records import Kind, Memory, Message, State
 from memory.storage.store import SQLiteStore
 from tests.unit.fakes import T0, ScriptedLLM, make_bank
@@ -115,12 +115,40 @@ def test_the_chat_path_leads_with_the_memory_and_drops_an_invented_phrasing(
     assert len(llm.prompts) == 1
 
 
-def test_the_chat_path_does_not_ask_the_model_about_a_past_no_memory_holds(
+def test_the_chat_path_replaces_an_invention_about_a_past_no_memory_holds(
     extractive: tuple[Services, ScriptedLLM],
 ) -> None:
     service, llm = extractive
     service.curation.remember("I went to see Jay Chou's concert.")
+    reply = run(service, "What did my brother buy at the concert?")[-1]
+    assert isinstance(reply, ReplyEvent)
+    assert len(llm.prompts) == 1  # asked: the memory might answer in other words
+    assert reply.message.text.startswith(NOT_IN_MEMORY)  # but it said "the Xiamen Alps"
+    assert "Alps" not in reply.message.text
+
+
+def test_the_chat_path_does_not_ask_the_model_with_no_memory_at_all(
+    extractive: tuple[Services, ScriptedLLM],
+) -> None:
+    service, llm = extractive
     reply = run(service, "What is my brother's name?")[-1]
     assert isinstance(reply, ReplyEvent)
-    assert reply.message.text.startswith(NOT_IN_MEMORY)
-    assert llm.prompts == []  # nothing for the model to invent
+    assert reply.message.text == NOT_IN_MEMORY
+    assert llm.prompts == []  # nothing to answer from: nothing for the model to invent
+
+
+def test_a_second_memory_that_answers_as_well_is_quoted_too() -> None:
+    home = memory("I am quietly reading at home. Do you have any favorite books?", "home")
+    book = memory("Recently, I have been reading a book called To Live.", "book")
+    lead = lead_for("What book have I been reading at home?", [home, book])
+    assert lead is not None and lead.memory is home
+    assert "To Live" in lead.text and "reading at home" in lead.text
+
+
+def test_the_models_own_reply_stands_when_the_memory_answers_in_other_words() -> None:
+    xiamen = memory("I loved Gulangyu Island. The scenery there was amazing.", "gulangyu")
+    question = "What is my favorite attraction in Xiamen?"
+    assert lead_for(question, [xiamen]) is not None  # no memory answers by the question's words
+    assert keep_unled(question, "You loved Gulangyu Island.", [xiamen])
+    assert not keep_unled(question, "The Xiamen Alps.", [xiamen])
+    assert not keep_unled(question, "I don't know.", [xiamen])

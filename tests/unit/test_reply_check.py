@@ -208,3 +208,28 @@ def test_invention_about_the_users_past_is_flagged_even_when_no_memory_answers()
 )
 def test_questions_about_the_users_own_past(question: str, personal: bool) -> None:
     assert about_own_past(question) is personal
+
+
+def test_an_extra_detail_around_the_memorys_own_answer_is_listed_without_a_card() -> None:
+    dish = memory("Yesterday, I made a decent Kung Pao Chicken dish.", "dish")
+    check = check_reply(
+        "What dish did I make?", "Kung Pao Chicken, a traditional Chinese dish.", [dish]
+    )
+    assert check.verdict == "ok" and not check.flagged
+    assert kinds(check) == {"name": {"Chinese"}}  # still reported (ask --json, the bench)
+    # Without the memory's answer, the same invented detail is flagged.
+    wrong = check_reply("What dish did I make?", "Mapo tofu, a traditional Chinese dish.", [dish])
+    assert wrong.verdict == "invented" and wrong.flagged
+
+
+def test_a_when_question_must_get_the_answering_memorys_own_date() -> None:
+    museum = memory("Today my friend and I went to a museum and saw old artwork.", "museum")
+    later = WHEN.replace(day=12)
+    other = Memory("o", Kind.TURN, "We saw a film.", later, later, 1.0, None, False, State.ACTIVE)
+    # 12 June is a used memory's date, but not the date of the memory that answers.
+    wrong = check_reply(
+        "When did I go to the museum?", "You went on 12 June 2024.", [other, museum]
+    )
+    assert wrong.verdict == "invented" and kinds(wrong) == {"number": {"12"}}
+    right = check_reply("When did I go to the museum?", "On 3 June 2024.", [other, museum])
+    assert right.verdict == "ok", right.claims
