@@ -75,8 +75,11 @@ _WHEN = re.compile(r"^\s*(?:when|what (?:day|date|time|year|month))\b", re.IGNOR
 
 
 def is_refusal(reply: str) -> bool:
-    """A reply that declines, parrots an assistant identity or says it does not know."""
-    return bool(_REFUSAL.search(" ".join(reply.replace("’", "'").split())))
+    """A reply that declines, parrots an assistant identity or says it does not know (a memory
+    it quotes, “…”, is the user's words, not the reply's: "I don't have any time" there is not
+    a refusal)."""
+    own = re.sub(r"“[^”]*”", " ", reply)
+    return bool(_REFUSAL.search(" ".join(own.replace("’", "'").split())))
 
 
 def about_own_past(question: str) -> bool:

@@ -42,6 +42,12 @@ def test_answers_are_not_refusals(reply: str) -> None:
     assert not is_refusal(reply)
 
 
+def test_a_quoted_memory_is_not_the_replys_refusal() -> None:
+    quoted = "From your memory, 2 May 2023: “I went to a museum. I don't have any photos.”"
+    assert not is_refusal(quoted)
+    assert is_refusal(quoted + " I don't know more.")
+
+
 def test_the_memory_that_answers_is_the_one_sharing_the_question_words() -> None:
     assert answering_memory("Where does my sister live?", [WEATHER, SISTER, CAT]) is SISTER
     assert answering_memory("What is my cat called?", [SISTER, CAT]) is CAT
