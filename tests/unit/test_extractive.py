@@ -152,3 +152,22 @@ def test_the_models_own_reply_stands_when_the_memory_answers_in_other_words() ->
     assert keep_unled(question, "You loved Gulangyu Island.", [xiamen])
     assert not keep_unled(question, "The Xiamen Alps.", [xiamen])
     assert not keep_unled(question, "I don't know.", [xiamen])
+
+
+def test_a_flagged_reply_is_no_source_for_consolidation(
+    extractive: tuple[Services, ScriptedLLM],
+) -> None:
+    """Consolidation reads the user's turns only: the invented "Xiamen Alps" of a flagged reply
+    never reaches a summary, a fact or the persona."""
+    from memory.consolidation.hierarchy import HierarchyStore
+
+    service, llm = extractive
+    llm.pieces = ["Your brother ", "Marco ", "lives in the Xiamen Alps."]
+    service.curation.remember("I went to see Jay Chou's concert.")
+    reply = run(service, "What did my brother buy at the concert?")[-1]
+    assert isinstance(reply, ReplyEvent)
+    stored = service.chat.messages(reply.message.conversation_id)
+    assert "Alps" not in stored[-1].text  # the invention was not even kept in the reply
+    sessions = HierarchyStore(service.store).sessions(0)
+    said = " ".join(t for s in sessions for t in s.texts)
+    assert "concert" in said and "Marco" not in said and "Alps" not in said
