@@ -143,8 +143,9 @@ class Scores:
             "silent_wrong_rate": _share(sum(r.silent_wrong for r in rows), n),
             # Of the flagged replies, the share that did miss the gold answer; of the replies
             # that missed it, the share flagged.
-            "flag_precision": _share(sum(r.flagged and not r.hit for r in rows), flagged),
-            "flag_recall": _share(sum(r.flagged for r in misses), len(misses)),
+            # (None when there is nothing to divide: no flag, or no miss.)
+            "flag_precision": _share(sum(r.flagged and not r.hit for r in rows), flagged, None),
+            "flag_recall": _share(sum(r.flagged for r in misses), len(misses), None),
             "latency_p50_s": _median([r.seconds for r in rows]),
         }
 
@@ -162,8 +163,13 @@ def refused(reply: str) -> bool:
     return is_refusal(reply)
 
 
-def _share(part: int, whole: int) -> float:
-    return round(part / whole, 3) if whole else 0.0
+def _share(part: int, whole: int, empty: float | None = 0.0) -> float | None:
+    return round(part / whole, 3) if whole else empty
+
+
+def rate(value: float | None) -> str:
+    """A share for a table: three decimals, or a dash when there was nothing to divide."""
+    return "—" if value is None else f"{value:.3f}"
 
 
 def _median(values: Sequence[float]) -> float:

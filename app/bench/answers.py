@@ -17,6 +17,7 @@ from app.bench.answer_scores import (
     Scores,
     answer_hit,
     evidence_ids,
+    rate,
     refused,
     sample_questions,
     token_f1,
@@ -96,7 +97,7 @@ class AnswersReport:
             o = scores.of()
             lines.append(
                 f"| {name} | {o['answer_shown']:.3f} | {o['silent_wrong_rate']:.3f} | "
-                f"{o['flag_precision']:.3f} | {o['flag_recall']:.3f} | "
+                f"{rate(o['flag_precision'])} | {rate(o['flag_recall'])} | "
                 f"{o['answer_hit']:.3f} | {o['answer_hit_given_evidence']:.3f} | "
                 f"{o['evidence_in_prompt']:.3f} | {o['f1']:.3f} | {o['refusal_rate']:.3f} | "
                 f"{o['flagged_rate']:.3f} | {o['latency_p50_s']:.2f} s |"
@@ -116,7 +117,7 @@ class AnswersReport:
                 lines.append(
                     f"| {c} {CATEGORIES.get(c, '')} | {o['questions']} | "
                     f"{o['answer_shown']:.3f} | {o['silent_wrong_rate']:.3f} | "
-                    f"{o['flag_precision']:.3f} | {o['flag_recall']:.3f} | "
+                    f"{rate(o['flag_precision'])} | {rate(o['flag_recall'])} | "
                     f"{o['answer_hit']:.3f} | "
                     f"{o['answer_hit_given_evidence']:.3f} | {o['evidence_in_prompt']:.3f} | "
                     f"{o['f1']:.3f} | {o['refusal_rate']:.3f} |"

@@ -71,6 +71,8 @@ _ADVICE = re.compile(
 )
 
 
+# A memory quoted the way the extractive answer and the card quote it: "27 April 2023: “…”".
+_QUOTED = re.compile(r"(?:\b\d{1,2} [A-Z][a-z]+ \d{4}: )?“[^”]*”")
 _WHEN = re.compile(r"^\s*(?:when|what (?:day|date|time|year|month))\b", re.IGNORECASE)
 
 
@@ -167,11 +169,13 @@ def check_reply(question: str, reply: str, used: Sequence[Memory]) -> ReplyCheck
     refusal = is_refusal(reply)
     claims: tuple[Claim, ...] = ()
     if personal and not refusal:
+        # What the reply quotes from a memory, with its date, is the memory's by construction.
+        own_words = _QUOTED.sub(" ", reply)
         known = Known.of(question, [(m.text, m.event_time) for m in used])
-        claims = tuple(unbacked_claims(reply, known))
+        claims = tuple(unbacked_claims(own_words, known))
         if memory is not None and _WHEN.match(question):  # the date must be the answer's own
             own = Known.of(question, [(memory.text, memory.event_time)])
-            dates = [*invented_numbers(reply, own), *invented_dates(reply, own)]
+            dates = [*invented_numbers(own_words, own), *invented_dates(own_words, own)]
             claims += tuple(c for c in dates if c not in claims)
     shown, answers = (memory, True) if memory is not None else (_closest(used), False)
     if any(c.kind == "contradiction" for c in claims):

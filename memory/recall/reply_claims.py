@@ -66,9 +66,10 @@ _RELATION_NAME = re.compile(
 _NAME_RELATION = re.compile(
     rf"\b([A-Z][a-z]+)\s*,?\s+(?:is\s+)?(?i:your|my|his|her|their)\s+((?i:{_RELATION_WORDS}))\b"
 )
-# Within one memory sentence a claim shares this many content words before a flipped
-# polarity counts as a contradiction (two: "like" + "comedies"; one word is a coincidence).
-MIN_SHARED_FOR_CONTRADICTION = 2
+# Within one memory clause a claim shares this many content words before a flipped polarity
+# counts as a contradiction ("like" + "comedy" + "movies"; two, as in "experiences of the
+# community", turned out to be a coincidence on LoCoMo).
+MIN_SHARED_FOR_CONTRADICTION = 3
 MIN_SHARE_FOR_CONTRADICTION = 0.6
 
 
