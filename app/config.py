@@ -49,7 +49,7 @@ class LLMConfig(_Section):
     timeout_s: float = Field(120.0, gt=0.0)
     # The reply prompt: "auto" picks "compact" for a small local model (under 500 MB, like the
     # bundled 135M) and "full" otherwise; see docs/benchmarks.md (bench answers) for why.
-    prompt_style: Literal["auto", "full", "compact", "plain"] = "auto"
+    prompt_style: Literal["auto", "full", "compact", "plain", "extractive"] = "auto"
 
 
 class EmbedderConfig(_Section):

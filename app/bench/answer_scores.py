@@ -14,7 +14,17 @@ from memory.consolidation.grounding import content_words, stem
 from memory.recall.reply_check import is_refusal
 
 _ARTICLES = re.compile(r"\b(a|an|the|and)\b")
-KEYS = ("answer_hit", "answer_hit_given_evidence", "evidence_in_prompt", "refusal_rate", "f1")
+KEYS = (
+    "answer_hit",
+    "answer_hit_given_evidence",
+    "evidence_in_prompt",
+    "refusal_rate",
+    "f1",
+    "answer_shown",
+    "silent_wrong_rate",
+    "flag_precision",
+    "flag_recall",
+)
 
 
 def _tokens(text: str) -> list[str]:
@@ -87,6 +97,26 @@ class Asked:
     refusal: bool
     flagged: bool  # the reply check showed a memory card under it
     seconds: float
+    card_hit: bool = False  # the card under the reply shows a memory that holds the answer
+
+    @property
+    def shown(self) -> bool:
+        """The user sees the answer: in the reply, or in the card under it."""
+        return self.hit or (self.flagged and self.card_hit)
+
+    @property
+    def silent_wrong(self) -> bool:
+        """The evidence was in the prompt, the reply missed the answer, and nothing said so."""
+        return self.evidence and not self.hit and not self.flagged
+
+    @property
+    def kind(self) -> str:
+        """Which of the four outcomes a user meets (the `--json` examples are grouped by it)."""
+        if self.hit:
+            return "false_alarm" if self.flagged else "right"
+        if self.flagged:
+            return "caught"
+        return "silent_wrong" if self.evidence else "missed_without_evidence"
 
 
 @dataclass
@@ -97,6 +127,8 @@ class Scores:
         rows = [r for r in self.rows if category is None or r.category == category]
         n = len(rows)
         with_evidence = [r for r in rows if r.evidence]
+        misses = [r for r in rows if not r.hit]
+        flagged = sum(r.flagged for r in rows)
         return {
             "questions": n,
             "answer_hit": _share(sum(r.hit for r in rows), n),
@@ -107,6 +139,13 @@ class Scores:
             "refusal_rate": _share(sum(r.refusal for r in rows), n),
             "f1": round(sum(r.f1 for r in rows) / n, 3) if n else 0.0,
             "flagged_rate": _share(sum(r.flagged for r in rows), n),
+            "answer_shown": _share(sum(r.shown for r in rows), n),
+            "silent_wrong_rate": _share(sum(r.silent_wrong for r in rows), n),
+            # Of the flagged replies, the share that did miss the gold answer; of the replies
+            # that missed it, the share flagged.
+            # (None when there is nothing to divide: no flag, or no miss.)
+            "flag_precision": _share(sum(r.flagged and not r.hit for r in rows), flagged, None),
+            "flag_recall": _share(sum(r.flagged for r in misses), len(misses), None),
             "latency_p50_s": _median([r.seconds for r in rows]),
         }
 
@@ -124,8 +163,13 @@ def refused(reply: str) -> bool:
     return is_refusal(reply)
 
 
-def _share(part: int, whole: int) -> float:
-    return round(part / whole, 3) if whole else 0.0
+def _share(part: int, whole: int, empty: float | None = 0.0) -> float | None:
+    return round(part / whole, 3) if whole else empty
+
+
+def rate(value: float | None) -> str:
+    """A share for a table: three decimals, or a dash when there was nothing to divide."""
+    return "—" if value is None else f"{value:.3f}"
 
 
 def _median(values: Sequence[float]) -> float:

@@ -1,5 +1,6 @@
-"""`membank-cli bench answers`: what the user sees, scored: each LoCoMo question asked through the
-chat path the window uses, with the configured chat model, for one or more prompt styles."""
+"""`membank-cli bench answers`: what the user sees, scored: each LoCoMo question (or MemoryBank
+probe, app/transfer/memorybank.py) asked through the chat path the window uses, with the
+configured chat model, for one or more prompt styles; with the reply check's card counted in."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from app.bench.answer_scores import (
     Scores,
     answer_hit,
     evidence_ids,
+    rate,
     refused,
     sample_questions,
     token_f1,
@@ -26,11 +28,21 @@ from app.config import Config
 from app.engine.prompt_style import prompt_style_for
 from app.services.events import RecallEvent, ReplyEvent
 from app.transfer.conversations import import_conversation
-from app.transfer.locomo import CATEGORIES, BenchConversation, Question, load_locomo
+from app.transfer.locomo import (
+    CATEGORIES,
+    BenchConversation,
+    BenchDataError,
+    Question,
+    load_locomo,
+)
+from app.transfer.memorybank import load_memorybank
 from models.protocols import LLM, Embedder
 
 Progress = Callable[[str], None]
 DEFAULT_CATEGORIES = (1, 2, 3, 4)
+EXAMPLES_PER_KIND = (
+    3  # per style: right, caught, false_alarm, silent_wrong, missed_without_evidence
+)
 
 
 @dataclass
@@ -42,6 +54,7 @@ class AnswersReport:
     sampled: int
     ingest_seconds: float
     examples: list[dict[str, str]] = field(default_factory=list)
+    path_name: str = ""
 
     def as_json(self) -> dict[str, Any]:
         first = next(iter(self.styles.values()))
@@ -62,6 +75,7 @@ class AnswersReport:
             else "every question"
         )
         return (
+            f"`{self.path_name}`: "
             f"{self.conversations} conversations, {per} ({self.sampled} in all), categories "
             "1-4, stratified by category (the quota goes round the categories, picks evenly "
             "spaced within each; deterministic); memories stored at question time (the day after "
@@ -74,14 +88,17 @@ class AnswersReport:
             "",
             "Prompt styles (same questions, same recall, one run):",
             "",
-            "| style | answer hit | hit given evidence | evidence in prompt | F1 | refusals "
-            "| memory card shown | p50 latency |",
-            "|---|---|---|---|---|---|---|---|",
+            "| style | answer shown | silent wrong | flag precision | flag recall "
+            "| answer hit | hit given evidence | evidence in prompt | F1 | refusals | card shown "
+            "| p50 latency |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for name, scores in self.styles.items():
             o = scores.of()
             lines.append(
-                f"| {name} | {o['answer_hit']:.3f} | {o['answer_hit_given_evidence']:.3f} | "
+                f"| {name} | {o['answer_shown']:.3f} | {o['silent_wrong_rate']:.3f} | "
+                f"{rate(o['flag_precision'])} | {rate(o['flag_recall'])} | "
+                f"{o['answer_hit']:.3f} | {o['answer_hit_given_evidence']:.3f} | "
                 f"{o['evidence_in_prompt']:.3f} | {o['f1']:.3f} | {o['refusal_rate']:.3f} | "
                 f"{o['flagged_rate']:.3f} | {o['latency_p50_s']:.2f} s |"
             )
@@ -90,14 +107,18 @@ class AnswersReport:
                 "",
                 f"By category, style `{name}`:",
                 "",
-                "| category | questions | answer hit | hit given evidence | evidence in prompt | "
-                "F1 | refusals |",
-                "|---|---|---|---|---|---|---|",
+                "| category | questions | answer shown | silent wrong | flag precision | "
+                "flag recall | answer hit | hit given evidence | evidence in prompt | F1 | "
+                "refusals |",
+                "|---|---|---|---|---|---|---|---|---|---|---|",
             ]
             for c in scores.categories():
                 o = scores.of(c)
                 lines.append(
-                    f"| {c} {CATEGORIES.get(c, '')} | {o['questions']} | {o['answer_hit']:.3f} | "
+                    f"| {c} {CATEGORIES.get(c, '')} | {o['questions']} | "
+                    f"{o['answer_shown']:.3f} | {o['silent_wrong_rate']:.3f} | "
+                    f"{rate(o['flag_precision'])} | {rate(o['flag_recall'])} | "
+                    f"{o['answer_hit']:.3f} | "
                     f"{o['answer_hit_given_evidence']:.3f} | {o['evidence_in_prompt']:.3f} | "
                     f"{o['f1']:.3f} | {o['refusal_rate']:.3f} |"
                 )
@@ -106,11 +127,26 @@ class AnswersReport:
             "Answer hit: at least half of the gold answer's content words (stemmed) are in the "
             "reply. Evidence in prompt: at least one evidence turn was among the memories in the "
             "prompt. F1: LoCoMo's token F1. Refusals: the reply declines or says it does not "
-            "know. Memory card: the reply check found a used memory the reply missed. Latency: "
+            "know. Card shown: the reply check flagged the reply and showed a memory under it. "
+            "Answer shown: the reply holds the answer, or the card shows a memory that does. "
+            "Silent wrong: share of all questions where an evidence turn was in the prompt, the "
+            "reply missed the answer and nothing was flagged. Flag precision: of flagged replies, "
+            "the share that missed the answer; flag recall: of replies that missed it, the share "
+            "flagged (0.000 when there is none to count). Latency: "
             "recall plus the whole reply. "
             f"Import: {self.ingest_seconds:.0f} s in all.",
         ]
         return "\n".join(lines)
+
+
+def load_conversations(path: Path) -> list[BenchConversation]:
+    """A LoCoMo-shaped file, or MemoryBank's daily chats with their probes (transfer/memorybank)."""
+    try:
+        with path.open(encoding="utf-8") as f:
+            head = f.read(256).lstrip()[:1]
+    except OSError as exc:
+        raise BenchDataError(f"{path} cannot be read ({exc}).") from exc
+    return load_memorybank(path) if head == "{" else load_locomo(path)
 
 
 def run_answers(
@@ -127,7 +163,7 @@ def run_answers(
     """Each conversation imported (as chat stores it) into a fresh data folder, then each sampled
     question asked once per prompt style."""
     config = config or Config()
-    conversations = load_locomo(path)[:limit]
+    conversations = load_conversations(path)[:limit]
     chosen = prompt_style_for(config)
     names = list(dict.fromkeys([chosen, *styles]))
     if embedder is None:
@@ -138,6 +174,7 @@ def run_answers(
         progress("Loading the chat model…")
         llm = load_llm(config)
     report = AnswersReport(llm.model_id, {n: Scores() for n in names}, 0, per_conversation, 0, 0.0)
+    report.path_name = path.name
     try:
         for conv in conversations:
             questions = sample_questions(conv.questions, per_conversation, DEFAULT_CATEGORIES)
@@ -199,16 +236,31 @@ def _ask(
             reply = event
     seconds = time.perf_counter() - started
     text = reply.message.text if reply else ""
-    if len(report.examples) < 40:
-        report.examples.append(
-            {"style": style, "question": q.text, "gold": q.answer, "reply": text}
-        )
-    return Asked(
+    check = reply.check if reply else None
+    flagged = bool(check and check.flagged)
+    card = check.card() if check and flagged else ""
+    asked = Asked(
         q.category,
         token_f1(text, q.answer),
         answer_hit(text, q.answer),
         bool(evidence & used),
         refused(text),
-        bool(reply and reply.check and reply.check.flagged),
+        flagged,
         seconds,
+        bool(flagged and check and check.memory and answer_hit(check.memory.text, q.answer)),
     )
+    same = [e for e in report.examples if e["style"] == style and e["kind"] == asked.kind]
+    if len(same) < EXAMPLES_PER_KIND:
+        report.examples.append(
+            {
+                "style": style,
+                "kind": asked.kind,
+                "question": q.text,
+                "gold": q.answer,
+                "reply": text,
+                "verdict": check.verdict if check else "",
+                "claims": "; ".join(f"{c.kind}: {c.text}" for c in check.claims) if check else "",
+                "card": card,
+            }
+        )
+    return asked

@@ -431,15 +431,19 @@ def recalled_json(item: Recalled) -> dict[str, Any]:
 
 
 def check_json(check: ReplyCheck | None) -> dict[str, Any] | None:
-    """The reply check: `flagged` when a used memory answers the question and the reply
-    refused, ignored it or said what no memory says (`verdict`); `memory_id` is that memory."""
+    """The reply check: `flagged` when the reply refused or ignored a used memory that answers
+    the question, said what no memory says, invented a specific (`claims`: names, numbers,
+    dates, relations) or was contradicted by a memory (`verdict`); `memory_id` is the memory the
+    card shows (`memory_answers`: it answers the question, else it is only the closest)."""
     if check is None:
         return None
     return {
         "flagged": check.flagged,
         "verdict": check.verdict,
         "memory_id": check.memory.id if check.memory else None,
+        "memory_answers": check.memory is not None and check.answers,
         "card": check.card() or None,
+        "claims": [{"kind": c.kind, "text": c.text} for c in check.claims],
         "reply_support": round(check.support, 3),
     }
 

@@ -13,8 +13,9 @@ from app.engine.prompt_style import prompt_style_for
 from app.services.events import ChatEvent, RecallEvent, ReplyEvent, TokenEvent
 from app.services.recall import overview, recall
 from memory.clock import Clock
+from memory.recall.extractive import compose, keep_unled, lead_for
 from memory.recall.prompt import Prompt, PromptBudget, PromptBuilder
-from memory.recall.reply_check import check_used
+from memory.recall.reply_check import check_reply, check_used
 from memory.records import PERSONAL, Conversation, Kind, Message, MessageHit, check_space
 from memory.storage.store import SQLiteStore
 from models.errors import MembankError
@@ -157,7 +158,7 @@ class ChatService:
             models,
             user_message.text,
             now,
-            history,
+            without_flagged(history),
             user_message.id if skip_own_memory else None,
             space,
         )
@@ -172,7 +173,26 @@ class ChatService:
             )
         used = tuple(prompt.used)
         yield RecallEvent(user_message, used, tuple(prompt.messages))
-        reply_text, stopped = yield from _stream(llm, prompt, cancel)
+        lead = None
+        if prompt_style_for(models.config) == "extractive":
+            lead = lead_for(user_message.text, [r.memory for r in used])
+        if lead is None:
+            reply_text, stopped = yield from _stream(llm, prompt, cancel)
+        elif not lead.answers:  # about the user's past, no memory answers by its words
+            phrased, stopped = (
+                ("", False) if not used else (yield from _stream(llm, prompt, cancel))
+            )
+            memories = [r.memory for r in used]
+            if stopped or not keep_unled(user_message.text, phrased, memories):
+                reply_text = lead.text  # what the model said is not kept: nothing invented
+                yield TokenEvent(("\n\n" if phrased else "") + lead.text)
+            else:
+                reply_text = phrased
+        else:  # the memory first, in its own words; the model's phrasing only if it checks out
+            yield TokenEvent(lead.text + "\n\n")
+            phrased, stopped = yield from _stream(llm, prompt, cancel)
+            memories = [r.memory for r in used]
+            reply_text = compose(lead, user_message.text, "" if stopped else phrased, memories)
         if stored:
             reply = self.store.add_message(
                 user_message.conversation_id, "assistant", reply_text, self.clock.now()
@@ -224,6 +244,19 @@ def _stream(
         yield TokenEvent(piece)
     stopped = bool(cancel is not None and cancel.is_set())
     return "".join(pieces).strip() or ("(stopped)" if stopped else "(no answer)"), stopped
+
+
+def without_flagged(history: Sequence[Message]) -> list[Message]:
+    """The recent turns minus the replies the reply check flags (an invented detail read back
+    as a previous turn is repeated as fact); the user's own messages all stay."""
+    kept: list[Message] = []
+    for i, message in enumerate(history):
+        if message.role == "assistant" and message.used_memories and i:
+            question = history[i - 1].text if history[i - 1].role == "user" else ""
+            if question and check_reply(question, message.text, message.used_memories).flagged:
+                continue
+        kept.append(message)
+    return kept
 
 
 def _title_from(text: str) -> str:

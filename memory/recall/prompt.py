@@ -4,7 +4,9 @@ Two styles, picked by model capability (see `bench answers` in docs/benchmarks.m
 identity, the overviews and the memories in the system prompt) for capable models, and
 "compact" for small ones: a one-line instruction with no identity to parrot, a worked example,
 and the memories quoted as notes right next to the question. "plain" is compact without the
-example (kept to measure what the example is worth).
+example (kept to measure what the example is worth). "extractive" is the compact prompt, and a
+reply to a question about the user's past that leads with the memory that answers it
+(memory/recall/extractive.py).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ MEMORY_RULES = (
     "When memories disagree, the newest one is true. "
     "If they do not hold the answer, say that you do not remember. Never invent memories."
 )
-PromptStyle = Literal["full", "compact", "plain"]
+PromptStyle = Literal["full", "compact", "plain", "extractive"]
 PROMPT_STYLES: tuple[str, ...] = get_args(PromptStyle)
 COMPACT_SYSTEM = "Answer the question from the notes, in one short sentence."
 EXAMPLE_NOTES = (
@@ -162,7 +164,7 @@ class PromptBuilder:
         """Small models: no identity, an example, the notes next to the question."""
         b = self.budget
         head: list[ChatMessage] = [{"role": "system", "content": COMPACT_SYSTEM}]
-        if self.style == "compact":
+        if self.style in ("compact", "extractive"):
             head.append({"role": "user", "content": with_notes([EXAMPLE_NOTES], EXAMPLE_QUESTION)})
             head.append({"role": "assistant", "content": EXAMPLE_ANSWER})
         spent = sum(self.count_tokens(m["content"]) + 8 for m in head)

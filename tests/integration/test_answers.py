@@ -58,7 +58,7 @@ def test_real_refusals_and_ignored_memories_are_flagged() -> None:
         assert check.flagged, (reply, check)
         assert check.memory is not None and check.memory.text == said
         assert (check.verdict == "refusal") == is_refusal(reply), reply
-        assert check.card() == f"From your memory, 1 May 2026: {said}"
+        assert check.card() == f"I may be wrong — from your memory, 1 May 2026: {said}"
         verdicts.append(check.verdict)
     assert "refusal" in verdicts and {"ignored", "unsupported"} & set(verdicts), verdicts
 
@@ -72,12 +72,20 @@ def test_ask_json_carries_the_check_and_an_answer_from_memory_is_not_flagged(
     assert asked.returncode == 0, asked.stderr
     out = json.loads(asked.stdout)
     check = out["memory_check"]
-    assert set(check) == {"flagged", "verdict", "memory_id", "card", "reply_support"}
+    assert set(check) == {
+        "flagged",
+        "verdict",
+        "memory_id",
+        "memory_answers",
+        "card",
+        "claims",
+        "reply_support",
+    }
     reply = out["reply"]
     if "miso" in reply.lower():  # the compact prompt's usual answer
         assert check["verdict"] in ("ok", "unsupported")
     else:
-        assert check["flagged"] and check["card"].startswith("From your memory, ")
+        assert check["flagged"] and check["card"].startswith("I may be wrong — from your memory, ")
     assert check["memory_id"] in [m["id"] for m in out["used_memories"]]
 
 
@@ -198,3 +206,42 @@ def test_bench_answers_runs_on_a_locomo_shaped_file(tmp_path: Path) -> None:
     bad = cli(tmp_path / "unused", "bench", "answers", str(tmp_path / "missing.json"))
     assert bad.returncode == 1 and bad.stderr.strip().startswith("error: ")
     assert "Traceback" not in bad.stderr
+
+
+ABOUT_ME = [
+    (
+        "My favorite attraction in Xiamen is Gulangyu Island.",
+        "What is my favorite attraction in Xiamen?",
+        "gulangyu",
+    ),
+    (
+        "I found a novel called One Hundred Years of Solitude at the library.",
+        "What novel did I find at the library?",
+        "solitude",
+    ),
+]
+
+
+@pytest.mark.parametrize("style", ["extractive", "auto"])
+def test_a_question_about_a_memory_gets_the_answer_or_the_card_holding_it(
+    tmp_path: Path, style: str
+) -> None:
+    """Issue 21: with the bundled model, what the user is shown holds what they said: the reply
+    has the answer, or the reply is flagged and the card under it quotes the memory that has it.
+    And a question about their past that no memory answers is not answered with an invention."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "config.toml").write_text(f'[llm]\nprompt_style = "{style}"\n', encoding="utf-8")
+    with ready_runtime(data, WHEN) as runtime:
+        for said, _, _ in ABOUT_ME:
+            runtime.curation.remember(said)
+        for _said, question, answer in ABOUT_ME:
+            reply = runtime.chat.ask(question)
+            check = reply.check
+            assert check is not None
+            shown = reply.message.text.lower()
+            if answer not in shown:
+                assert check.flagged and answer in check.card().lower(), (reply.message.text, check)
+        if style == "extractive":  # no memory answers: the model is not asked to invent one
+            unknown = runtime.chat.ask("What is my brother's name?")
+            assert unknown.message.text.startswith("I don't have that in your memory."), unknown

@@ -1,12 +1,14 @@
 """The memory card: under a reply that missed what a used memory says, the window shows that
-memory ("From your memory, <date>: …"), for a live reply and for a conversation reopened later."""
+memory as a correction ("I may be wrong — from your memory, <date>: …"), for a live reply and for
+a conversation reopened later; a click on it opens the memory."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from PySide6.QtGui import QImage
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QImage, QTextDocument
 from pytestqt.qtbot import QtBot
 
 from app.bootstrap import Runtime
@@ -49,9 +51,42 @@ def test_a_reopened_refusal_shows_the_memory_that_answers(
         qtbot.waitUntil(lambda t=title: t in window.chat.transcript.toPlainText())
         text = window.chat.transcript.toPlainText()
         if "sister" in title:
-            assert f"From your memory, {day}: My sister Ana lives in Lisbon" in text
+            assert (
+                f"I may be wrong — from your memory, {day}: My sister Ana lives in Lisbon" in text
+            )
         else:  # the reply used its memory: no card
-            assert "Miso" in text and "From your memory" not in text
+            assert "Miso" in text and "I may be wrong" not in text
+
+
+def card_link(document: QTextDocument) -> str:
+    """The link under the card's words ("from your memory, <date>: …") in the transcript."""
+    block = document.begin()
+    while block.isValid():
+        it = block.begin()
+        while not it.atEnd():
+            fragment = it.fragment()
+            if "from your memory" in fragment.text() and fragment.charFormat().isAnchor():
+                return str(fragment.charFormat().anchorHref())
+            it += 1
+        block = block.next()
+    return ""
+
+
+def test_one_click_on_the_card_opens_its_memory(
+    qtbot: QtBot, runtime: Runtime, window: MainWindow
+) -> None:
+    store_exchange(runtime, "Where does my sister live?", PARROTED, "My sister Ana lives in Lisbon")
+    window.refresh_conversations()
+    qtbot.waitUntil(lambda: window.conversations.conversation_list.count() == 1)
+    window.conversations.conversation_list.setCurrentRow(0)
+    qtbot.waitUntil(lambda: "I may be wrong" in window.chat.transcript.toPlainText())
+    href = card_link(window.chat.transcript.document())
+    assert href.startswith("memory:"), window.chat.transcript.toMarkdown()
+    memory = runtime.curation.search("sister Ana Lisbon", 1)[0].memory
+    assert href == f"memory:{memory.id}"
+    with qtbot.waitSignal(window.chat.memory_open_requested) as opened:
+        window.chat.transcript.anchorClicked.emit(QUrl(href))
+    assert opened.args == [memory.id]
 
 
 def test_a_live_reply_shows_the_card_exactly_when_the_check_flags_it(
@@ -64,7 +99,10 @@ def test_a_live_reply_shows_the_card_exactly_when_the_check_flags_it(
     assert isinstance(event, ReplyEvent) and event.check is not None
     qtbot.waitUntil(lambda: event.message.text[:15] in window.chat.transcript.toPlainText())
     text = window.chat.transcript.toPlainText()
-    assert ("From your memory" in text) == event.check.flagged, (event.message.text, text)
+    assert ("I may be wrong — from your memory" in text) == event.check.flagged, (
+        event.message.text,
+        text,
+    )
 
 
 @pytest.mark.slow
@@ -76,6 +114,9 @@ def test_memory_card_screenshot_under_xvfb(xvfb_display: str, tmp_path: Path) ->
     printed = run_app(
         "tests.ui.memory_card_screenshot_app", xvfb_display, str(out), str(tmp_path / "data")
     )
-    assert "From your memory, " in printed and "My sister Ana lives in Lisbon" in printed
+    assert (
+        "I may be wrong — from your memory, " in printed
+        and "My sister Ana lives in Lisbon" in printed
+    )
     image = QImage(str(out))
     assert image.width() >= 800 and image.height() >= 500

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
 import pytest
 
 from app.bench.answer_scores import Asked, Scores, answer_hit, sample_questions, token_f1
@@ -67,3 +71,48 @@ def test_scores_per_category_and_given_evidence() -> None:
         "refusal_rate",
         "f1",
     }
+
+
+def test_what_the_user_is_left_believing() -> None:
+    rows = [
+        Asked(4, 1.0, True, True, False, False, 1.0),  # right, no card
+        Asked(4, 0.0, False, True, False, True, 1.0, card_hit=True),  # caught: card holds it
+        Asked(4, 0.0, False, True, False, False, 1.0),  # silent wrong
+        Asked(4, 1.0, True, True, False, True, 1.0),  # right, but carded: a false alarm
+        Asked(2, 0.0, False, False, False, False, 1.0),  # missed, no evidence in the prompt
+    ]
+    overall = Scores(rows).of()
+    assert overall["answer_shown"] == 0.6  # 2 replies + 1 card of 5
+    assert overall["silent_wrong_rate"] == 0.2
+    assert overall["flag_precision"] == 0.5  # 2 flagged, 1 of them a miss
+    assert overall["flag_recall"] == pytest.approx(0.333)  # 3 misses, 1 flagged
+    assert [r.kind for r in rows] == [
+        "right",
+        "caught",
+        "silent_wrong",
+        "false_alarm",
+        "missed_without_evidence",
+    ]
+    assert Scores(rows).as_json()["by_category"]["2"]["silent_wrong_rate"] == 0.0
+
+
+def test_memorybank_chats_load_with_their_probes(tmp_path: Path) -> None:
+    from app.bench.answers import load_conversations
+
+    history = {
+        "2023-04-27": [{"query": "I traveled to Xiamen recently.", "response": "Nice!"}],
+        "2023-04-28": [
+            {"query": "Hi again.", "response": "Hello."},
+            {"query": "I like comedies and romance films.", "response": "Me too."},
+        ],
+    }
+    path = tmp_path / "mb.json"
+    path.write_text(json.dumps({" Lucy ": {"name": "Lucy", "history": history}}), "utf-8")
+    [lucy] = load_conversations(path)
+    assert lucy.name == "Lucy"
+    assert [d for d, _ in lucy.turns] == ["2023-04-27:0", "2023-04-28:0", "2023-04-28:1"]
+    assert all(t.speaker == "" for _, t in lucy.turns)  # the user's own words, as chat keeps them
+    assert lucy.turns[2][1].when == datetime(2023, 4, 28, 20, 0, 30, tzinfo=UTC)
+    films = [q for q in lucy.questions if "films" in q.text]
+    assert films and films[0].evidence == ("2023-04-28:1",) and films[0].answer
+    assert lucy.asked_at.date().isoformat() == "2023-04-29"

@@ -67,15 +67,17 @@ def render(
 
 
 def _memory_card(question: str, reply: Message) -> str:
-    """ "From your memory, <date>: …" under a reply that missed what a used memory says (the
-    same pure check the CLI's `ask --json` reports; recomputed, so it shows on reload too)."""
+    """ "**I may be wrong** — from your memory, <date>: …" under a reply the check flags (the
+    same pure check the CLI's `ask --json` reports; recomputed, so it shows on reload too). The
+    date and words are one link: a click opens that memory in the memory browser."""
     if reply.text == "(stopped)":
         return ""
     check = check_reply(question, reply.text, reply.used_memories)
     if not check.flagged or check.memory is None:
         return ""
-    card = html.escape(check.card()).replace("*", "\\*").replace("_", "\\_")
-    return f"\n\n> {_a(f'{MEMORY}:{check.memory.id}', '◆')} {card}"
+    head, _, said = check.card().partition(" — ")
+    link = _a(f"{MEMORY}:{check.memory.id}", said).replace("*", "\\*").replace("_", "\\_")
+    return f"\n\n> **{html.escape(head)}** — {link}"
 
 
 def parse_action(url: str) -> tuple[str, str] | None:
