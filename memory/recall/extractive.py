@@ -58,8 +58,11 @@ def lead_for(question: str, used: Sequence[Memory]) -> Lead | None:
     found = answering_memories(question, used)
     if found:
         # A second memory that answers as well is quoted too: word overlap cannot always tell
-        # "I'm reading at home" from "I'm reading a book called To Live".
-        also = f" And {quoted(found[1])}" if len(found) > 1 else ""
+        # "I'm reading at home" from "I'm reading a book called To Live". Not an older one
+        # after a newer: "I live in Paris" under "The user lives in Berlin" is what changed.
+        second = found[1] if len(found) > 1 else None
+        fresh = second is not None and second.event_time >= found[0].event_time
+        also = f" And {quoted(second)}" if second is not None and fresh else ""
         return Lead(f"From your memory, {quoted(found[0])}{also}", found[0], True)
     if not about_own_past(question):
         return None

@@ -194,7 +194,7 @@ def test_bench_answers_runs_on_a_locomo_shaped_file(tmp_path: Path) -> None:
     out = json.loads(run.stdout)
     keys = {"answer_hit", "answer_hit_given_evidence", "evidence_in_prompt", "refusal_rate", "f1"}
     assert keys <= set(out["overall"])
-    assert out["style"] == "compact" and set(out["styles"]) == {"compact", "full"}
+    assert out["style"] == "extractive" and set(out["styles"]) == {"extractive", "full"}
     # Stratified: the quota goes round categories 1-4 in order (2 has no question here), and
     # never to the adversarial category 5.
     assert out["questions"] == 2

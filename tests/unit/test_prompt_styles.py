@@ -60,10 +60,10 @@ def test_compact_keeps_the_memories_within_the_budget() -> None:
     assert prompt.tokens <= 400 - 50
 
 
-def test_auto_picks_compact_for_the_bundled_model_and_full_for_big_or_remote(
+def test_auto_picks_extractive_for_the_bundled_model_and_full_for_big_or_remote(
     tmp_path: Path,
 ) -> None:
-    assert prompt_style_for(Config()) == "compact"  # the bundled 135M GGUF (~90 MB)
+    assert prompt_style_for(Config()) == "extractive"  # the bundled 135M GGUF (~90 MB)
     big = tmp_path / "big.gguf"
     with big.open("wb") as fh:
         fh.write(b"GGUF")
