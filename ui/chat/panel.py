@@ -3,6 +3,7 @@ and the memories each reply used (a side widget the window places)."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 from PySide6.QtCore import QTimer, QUrl, Signal
@@ -38,9 +39,10 @@ class ChatPanel(QWidget):
     """States: idle (`streaming is None`) or streaming a reply (`streaming` holds its text so
     far); Send works once the models are ready, Stop while a reply streams."""
 
-    send_requested = Signal(int, str, str)  # to the worker thread: id, text, space
-    send_paused_requested = Signal(object, str, str)
-    regenerate_requested = Signal(int)
+    # To the worker thread; the last argument is the request's own cancel token (Stop sets it).
+    send_requested = Signal(int, str, str, object)  # id, text, space, cancel
+    send_paused_requested = Signal(object, str, str, object)  # history, text, space, cancel
+    regenerate_requested = Signal(int, object)  # id, cancel
     token_shown = Signal(str)  # GUI-thread echoes of the worker's signals
     reply_shown = Signal(object)  # ReplyEvent, once the reply is on screen
     memory_remembered = Signal(object)  # Memory, once "Remember this" has stored it
@@ -68,6 +70,7 @@ class ChatPanel(QWidget):
         self.conversation_id = 0  # 0: a new conversation starts with the next message
         self.messages: list[Message] = []
         self.streaming: str | None = None
+        self.request_cancel: threading.Event | None = None  # the streaming request's Stop
         self.models_ready = False
         self._build()
         self._render_timer = QTimer(self, singleShot=True, interval=40)
@@ -153,18 +156,27 @@ class ChatPanel(QWidget):
         if not text or not self.models_ready or self.streaming is not None:
             return
         self.input.clear()
+        cancel = self._start_request()
+        if self.paused:
+            self.send_paused_requested.emit(
+                list(self.messages), text, self.space_for_send(), cancel
+            )
+        else:
+            self.send_requested.emit(self.conversation_id, text, self.space_for_send(), cancel)
+
+    def _start_request(self) -> threading.Event:
+        """A new request's own cancel token, made here on the GUI thread as the user acts: the
+        worker never clears it, so a Stop pressed while the worker is busy is kept."""
+        self.request_cancel = threading.Event()
         self.streaming = ""
         self.send_button.setEnabled(False)
         self.stop_button.setEnabled(True)
         self.status_changed.emit("Recalling memories…")
-        if self.paused:
-            self.send_paused_requested.emit(list(self.messages), text, self.space_for_send())
-        else:
-            self.send_requested.emit(self.conversation_id, text, self.space_for_send())
+        return self.request_cancel
 
     def stop(self) -> None:
-        if self.streaming is not None:
-            self.worker.cancel()
+        if self.streaming is not None and self.request_cancel is not None:
+            self.request_cancel.set()
             self.status_changed.emit("Stopping…")
 
     def _on_conversation_created(self, conversation: Conversation) -> None:
@@ -252,12 +264,9 @@ class ChatPanel(QWidget):
             return
         if self.messages[-1].role == "assistant":
             self.messages.pop()
-        self.streaming = ""
-        self.send_button.setEnabled(False)
-        self.stop_button.setEnabled(True)
-        self.status_changed.emit("Recalling memories…")
+        cancel = self._start_request()
         self._render()
-        self.regenerate_requested.emit(self.conversation_id)
+        self.regenerate_requested.emit(self.conversation_id, cancel)
 
     def _show_used(self, memories: tuple[Memory, ...] | list[Memory]) -> None:
         self.memory_panel.clear()

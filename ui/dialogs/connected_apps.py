@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.bootstrap import Runtime
-from app.config import Config, Permission, save_config
+from app.config import Permission
 from app.mcp.apps import ConnectedApp, connected_apps, with_permission
 from app.mcp.gateway import PERMISSION_TEXT
 from ui.errors import show_error
@@ -86,14 +86,15 @@ class ConnectedAppsDialog(QDialog):
 
     def set_permission(self, client: str, permission: Permission) -> None:
         """Saved at once; the next call from that app (window or membank-mcp) obeys it."""
-        config = with_permission(self.runtime.config, client, permission)
-        path = self.runtime.paths.config_file
+        host = self.runtime.host
 
-        def saved(_: object, config: Config = config) -> None:
-            self.runtime.host.swap(config=config)
+        def saved(_: object) -> None:
             self.status.setText(f"{client} may now: {PERMISSION_TEXT[permission]}.")
 
-        self.tasks.run(lambda: save_config(path, config), saved, self._error)
+        # Read, change, save and swap under the host's one config lock, off the GUI thread: a
+        # settings edit or model switch landing meanwhile keeps this change, and this keeps it.
+        change = lambda current: with_permission(current, client, permission)  # noqa: E731
+        self.tasks.run(lambda: host.update_config(change), saved, self._error)
 
     def _error(self, error: BaseException) -> None:
         show_error(self, error)

@@ -25,7 +25,9 @@ from ui.errors import show_error
 from ui.shell.conversations import ConversationsPanel
 from ui.shell.mcp_bridge import McpBridge
 from ui.shell.menus import MenuActions, build_menus
+from ui.shell.shutdown import ShutdownBounds, stop_thread
 from ui.shell.tray import TrayIcon, tray_available
+from ui.theme.apply import ThemeFollower
 from ui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
@@ -39,6 +41,9 @@ class MainWindow(QMainWindow):
     def __init__(self, runtime: Runtime) -> None:
         super().__init__()
         self.runtime = runtime
+        app = QApplication.instance()
+        assert isinstance(app, QApplication)
+        self.theme = ThemeFollower(app, runtime.config.ui.theme, self)
         self.setWindowTitle("membank")
         self.resize(1100, 720)
         self.tasks = TaskRunner(self)
@@ -46,6 +51,8 @@ class MainWindow(QMainWindow):
         self.backups = BackupActions(self)
         self.tray: TrayIcon | None = None
         self._quitting = False
+        self.shutdown_bounds = ShutdownBounds()
+        self.stopped_cleanly = True  # False once quitting left a thread running
         self.worker_thread = QThread(self)
         self.worker_thread.setObjectName("membank-llm")
         manager = ModelManager(runtime)
@@ -92,10 +99,7 @@ class MainWindow(QMainWindow):
         self.status_label = QLabel("Starting…")
         self.statusBar().addWidget(self.status_label, 1)
         self.paused_label = QLabel("  Memory paused: nothing from this chat is stored  ")
-        self.paused_label.setObjectName("pausedBadge")
-        self.paused_label.setStyleSheet(
-            "background: #b02a37; color: white; border-radius: 4px; font-weight: bold;"
-        )
+        self.paused_label.setObjectName("pausedBadge")  # styled by ui/theme
         self.paused_label.setVisible(False)
         self.statusBar().addPermanentWidget(self.paused_label)
 
@@ -241,6 +245,7 @@ class MainWindow(QMainWindow):
         show_error(self, (title, message))
 
     def _on_settings_applied(self, applied: Any) -> None:
+        self.theme.set_mode(self.runtime.config.ui.theme)
         if applied.reloaded_model:
             self.status_label.setText(f"Ready · {applied.reloaded_model}")
         self.dialogs.on_settings_applied(applied)
@@ -254,8 +259,12 @@ class MainWindow(QMainWindow):
         if self.tray is not None:
             self.tray.hide()
         self.dialogs.shutdown()
-        self.worker.cancel()
-        self.worker_thread.quit()
-        self.worker_thread.wait()
-        self.tasks.shutdown()
+        self.chat.stop()
+        # Bounded and staged: a reply stops between tokens, a model load between its steps; a
+        # load that will not stop is left behind (see stop_thread) and the process exits.
+        self.stopped_cleanly = stop_thread(
+            self.worker_thread, self.worker.cancel_all, self.shutdown_bounds, "chat model"
+        )
+        if not self.tasks.shutdown(timeout_s=self.shutdown_bounds.grace_ms / 1000):
+            self.stopped_cleanly = False
         super().closeEvent(event)
