@@ -37,8 +37,9 @@ def test_a_permission_set_while_a_model_loads_is_kept_with_the_new_settings(
     qtbot.addWidget(apps)
     apps.set_permission("Claude Desktop", "full")  # ...while the user sets a permission
     qtbot.waitUntil(lambda: "Claude Desktop may now" in apps.status.text())
-    with qtbot.waitSignal(window.worker.settings_applied, timeout=60_000):
-        release.set()
+    release.set()
+    # (waitSignal on a worker-thread signal would stop its timer from that thread)
+    qtbot.waitUntil(lambda: runtime.config.llm.temperature == 0.3, timeout=60_000)
     for config in (runtime.config, load_config(runtime.paths.config_file)):
         assert config.llm.temperature == 0.3
         assert config.mcp.clients["Claude Desktop"].permission == "full"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from PySide6.QtCore import QTimer, QUrl, Signal
+from PySide6.QtCore import QEvent, QTimer, QUrl, Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
-    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
@@ -26,13 +25,20 @@ from app.services.curation import MemoryCuration
 from app.services.events import RecallEvent, ReplyEvent
 from memory.clock import Clock
 from memory.records import PERSONAL, Conversation, Memory, Message
-from ui.chat import transcript
+from ui.chat import cards, transcript
 from ui.chat.input import ChatInput
+from ui.chat.transcript_view import EARLIER, TranscriptView
 from ui.chat.worker import ChatWorker
 from ui.errors import show_error
 from ui.tasks import TaskRunner
+from ui.theme import apply as theme
+from ui.theme import icons
 
 ROLE_ID = 0x0100  # Qt.UserRole
+MEMORY_EMPTY = (
+    "The memories a reply used show here, with their dates. Double-click one to open it; "
+    "click a ◆ chip under a reply for the same."
+)
 
 
 class ChatPanel(QWidget):
@@ -74,20 +80,21 @@ class ChatPanel(QWidget):
         self.models_ready = False
         self._build()
         self._render_timer = QTimer(self, singleShot=True, interval=40)
-        self._render_timer.timeout.connect(self._render)
+        self._render_timer.timeout.connect(self._render_streaming)
         self._connect_worker()
 
     def _build(self) -> None:
-        self.transcript = QTextBrowser()
-        self.transcript.setObjectName("transcript")
-        self.transcript.setOpenLinks(False)
+        self.transcript = TranscriptView()
         self.transcript.anchorClicked.connect(self._on_link)
         self.input = ChatInput()
         self.input.submitted.connect(self.send)
         self.send_button = QPushButton("Send")
+        self.send_button.setObjectName("sendButton")
+        self.send_button.setToolTip("Send (Enter; Shift+Enter for a new line)")
         self.send_button.setEnabled(False)
         self.send_button.clicked.connect(lambda: self.send(self.input.toPlainText()))
         self.stop_button = QPushButton("Stop")
+        self.stop_button.setToolTip("Stop the reply (Esc)")
         self.stop_button.setEnabled(False)
         self.stop_button.setShortcut(QKeySequence("Esc"))
         self.stop_button.clicked.connect(self.stop)
@@ -101,17 +108,35 @@ class ChatPanel(QWidget):
         row.addLayout(side)
         center_layout.addLayout(row)
 
-        self.memory_title = QLabel("<b>Memories used</b>")
+        self.memory_title = QLabel("Memories used")
+        self.memory_title.setObjectName("paneTitle")
+        self.memory_empty = QLabel(MEMORY_EMPTY)
+        self.memory_empty.setObjectName("emptyState")
+        self.memory_empty.setWordWrap(True)
         self.memory_panel = QListWidget()
         self.memory_panel.setObjectName("memoryPanel")
         self.memory_panel.setWordWrap(True)
+        self.memory_panel.setToolTip("Double-click a memory to open it in the memory browser")
         self.memory_panel.itemActivated.connect(
             lambda item: self.memory_open_requested.emit(str(item.data(ROLE_ID)))
         )
         self.used_side = QWidget()  # the window places it (right of the splitter)
         right_layout = QVBoxLayout(self.used_side)
         right_layout.addWidget(self.memory_title)
-        right_layout.addWidget(self.memory_panel)
+        right_layout.addWidget(self.memory_empty)
+        right_layout.addWidget(self.memory_panel, 1)
+        self._icons()
+
+    def _icons(self) -> None:
+        p = theme.current()
+        self.send_button.setIcon(icons.icon("send", p.accent_text))
+        self.stop_button.setIcon(icons.icon("stop", p.text))
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt override
+        if event.type() in theme.PALETTE_EVENTS and hasattr(self, "transcript"):
+            self._icons()
+            self._render()  # cards and code in the new colours
+        super().changeEvent(event)
 
     def _connect_worker(self) -> None:
         self.send_requested.connect(self.worker.send)
@@ -194,7 +219,7 @@ class ChatPanel(QWidget):
             return
         self.streaming += text
         if not self._render_timer.isActive():
-            self._render_timer.start()
+            self._render_timer.start()  # at most 25 redraws a second, of the reply's card only
         self.token_shown.emit(text)
 
     def _on_reply_finished(self, event: ReplyEvent) -> None:
@@ -220,14 +245,25 @@ class ChatPanel(QWidget):
         self.status_changed.emit(status)
 
     def _render(self) -> None:
-        self.transcript.setMarkdown(
-            transcript.render(self.messages, self.streaming, can_regenerate=not self.paused)
-        )
-        bar = self.transcript.verticalScrollBar()
-        bar.setValue(bar.maximum())
+        self.transcript.show_messages(self.messages, self.streaming, can_regenerate=not self.paused)
+
+    def _render_streaming(self) -> None:
+        if self.streaming is not None:
+            self.transcript.show_streaming(self.streaming)
 
     def _on_link(self, url: QUrl) -> None:
         text = url.toString()
+        if text == EARLIER:
+            self.transcript.show_earlier()
+            self._render()
+            return
+        if text.startswith(cards.COPY_CODE + ":"):
+            _, message_id, n = text.split(":")
+            code = self.transcript.code_block(int(message_id), int(n))
+            if code is not None:
+                QApplication.clipboard().setText(code)
+                self.status_changed.emit("Code copied to the clipboard.")
+            return
         if text.startswith(transcript.REPLY_LINK):
             reply_id = int(text[len(transcript.REPLY_LINK) :])
             for m in self.messages:
@@ -279,7 +315,8 @@ class ChatPanel(QWidget):
             )
             item.setData(ROLE_ID, memory.id)
             self.memory_panel.addItem(item)
-        self.memory_title.setText(f"<b>Memories used</b> ({len(memories)})")
+        self.memory_title.setText(f"Memories used ({len(memories)})")
+        self.memory_empty.setVisible(not memories)
 
     # --- remembering -----------------------------------------------------------------------
 

@@ -27,8 +27,8 @@ from ui.shell.mcp_bridge import McpBridge
 from ui.shell.menus import MenuActions, build_menus
 from ui.shell.shutdown import ShutdownBounds, stop_thread
 from ui.shell.tray import TrayIcon, tray_available
-from ui.theme.apply import ThemeFollower
 from ui.tasks import TaskRunner
+from ui.theme.apply import ThemeFollower
 
 log = logging.getLogger(__name__)
 
