@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -66,6 +67,8 @@ class MemoryBrowser(QWidget):
         self.tasks = tasks
         self.setWindowTitle("Memories")
         self.resize(1100, 780)
+        close = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)  # like a dialog: Esc closes
+        close.activated.connect(self.close)
         self.model = MemoryTableModel(self)
         self.model.more_wanted.connect(self._load_more)
         self.proxy = MemoryFilterProxy(self)
@@ -305,7 +308,8 @@ class MemoryBrowser(QWidget):
             "",
             f"Kind: {m.kind}    State: {m.state}{'    Pinned' if m.pinned else ''}"
             f"{'    Edited (locked)' if m.locked else ''}",
-            f"Strength: {m.strength:.2f}    Retention: {retention}    Recalled: {m.recall_count}×",
+            f"Strength: {m.strength:.2f} days (how long it holds)    Retention: {retention}    "
+            f"Recalled: {m.recall_count}×",
             f"Happened: {m.event_time.astimezone():%Y-%m-%d %H:%M}    "
             f"Stored: {m.created_at.astimezone():%Y-%m-%d %H:%M}",
         ]
@@ -322,8 +326,12 @@ class MemoryBrowser(QWidget):
                 lines.append(f"{link.relation}: {link.source_id[:8]}")
             else:
                 lines.append(f"{link.memory_id[:8]} {link.relation} this")
-        replies = ", ".join(map(str, used_by))
-        lines.append(f"Used by replies: {replies}" if replies else "Not used by a reply yet.")
+        if used_by:
+            noun = "reply" if len(used_by) == 1 else "replies"
+            ids = ", ".join(map(str, used_by))
+            lines.append(f"Used by {len(used_by)} {noun} (message {ids})")
+        else:
+            lines.append("Not used by a reply yet.")
         self.detail.setPlainText("\n".join(lines))
         self.detail_shown.emit(m.id)
 

@@ -49,7 +49,15 @@ class MarkdownRenderer:
     def render(self, text: str, message_id: int, palette: Palette) -> tuple[str, list[str]]:
         """(html, the message's code blocks in order, for "Copy code")."""
         env = _Env(message_id, palette, [])
-        return self._md.render(text, {"membank": env}), env.blocks
+        out = self._md.render(text, {"membank": env})
+        if "<table>" in out:  # markdown tables: ruled cells (code blocks are tables too, styled)
+            out = out.replace(
+                "<table>",
+                f'<table cellspacing="0" cellpadding="5" border="1" '
+                f'style="border-collapse: collapse; border-color: {palette.border}; '
+                f'margin-top: 4px; margin-bottom: 6px;">',
+            )
+        return out, env.blocks
 
     @staticmethod
     def _fence(_self: Any, tokens: Any, idx: int, _options: Any, env: dict[str, Any]) -> str:
@@ -158,7 +166,7 @@ class CardRenderer:
 
     def streaming(self, text: str, p: Palette) -> str:
         body, _ = self.markdown.render(text or "…", 0, p)
-        return card_html_for("membank", "writing…", body, "", p, user=False)
+        return card_html_for("membank · typing…", "", body, "", p, user=False)
 
 
 def card_html_for(who: str, when: str, body: str, actions: str, p: Palette, *, user: bool) -> str:

@@ -8,7 +8,7 @@ import logging
 from functools import partial
 from typing import Any
 
-from PySide6.QtCore import QThread, Signal
+from PySide6.QtCore import QThread, Qt, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QSplitter
 
@@ -21,6 +21,7 @@ from ui.dialogs.archive_actions import ArchiveActions
 from ui.dialogs.backup_dialog import BackupActions
 from ui.dialogs.connected_apps import ConnectedAppsDialog
 from ui.dialogs.registry import DialogRegistry
+from ui.dialogs.shortcuts_dialog import ShortcutsDialog
 from ui.errors import show_error
 from ui.shell.conversations import ConversationsPanel
 from ui.shell.mcp_bridge import McpBridge
@@ -125,6 +126,7 @@ class MainWindow(QMainWindow):
             forget_about=dialogs.show_forget_about,
             audit=dialogs.show_audit,
             connected_apps=self.show_connected_apps,
+            shortcuts=self.show_shortcuts,
         )
 
     def _wire(self) -> None:
@@ -153,6 +155,11 @@ class MainWindow(QMainWindow):
         self.mcp_bridge.accessed.connect(dialog.refresh)
         dialog.finished.connect(lambda _: self.mcp_bridge.accessed.disconnect(dialog.refresh))
         self.connected_apps_dialog = dialog
+        dialog.open()
+
+    def show_shortcuts(self) -> None:
+        dialog = ShortcutsDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
 
     def set_paused(self, paused: bool) -> None:
