@@ -77,10 +77,7 @@ def test_a_reply_renders_as_a_card_with_code_table_list_and_a_copy_code_link(
     now = runtime.clock.now()
     runtime.store.add_message(chat.id, "user", "show me", now)
     reply = runtime.store.add_message(chat.id, "assistant", REPLY, now)
-    window.open_conversation(chat.id)
-    window.refresh_conversations()
-    qtbot.waitUntil(lambda: window.chat.conversation_id == chat.id)
-    window.conversations.select(chat.id)
+    window.chat.open_conversation(chat.id)
     qtbot.waitUntil(lambda: "Try this" in window.chat.transcript.toPlainText())
     text = window.chat.transcript.toPlainText()
     assert 'print("hi")' in text and "one" in text and "docs" in text
@@ -114,6 +111,8 @@ def test_esc_closes_the_memory_browser(window: MainWindow, qtbot: QtBot) -> None
     browser = window.dialogs.get(MemoryBrowser)
     assert browser is not None
     qtbot.waitExposed(browser)
+    browser.activateWindow()
+    qtbot.waitActive(browser)
     qtbot.keyClick(browser, Qt.Key.Key_Escape)
     qtbot.waitUntil(lambda: not browser.isVisible())
 
@@ -121,11 +120,11 @@ def test_esc_closes_the_memory_browser(window: MainWindow, qtbot: QtBot) -> None
 def test_every_menu_shortcut_is_in_help_and_in_the_readme(window: MainWindow) -> None:
     shortcuts = menu_shortcuts(window)
     keys = {k for k, _ in shortcuts}
-    assert {"Ctrl+Shift+O", "Ctrl+B", "F1", "Ctrl+Q"} <= keys
+    assert {"Ctrl+Shift+O", "Ctrl+B", "F1", "Ctrl+Shift+L"} <= keys
     dialog = ShortcutsDialog(window)
     shown = {dialog.table.item(r, 0).text() for r in range(dialog.table.rowCount())}
     assert keys <= shown
     readme = README.read_text(encoding="utf-8")
-    listed = set(re.findall(r"^\|\s*([^|]+?)\s*\|", readme, re.M))
+    listed = set(re.findall(r"^\s*\|\s*([^|]+?)\s*\|", readme, re.M))
     assert keys <= listed, sorted(keys - listed)
     dialog.close()

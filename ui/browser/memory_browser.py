@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -67,13 +67,18 @@ class MemoryBrowser(QWidget):
         self.tasks = tasks
         self.setWindowTitle("Memories")
         self.resize(1100, 780)
-        close = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)  # like a dialog: Esc closes
-        close.activated.connect(self.close)
         self.model = MemoryTableModel(self)
         self.model.more_wanted.connect(self._load_more)
         self.proxy = MemoryFilterProxy(self)
         self.proxy.setSourceModel(self.model)
         self._build()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
+        """Esc closes it, as it closes a dialog (the table and the boxes leave Esc unused)."""
+        if event.key() == Qt.Key.Key_Escape:
+            self.close()
+            return
+        super().keyPressEvent(event)
 
     def _build(self) -> None:
         self.search_box = QLineEdit()
