@@ -27,7 +27,7 @@ from memory.clock import Clock
 from memory.records import PERSONAL, Conversation, Memory, Message
 from ui.chat import cards, transcript
 from ui.chat.input import ChatInput
-from ui.chat.transcript_view import EARLIER, TranscriptView
+from ui.chat.transcript_view import EARLIER, PAGE, TranscriptView
 from ui.chat.worker import ChatWorker
 from ui.errors import show_error
 from ui.tasks import TaskRunner
@@ -55,6 +55,7 @@ class ChatPanel(QWidget):
     status_changed = Signal(str)  # for the window's status bar
     memory_open_requested = Signal(str)  # a memory id (chip or used-memories list)
     conversations_changed = Signal()  # a reply was stored: the list is out of date
+    conversation_shown = Signal(int)  # a stored conversation's cards are on screen
 
     def __init__(
         self,
@@ -170,9 +171,11 @@ class ChatPanel(QWidget):
 
     def _show_messages(self, messages: list[Message]) -> None:
         self.messages = messages
+        self.transcript.shown = PAGE  # another conversation: its last page first
         self._render()
         last = next((m for m in reversed(messages) if m.role == "assistant"), None)
         self._show_used(last.used_memories if last else ())
+        self.conversation_shown.emit(self.conversation_id)
 
     # --- chat ------------------------------------------------------------------------------
 
