@@ -73,11 +73,9 @@ class TimelineChart(QChartView):
         series.attachAxis(axis)
         most = max((sum(c) for c in self.counts.values()), default=0)
         y = QValueAxis()
-        y.setRange(0, max(most, 1))
-        if most <= 4:
-            y.setTickCount(max(most, 1) + 1)  # one tick per memory: 0, 1, 2…
-        else:
-            y.applyNiceNumbers()
+        top = max(most + most % 2, 1)  # even, so the middle tick is a whole number too
+        y.setRange(0, top)
+        y.setTickCount(2 if top == 1 else 3)  # 0, middle, top: room for labels in a short chart
         y.setLabelFormat("%d")
         y.setTitleText("memories")
         chart.addAxis(y, Qt.AlignmentFlag.AlignLeft)
