@@ -11,12 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from markdown_it import MarkdownIt
-from pygments import highlight
-from pygments.formatters import HtmlFormatter
-from pygments.lexers import TextLexer, get_lexer_by_name
-from pygments.util import ClassNotFound
-
 from memory.records import Memory, Message
 from ui.chat import transcript
 from ui.theme.palette import Palette
@@ -36,20 +30,35 @@ class _Env:
     blocks: list[str]
 
 
+def warm_up() -> None:
+    """Import the markdown and highlighting packages (~0.2 s) off the start-up path: the window
+    calls this on its store thread once shown, so the first conversation opens at full speed."""
+    import markdown_it  # noqa: F401
+    import pygments.formatters  # noqa: F401
+    import pygments.lexers  # noqa: F401
+
+
 class MarkdownRenderer:
     """CommonMark with tables and strikethrough; raw HTML in a message is shown as text."""
 
     def __init__(self) -> None:
-        md = MarkdownIt("commonmark", {"html": False, "linkify": False, "breaks": True})
-        md.enable(["table", "strikethrough"])
-        md.add_render_rule("fence", self._fence)
-        md.add_render_rule("code_block", self._fence)
-        self._md = md
+        self._md: Any = None  # built on first use (see warm_up)
+
+    def _parser(self) -> Any:
+        if self._md is None:
+            from markdown_it import MarkdownIt
+
+            md = MarkdownIt("commonmark", {"html": False, "linkify": False, "breaks": True})
+            md.enable(["table", "strikethrough"])
+            md.add_render_rule("fence", self._fence)
+            md.add_render_rule("code_block", self._fence)
+            self._md = md
+        return self._md
 
     def render(self, text: str, message_id: int, palette: Palette) -> tuple[str, list[str]]:
         """(html, the message's code blocks in order, for "Copy code")."""
         env = _Env(message_id, palette, [])
-        out = self._md.render(text, {"membank": env})
+        out = self._parser().render(text, {"membank": env})
         if "<table>" in out:  # markdown tables: ruled cells (code blocks are tables too, styled)
             out = out.replace(
                 "<table>",
@@ -61,6 +70,11 @@ class MarkdownRenderer:
 
     @staticmethod
     def _fence(_self: Any, tokens: Any, idx: int, _options: Any, env: dict[str, Any]) -> str:
+        from pygments import highlight
+        from pygments.formatters import HtmlFormatter
+        from pygments.lexers import TextLexer, get_lexer_by_name
+        from pygments.util import ClassNotFound
+
         token = tokens[idx]
         state: _Env = env["membank"]
         p = state.palette

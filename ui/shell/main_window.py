@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QSplitter
 from app.bootstrap import Runtime, start_models
 from app.engine.model_manager import ModelManager
 from app.engine.settings_apply import apply_settings
+from ui.chat import cards
 from ui.chat.panel import ChatPanel
 from ui.chat.worker import ChatWorker
 from ui.dialogs.archive_actions import ArchiveActions
@@ -87,6 +88,7 @@ class MainWindow(QMainWindow):
         self.worker_thread.start()
         self.load_requested.emit()
         self.refresh_conversations()
+        self.tasks.run(cards.warm_up)  # markdown and highlighting, off the GUI thread
 
     # --- construction ----------------------------------------------------------------------
 
