@@ -91,7 +91,9 @@ class ConnectedAppsDialog(QDialog):
             )
             self.table.setCellWidget(row, 1, combo)
         self.table.resizeColumnsToContents()
-        self.status.setText("" if apps else "No app has connected yet.")
+        self.status.setText(
+            "" if apps else "No app has connected yet: Add an app… shows what to paste into it."
+        )
 
     def set_permission(self, client: str, permission: Permission) -> None:
         """Saved at once; the next call from that app (window or membank-mcp) obeys it."""
