@@ -17,6 +17,7 @@ from ui.theme.palette import Palette
 
 COPY_CODE = "copycode"  # "copycode:<message id>:<n>": the n-th code block of a message
 ICON_PX = 16
+WEB_SCHEMES = ("http://", "https://", "mailto:")
 
 
 def when_text(when: datetime) -> str:
@@ -50,6 +51,9 @@ class MarkdownRenderer:
 
             md = MarkdownIt("commonmark", {"html": False, "linkify": False, "breaks": True})
             md.enable(["table", "strikethrough"])
+            # Only web and mail links from a message: a reply must not forge the window's own
+            # action links (copy:, memory:, regenerate: …).
+            md.validateLink = lambda url: url.strip().lower().startswith(WEB_SCHEMES)
             md.add_render_rule("fence", self._fence)
             md.add_render_rule("code_block", self._fence)
             self._md = md

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QTimer, QUrl, Signal
-from PySide6.QtGui import QKeySequence
+from PySide6.QtGui import QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
@@ -256,6 +256,9 @@ class ChatPanel(QWidget):
 
     def _on_link(self, url: QUrl) -> None:
         text = url.toString()
+        if text.lower().startswith(cards.WEB_SCHEMES):
+            QDesktopServices.openUrl(url)  # a link in a reply: the user's browser
+            return
         if text == EARLIER:
             self.transcript.show_earlier()
             self._render()
