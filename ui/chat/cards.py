@@ -105,6 +105,13 @@ class MarkdownRenderer:
 _MONO = "DejaVu Sans Mono, Menlo, Consolas, monospace"
 
 
+TIPS = {
+    "copy": "Copy this message to the clipboard",
+    "remember": "Store this message as a note membank will remember",
+    "regenerate": "Answer the last message again (Ctrl+R)",
+}
+
+
 def _link(href: str, text: str, p: Palette, *, icon: str = "", muted: bool = False) -> str:
     colour = p.text_muted if muted else p.link
     image = (
@@ -113,8 +120,10 @@ def _link(href: str, text: str, p: Palette, *, icon: str = "", muted: bool = Fal
         if icon
         else ""
     )
+    tip = TIPS.get(href.partition(":")[0], "")
+    title = f' title="{html.escape(tip)}"' if tip else ""
     return (
-        f'<a href="{html.escape(href)}" style="color:{colour}; text-decoration:none;">'
+        f'<a href="{html.escape(href)}"{title} style="color:{colour}; text-decoration:none;">'
         f"{image}{html.escape(text)}</a>"
     )
 
