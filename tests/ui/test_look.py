@@ -128,3 +128,26 @@ def test_every_menu_shortcut_is_in_help_and_in_the_readme(window: MainWindow) ->
     listed = set(re.findall(r"^\s*\|\s*([^|]+?)\s*\|", readme, re.M))
     assert keys <= listed, sorted(keys - listed)
     dialog.close()
+
+
+def test_a_streaming_reply_changes_only_its_own_card(qtbot: QtBot) -> None:
+    from datetime import UTC, datetime
+
+    from memory.records import Message
+    from ui.chat.transcript_view import TranscriptView
+
+    view = TranscriptView()
+    qtbot.addWidget(view)
+    t0 = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+    earlier = [Message(1, 1, "user", "first", t0), Message(2, 1, "assistant", REPLY, t0)]
+    view.show_messages([*earlier, Message(3, 1, "user", "next", t0)], "", can_regenerate=True)
+    start = view.stream_start
+    assert start is not None and "typing" in view.document().toPlainText()[start:]
+    before = view.document().toPlainText()[:start]
+    changes: list[int] = []
+    view.document().contentsChange.connect(lambda position, _r, _a: changes.append(position))
+    for partial in ("Hel", "Hello **wor", "Hello **world**, and more"):
+        view.show_streaming(partial)
+    assert changes and min(changes) >= start  # nothing above the reply's card was touched
+    assert view.document().toPlainText().startswith(before)
+    assert "Hello world, and more" in view.toPlainText()

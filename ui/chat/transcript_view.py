@@ -96,6 +96,11 @@ class TranscriptView(QTextBrowser):
         if follow:
             self._to_bottom()
 
+    @property
+    def stream_start(self) -> int | None:
+        """Where the streaming reply's card begins in the document (None: nothing streams)."""
+        return self._stream_at
+
     def show_earlier(self) -> None:
         self.shown += PAGE
 
