@@ -5,6 +5,7 @@ by a second launch, and shutdown."""
 from __future__ import annotations
 
 import logging
+import time
 from functools import partial
 from typing import Any
 
@@ -271,9 +272,13 @@ class MainWindow(QMainWindow):
         self.chat.stop()
         # Bounded and staged: a reply stops between tokens, a model load between its steps; a
         # load that will not stop is left behind (see stop_thread) and the process exits.
+        began = time.monotonic()
         self.stopped_cleanly = stop_thread(
             self.worker_thread, self.worker.cancel_all, self.shutdown_bounds, "chat model"
         )
-        if not self.tasks.shutdown(timeout_s=self.shutdown_bounds.grace_ms / 1000):
+        # The store thread gets what is left of the same budget (at least its grace).
+        left_ms = self.shutdown_bounds.total_ms - (time.monotonic() - began) * 1000
+        wait_s = max(self.shutdown_bounds.grace_ms, left_ms) / 1000
+        if not self.tasks.shutdown(timeout_s=wait_s):
             self.stopped_cleanly = False
         super().closeEvent(event)

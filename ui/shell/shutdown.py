@@ -51,9 +51,11 @@ class SignalQuit(QObject):
 
 @dataclass(frozen=True)
 class ShutdownBounds:
-    """How long quitting waits at each stage; together well under the 5 s a user will wait."""
+    """How long quitting waits at each stage. The window waits for the chat thread at most
+    `total_ms`, then for the store thread what is left of it (at least `grace_ms`): 4.5 s at
+    worst, under the 5 s a user will wait."""
 
-    grace_ms: int = 1500  # asked to finish: the current request may end by itself
+    grace_ms: int = 1000  # asked to finish: the current request may end by itself
     cancel_ms: int = 2500  # cancelled: a reply leaves its stream loop before the next token
 
     @property
