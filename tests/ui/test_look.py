@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from PySide6.QtCharts import QChart
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QColor
@@ -151,3 +152,28 @@ def test_a_streaming_reply_changes_only_its_own_card(qtbot: QtBot) -> None:
     assert changes and min(changes) >= start  # nothing above the reply's card was touched
     assert view.document().toPlainText().startswith(before)
     assert "Hello world, and more" in view.toPlainText()
+
+
+def test_following_the_system_switches_with_the_desktop_unless_a_theme_is_chosen(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QWidget
+
+    from ui.theme.apply import ThemeFollower, apply_theme
+
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    owner = QWidget()
+    qtbot.addWidget(owner)  # the follower goes (and lets go of the signal) with it
+    follower = ThemeFollower(app, "system", owner)
+    hints = QGuiApplication.styleHints()
+    try:
+        monkeypatch.setattr(theme, "system_scheme", lambda: "dark")
+        hints.colorSchemeChanged.emit(Qt.ColorScheme.Dark)  # the desktop went dark
+        assert theme.current().scheme == "dark"
+        follower.set_mode("light")  # the user chose light: the desktop no longer decides
+        hints.colorSchemeChanged.emit(Qt.ColorScheme.Dark)
+        assert theme.current().scheme == "light"
+    finally:
+        apply_theme(app, "light")
