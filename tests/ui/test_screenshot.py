@@ -82,6 +82,25 @@ def test_main_window_renders_under_xvfb(xvfb_display: str, tmp_path: Path, theme
     assert _distinct_colours(screen) > 10
 
 
+TRAY_PROBE = (
+    "from PySide6.QtWidgets import QApplication, QSystemTrayIcon; app = QApplication([]); "
+    "print(QSystemTrayIcon.isSystemTrayAvailable())"
+)
+
+
+def _wait_for_tray(env: dict[str, str], limit_s: float = 60) -> None:
+    """Until a Qt app on that display sees a tray (a condition, not a guessed sleep: trayer
+    takes longer to start on a loaded machine)."""
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        probe = subprocess.run(
+            [sys.executable, "-c", TRAY_PROBE], env=env, capture_output=True, text=True
+        )
+        if probe.stdout.strip() == "True":
+            return
+    pytest.fail(f"no system tray on the display after {limit_s:.0f} s")
+
+
 def test_tray_icon_and_close_to_tray_under_a_real_tray_host(
     xvfb_display: str, tmp_path: Path
 ) -> None:
@@ -95,7 +114,7 @@ def test_tray_icon_and_close_to_tray_under_a_real_tray_host(
         stderr=subprocess.DEVNULL,
     )
     try:
-        time.sleep(1.0)  # let the tray host claim the selection before the app looks for it
+        _wait_for_tray(env)  # the tray host claims the selection before the app looks for it
         ARTIFACTS.mkdir(exist_ok=True)
         out = ARTIFACTS / "tray.png"
         stdout = run_app("tests.ui.tray_app", xvfb_display, str(out), str(tmp_path / "data"))
