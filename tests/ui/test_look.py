@@ -107,9 +107,17 @@ def test_the_empty_forgetting_chart_has_no_dates_to_repeat(qtbot: QtBot) -> None
     assert isinstance(chart.chart(), QChart)
 
 
-def test_esc_closes_the_memory_browser(window: MainWindow, qtbot: QtBot) -> None:
-    window.dialogs.show_memory_browser()
-    browser = window.dialogs.get(MemoryBrowser)
+@pytest.mark.parametrize("which", ["browser", "models"])
+def test_esc_closes_the_memory_browser_and_the_models_window(
+    window: MainWindow, qtbot: QtBot, which: str
+) -> None:
+    from ui.dialogs.models_dialog import ModelsDialog
+
+    if which == "browser":
+        window.dialogs.show_memory_browser()
+    else:
+        window.dialogs.show_models()
+    browser = window.dialogs.get(MemoryBrowser if which == "browser" else ModelsDialog)
     assert browser is not None
     qtbot.waitExposed(browser)
     browser.activateWindow()
