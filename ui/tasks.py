@@ -24,7 +24,7 @@ class TaskRunner(QObject):
         self._completed.connect(self._on_completed)
         self._cancelled.connect(self._on_cancelled)
         self._pending = 0
-        self._futures: set[Future[Any]] = set()
+        self._futures: dict[Future[Any], str] = {}  # not yet done -> what it runs
 
     @property
     def busy(self) -> bool:
@@ -47,8 +47,8 @@ class TaskRunner(QObject):
             self._completed.emit((on_done, on_error), None if error else future.result(), error)
 
         future = self._executor.submit(fn)
-        self._futures.add(future)
-        future.add_done_callback(self._futures.discard)
+        self._futures[future] = getattr(fn, "__qualname__", repr(fn))
+        future.add_done_callback(lambda f: self._futures.pop(f, None))
         future.add_done_callback(finished)
 
     @Slot(object, object, object)
@@ -70,9 +70,12 @@ class TaskRunner(QObject):
     def shutdown(self, timeout_s: float | None = None) -> bool:
         """Cancel what has not started; wait for the task running now (at most `timeout_s`).
         Returns whether it finished; if not, its thread is left to end on its own."""
-        running = list(self._futures)
+        running = dict(self._futures)
         self._executor.shutdown(wait=False, cancel_futures=True)
-        _, not_done = wait(running, timeout=timeout_s)
+        _, not_done = wait(list(running), timeout=timeout_s)
         if not_done:
-            log.warning("quitting without waiting for a background task (%.1f s)", timeout_s)
+            names = ", ".join(sorted(running[f] for f in not_done))
+            log.warning(
+                "quitting without waiting for a background task (%.1f s): %s", timeout_s or 0, names
+            )
         return not not_done

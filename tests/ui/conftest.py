@@ -42,4 +42,7 @@ def window(qtbot: QtBot, runtime: Runtime) -> Iterator[MainWindow]:
     w.show()
     qtbot.waitUntil(lambda: w.models_ready, timeout=10_000)
     yield w
+    # Let store work the test started finish first: quitting gives up on it after a few
+    # seconds (by design, tests/ui/test_stop_and_quit.py), which a loaded machine can reach.
+    qtbot.waitUntil(lambda: not w.tasks.busy, timeout=120_000)
     w.close()  # stops the worker thread before the runtime closes the store

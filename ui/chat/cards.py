@@ -6,6 +6,7 @@ lists, links); actions and used-memory chips. Pure Python (the palette is passed
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +19,7 @@ from ui.theme.palette import Palette
 COPY_CODE = "copycode"  # "copycode:<message id>:<n>": the n-th code block of a message
 ICON_PX = 16
 WEB_SCHEMES = ("http://", "https://", "mailto:")
+_CARD_LINK = re.compile(r'<a href="([^"]+)">[^<]*</a>')
 
 
 def when_text(when: datetime) -> str:
@@ -178,10 +180,7 @@ class CardRenderer:
                 f"&nbsp;&nbsp;{'&nbsp; '.join(chip(m, p) for m in used)}</p>"
             )
             if question:
-                card = transcript.memory_card(question, message)
-                if card:
-                    card_html, _ = self.markdown.render(card.lstrip("\n> "), message.id, p)
-                    extra += f'<p style="color:{p.text_muted};">{card_html}</p>'
+                extra += self._reply_check(question, message, p)
         return card_html_for(
             "You" if user else "membank",
             when_text(message.created_at),
@@ -189,6 +188,25 @@ class CardRenderer:
             "&nbsp;&nbsp;&nbsp;".join(actions),
             p,
             user=user,
+        )
+
+    def _reply_check(self, question: str, message: Message, p: Palette) -> str:
+        """The reply-check card (transcript.memory_card: markdown, a quote whose ◆ link opens
+        the memory), as a tinted box under the reply."""
+        card = transcript.memory_card(question, message).strip()
+        if not card:
+            return ""
+        link = ""
+        found = _CARD_LINK.search(card)
+        if found:  # the ◆ link the card starts with: our own markup, kept as a chip-like link
+            link = _link(html.unescape(found.group(1)), "◆", p) + "&nbsp;"
+            card = card[: found.start()] + card[found.end() :]
+        body, _ = self.markdown.render(card.lstrip("> ").strip(), message.id, p)
+        body = body.replace("<p>", "", 1).replace("</p>", "", 1)
+        return (
+            f'<table width="100%" cellspacing="0" cellpadding="8" bgcolor="{p.chip_bg}" '
+            f'style="margin-top:6px;"><tr><td style="color:{p.chip_text};">'
+            f"{link}{body}</td></tr></table>"
         )
 
     def streaming(self, text: str, p: Palette) -> str:
