@@ -33,19 +33,13 @@ class _Env:
     blocks: list[str]
 
 
-def warm_up() -> None:
-    """Import the markdown and highlighting packages (~0.2 s) off the start-up path: the window
-    calls this on its store thread once shown, so the first conversation opens at full speed."""
-    import markdown_it  # noqa: F401
-    import pygments.formatters  # noqa: F401
-    import pygments.lexers  # noqa: F401
-
-
 class MarkdownRenderer:
     """CommonMark with tables and strikethrough; raw HTML in a message is shown as text."""
 
     def __init__(self) -> None:
-        self._md: Any = None  # built on first use (see warm_up)
+        # Built on first use: importing markdown-it (~0.2 s) stays off the start-up path. (Run on
+        # the store thread at start it once hung a quit test for a minute: not worth it.)
+        self._md: Any = None
 
     def _parser(self) -> Any:
         if self._md is None:

@@ -16,7 +16,6 @@ from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QSplitter
 from app.bootstrap import Runtime, start_models
 from app.engine.model_manager import ModelManager
 from app.engine.settings_apply import apply_settings
-from ui.chat import cards
 from ui.chat.panel import ChatPanel
 from ui.chat.worker import ChatWorker
 from ui.dialogs.archive_actions import ArchiveActions
@@ -28,7 +27,7 @@ from ui.errors import show_error
 from ui.shell.conversations import ConversationsPanel
 from ui.shell.mcp_bridge import McpBridge
 from ui.shell.menus import MenuActions, build_menus
-from ui.shell.shutdown import ShutdownBounds, stop_thread
+from ui.shell.shutdown import ShutdownBounds, abandon, stop_thread
 from ui.shell.tray import TrayIcon, tray_available
 from ui.tasks import TaskRunner
 from ui.theme.apply import ThemeFollower
@@ -89,7 +88,6 @@ class MainWindow(QMainWindow):
         self.worker_thread.start()
         self.load_requested.emit()
         self.refresh_conversations()
-        self.tasks.run(cards.warm_up)  # markdown and highlighting, off the GUI thread
 
     # --- construction ----------------------------------------------------------------------
 
@@ -281,4 +279,6 @@ class MainWindow(QMainWindow):
         wait_s = max(self.shutdown_bounds.grace_ms, left_ms) / 1000
         if not self.tasks.shutdown(timeout_s=wait_s):
             self.stopped_cleanly = False
+        if self.worker_thread.isRunning():  # given up on: it must outlive this window, whose
+            abandon(self.worker_thread)  # deletion would otherwise abort the process
         super().closeEvent(event)

@@ -83,6 +83,16 @@ def stop_thread(
     return False
 
 
+_ABANDONED: list[QThread] = []  # threads quitting gave up on, kept alive until the process ends
+
+
+def abandon(thread: QThread) -> None:
+    """Keep a thread `stop_thread` gave up on out of its parent's hands: Qt aborts the process
+    when a running QThread is deleted. The process then ends with `exit_now`."""
+    thread.setParent(None)
+    _ABANDONED.append(thread)
+
+
 def exit_now(code: int) -> None:
     """The last resort after `stop_thread` gave up: end the process without running Qt's or
     Python's teardown, which would wait for (or abort on) the thread still running. Committed
