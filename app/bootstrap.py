@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from app.config import Config, ConfigError, Paths, load_config, resolve_paths
+from app.config import Config, Paths, load_config, resolve_paths
 from app.engine.host import ModelHost
+from app.engine.loading import (  # re-exported: the CLI, benches and tests build through here
+    decay_policy,
+    load_embedder,
+    load_llm,
+    load_remote_llm,
+    open_bank,
+    open_index,
+    recall_settings,
+)
 from app.instance import InstanceLock
 from app.jobs.daily import MemoryJobs
 from app.jobs.scheduler import MemoryScheduler
@@ -19,21 +27,27 @@ from app.services.chat import ChatService
 from app.services.curation import MemoryCuration
 from app.services.people import PeopleService
 from app.services.privacy import PrivacyService
-from memory.bank import MemoryBank
 from memory.clock import Clock, ShiftedClock, SystemClock
 from memory.errors import VectorIndexError
-from memory.lifecycle.decay import DecayPolicy
-from memory.recall.retrieval import RecallSettings
 from memory.storage.encryption import passphrase_from_env
-from memory.storage.index import ChromaIndex, drop_index_folder
-from memory.storage.remote_index import namespace_for, open_server_index
+from memory.storage.index import drop_index_folder
 from memory.storage.repair import mark_interrupted_jobs
 from memory.storage.store import SQLiteStore
-from models.chat.llama_chat import LlamaChat, LlamaSettings
-from models.chat.openai_chat import OpenAIChat, RemoteSettings
-from models.embedder import SentenceEmbedder
-from models.hub.discovery import embedder_model_id, resolve_chat_model, resolve_embedder
-from models.protocols import LLM, Embedder
+
+__all__ = [  # the builders live in app.engine.loading; callers may keep importing them here
+    "Progress",
+    "Runtime",
+    "decay_policy",
+    "load_embedder",
+    "load_llm",
+    "load_models",
+    "load_remote_llm",
+    "open_bank",
+    "open_index",
+    "open_runtime",
+    "recall_settings",
+    "start_models",
+]
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
@@ -58,7 +72,7 @@ class Runtime:
 
     @property
     def config(self) -> Config:
-        """The settings in effect (changed only through `host.swap(config=...)`)."""
+        """The settings in effect (changed only through `host.update_config`)."""
         return self.host.config
 
     @property
@@ -123,7 +137,7 @@ def open_runtime(
         lock.release()
         raise
     clock = make_clock(now)
-    host = ModelHost(config)
+    host = ModelHost(config, paths.config_file)
     return Runtime(
         paths,
         clock,
@@ -136,85 +150,6 @@ def open_runtime(
         PrivacyService(store, host, clock),
         notices=notices,
     )
-
-
-def decay_policy(config: Config) -> DecayPolicy:
-    m = config.memory
-    return DecayPolicy(m.initial_strength, m.recall_boost, m.fade_threshold, m.retention_weight)
-
-
-def load_embedder(config: Config) -> SentenceEmbedder:
-    configured = config.embedder.model_path or None
-    return SentenceEmbedder(resolve_embedder(configured), embedder_model_id(configured))
-
-
-def load_llm(config: Config) -> LLM:
-    """The chat engine the settings ask for: in-process llama.cpp or an OpenAI-compatible URL."""
-    c = config.llm
-    if c.engine == "openai":
-        return load_remote_llm(config)
-    return LlamaChat(
-        LlamaSettings(
-            model_path=resolve_chat_model(c.model_path or None),
-            n_ctx=c.n_ctx,
-            n_threads=c.n_threads or None,
-            n_gpu_layers=c.n_gpu_layers,
-            max_tokens=c.max_tokens,
-            temperature=c.temperature,
-        )
-    )
-
-
-def load_remote_llm(config: Config, env: dict[str, str] | None = None) -> OpenAIChat:
-    c = config.llm
-    env = dict(os.environ) if env is None else env
-    if not c.base_url.strip():
-        raise ConfigError(
-            '[llm] engine = "openai" needs [llm] base_url, e.g. "http://127.0.0.1:8080/v1" '
-            'for llama-server or "http://127.0.0.1:11434/v1" for Ollama.'
-        )
-    llm = OpenAIChat(
-        RemoteSettings(
-            base_url=c.base_url,
-            model=c.api_model,
-            api_key=env.get("MEMBANK_LLM_API_KEY") or c.api_key,
-            n_ctx=c.n_ctx,
-            max_tokens=c.max_tokens,
-            temperature=c.temperature,
-            timeout_s=c.timeout_s,
-        )
-    )
-    try:
-        llm.check()  # fails now, with the URL and what to do, rather than at the first message
-    except Exception:
-        llm.close()
-        raise
-    return llm
-
-
-def open_index(runtime: Runtime, embedder: Embedder, config: Config | None = None) -> ChromaIndex:
-    """The embedded index folder, or this data dir's collection on a Chroma server."""
-    config = config or runtime.config
-    url = config.index.server_url.strip()
-    if not url:
-        return ChromaIndex(runtime.paths.index_dir, embedder.model_id, embedder.dim)
-    namespace = namespace_for(runtime.paths.data_dir, config.index.namespace)
-    return open_server_index(url, namespace, embedder.model_id, embedder.dim)
-
-
-def recall_settings(config: Config) -> RecallSettings:
-    m = config.memory
-    return RecallSettings(
-        k=m.recall_k, min_similarity=m.min_similarity, graph_weight=m.graph_weight
-    )
-
-
-def open_bank(
-    runtime: Runtime, embedder: SentenceEmbedder, config: Config | None = None
-) -> MemoryBank:
-    config = config or runtime.config
-    index = open_index(runtime, embedder, config)
-    return MemoryBank(runtime.store, index, embedder, decay_policy(config), recall_settings(config))
 
 
 def load_models(runtime: Runtime, progress: Progress = lambda _: None) -> None:

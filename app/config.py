@@ -79,8 +79,12 @@ class IndexConfig(_Section):
     namespace: str = ""
 
 
+Theme = Literal["system", "light", "dark"]
+
+
 class UIConfig(_Section):
     close_to_tray: bool = True  # closing the window keeps membank running in the tray
+    theme: Theme = "system"  # follow the desktop's light/dark setting, or choose one
 
 
 class SchedulerConfig(_Section):

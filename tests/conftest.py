@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import pytest
@@ -22,26 +24,33 @@ class _WarningCollector(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
         self.records: list[logging.LogRecord] = []
+        self.expected: set[int] = set()  # ids of records an `expect_warnings` scope claimed
 
     def emit(self, record: logging.LogRecord) -> None:
         self.records.append(record)
+
+
+_COLLECTOR_KEY = pytest.StashKey[_WarningCollector]()
 
 
 @pytest.fixture(autouse=True)
 def fail_on_warning_logs(request: pytest.FixtureRequest) -> Iterator[None]:
     """Like qutebrowser's logfail: a WARNING log nobody expected is a test failure.
 
-    A test that expects warnings takes the `expected_warnings` fixture and asserts on it.
-    """
+    A test that expects a warning says which one, around the code that logs it:
+    `with expect_warnings(r"pattern", logger="ui.shell"):` (the fixture of that name)."""
     collector = _WarningCollector()
+    request.node.stash[_COLLECTOR_KEY] = collector
     logging.getLogger().addHandler(collector)
     try:
         yield
     finally:
         logging.getLogger().removeHandler(collector)
-    if "expected_warnings" in request.fixturenames:
-        return
-    unexpected = [r for r in collector.records if not r.name.startswith(_IGNORED_LOGGERS)]
+    unexpected = [
+        r
+        for r in collector.records
+        if id(r) not in collector.expected and not r.name.startswith(_IGNORED_LOGGERS)
+    ]
     if unexpected:
         lines = "\n".join(f"{r.name}: {r.getMessage()}" for r in unexpected)
         pytest.fail(f"unexpected WARNING logs:\n{lines}")
@@ -51,6 +60,28 @@ def fail_on_warning_logs(request: pytest.FixtureRequest) -> Iterator[None]:
 _IGNORED_LOGGERS: tuple[str, ...] = ("chromadb.telemetry",)
 
 
+ExpectWarnings = Callable[..., AbstractContextManager[list[logging.LogRecord]]]
+
+
 @pytest.fixture
-def expected_warnings() -> list[str]:
-    return []
+def expect_warnings(request: pytest.FixtureRequest, fail_on_warning_logs: None) -> ExpectWarnings:
+    """A scoped expectation: inside the `with`, WARNING-or-worse records whose message matches
+    `pattern` (and whose logger starts with `logger`) are expected, and at least one must come
+    (unless `may=True`); any other warning still fails the test."""
+    collector = request.node.stash[_COLLECTOR_KEY]
+
+    @contextmanager
+    def expect(
+        pattern: str, *, logger: str = "", may: bool = False
+    ) -> Iterator[list[logging.LogRecord]]:
+        start = len(collector.records)
+        matched: list[logging.LogRecord] = []
+        yield matched
+        for record in collector.records[start:]:
+            if record.name.startswith(logger) and re.search(pattern, record.getMessage()):
+                collector.expected.add(id(record))
+                matched.append(record)
+        if not may:  # `may`: the warning depends on what the OS does first (a full disk)
+            assert matched, f"expected a WARNING matching {pattern!r} from {logger or 'any'}"
+
+    return expect

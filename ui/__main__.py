@@ -23,7 +23,7 @@ from ui.errors import install_excepthook, show_notices
 from ui.resources import app_icon
 from ui.shell import startup_probe
 from ui.shell.main_window import MainWindow
-from ui.shell.shutdown import SignalQuit
+from ui.shell.shutdown import SignalQuit, exit_now
 from ui.shell.single_instance import InstanceServer, send_to_running
 
 LOCK_WAIT_S = 15.0
@@ -95,11 +95,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         welcome.open()
     if args.capture:
         window.quick_capture()
+    code = 1
     try:
-        return app.exec()
+        code = app.exec()
     finally:
         server.close()
+        if not window.stopped_cleanly:
+            exit_now(code)  # a model load would not stop: do not wait for it (logged)
         runtime.close()
+    return code
 
 
 def first_run_suggestion(runtime: Runtime) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
@@ -24,6 +24,7 @@ class TaskRunner(QObject):
         self._completed.connect(self._on_completed)
         self._cancelled.connect(self._on_cancelled)
         self._pending = 0
+        self._futures: dict[Future[Any], str] = {}  # not yet done -> what it runs
 
     @property
     def busy(self) -> bool:
@@ -45,7 +46,10 @@ class TaskRunner(QObject):
             # Emitting from the worker thread queues the call onto the GUI thread.
             self._completed.emit((on_done, on_error), None if error else future.result(), error)
 
-        self._executor.submit(fn).add_done_callback(finished)
+        future = self._executor.submit(fn)
+        self._futures[future] = getattr(fn, "__qualname__", repr(fn))
+        future.add_done_callback(lambda f: self._futures.pop(f, None))
+        future.add_done_callback(finished)
 
     @Slot(object, object, object)
     def _on_completed(self, callbacks: Any, result: Any, error: Any) -> None:
@@ -63,5 +67,15 @@ class TaskRunner(QObject):
     def _on_cancelled(self) -> None:
         self._pending -= 1
 
-    def shutdown(self) -> None:
-        self._executor.shutdown(wait=True, cancel_futures=True)
+    def shutdown(self, timeout_s: float | None = None) -> bool:
+        """Cancel what has not started; wait for the task running now (at most `timeout_s`).
+        Returns whether it finished; if not, its thread is left to end on its own."""
+        running = dict(self._futures)
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        _, not_done = wait(list(running), timeout=timeout_s)
+        if not_done:
+            names = ", ".join(sorted(running[f] for f in not_done))
+            log.warning(
+                "quitting without waiting for a background task (%.1f s): %s", timeout_s or 0, names
+            )
+        return not not_done

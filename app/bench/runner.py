@@ -85,6 +85,11 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
 
         started = startupbench.run_startup(args.reps, progress=say)
         data, text = started.as_json(), started.markdown()
+    elif args.bench == "transcript":
+        from app.bench import startup as startupbench
+
+        opened = startupbench.run_transcript(args.messages, args.reps, progress=say)
+        data, text = opened.as_json(), opened.markdown()
     else:
         from app.bench import scale as scalebench
         from app.bench.corpus import load_corpus

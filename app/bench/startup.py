@@ -146,3 +146,110 @@ def run_startup(reps: int = 5, progress: Callable[[str], None] = lambda _: None)
         )
     result.load = (start_load, load_average())
     return result
+
+
+# --- a long conversation: open and scroll (`membank-cli bench transcript`) -------------------
+
+TRANSCRIPT_EVENTS = (
+    "open_ms",  # click to cards on screen, the default view (the last page of messages)
+    "scroll_p50_ms",  # one scroll step's repaint, default view
+    "scroll_p95_ms",
+    "open_all_ms",  # every message rendered at once (what paging avoids)
+    "scroll_all_p50_ms",
+    "scroll_all_p95_ms",
+)
+_REPLY = (
+    "Here is what I found:\n\n- first point about {i}\n- second point\n\n"
+    "```python\ndef f_{i}(x):\n    return x * {i}\n```\n\n| a | b |\n|---|---|\n| {i} | 2 |"
+)
+
+
+@dataclass
+class TranscriptResult:
+    messages: int
+    reps: int
+    cores: int
+    ms: dict[str, list[float]] = field(default_factory=lambda: {e: [] for e in TRANSCRIPT_EVENTS})
+    load: tuple[float, float] = (0.0, 0.0)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"messages": self.messages, "reps": self.reps, "ms": self.ms, "load": self.load}
+
+    def markdown(self) -> str:
+        med = {e: statistics.median(v) for e, v in self.ms.items()}
+        lines = [
+            f"One conversation of {self.messages} messages (every other one a reply with a list, "
+            f"a code block and a table), opened in the real GUI (offscreen Qt) {self.reps} times, "
+            f"{self.cores} CPU cores. Scroll: the time to repaint the view after each of 60 steps "
+            "from the bottom to the top.",
+            load_note(self.load),
+            "",
+            "| view | open ms (median) | scroll step p50 ms | scroll step p95 ms |",
+            "|---|---|---|---|",
+            f"| default: the last page of messages, 'Show earlier' above | {med['open_ms']:.0f} "
+            f"| {med['scroll_p50_ms']:.1f} | {med['scroll_p95_ms']:.1f} |",
+            f"| all {self.messages} messages rendered | {med['open_all_ms']:.0f} "
+            f"| {med['scroll_all_p50_ms']:.1f} | {med['scroll_all_p95_ms']:.1f} |",
+            "",
+            f"- opens in **{med['open_ms']:.0f} ms** (target <= 1000 ms: "
+            f"{'met' if med['open_ms'] <= 1000 else 'not met'}); a scroll step repaints in "
+            f"{med['scroll_p95_ms']:.1f} ms p95 (a 60 Hz frame is 16.7 ms)",
+        ]
+        return "\n".join(lines)
+
+
+def fill_conversation(data_dir: Path, messages: int) -> None:
+    from datetime import timedelta
+
+    from app.bootstrap import open_runtime
+    from app.config import Config, SchedulerConfig, save_config
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    # No background jobs: a catch-up consolidation of the long chat would share the cores.
+    save_config(data_dir / "config.toml", Config(scheduler=SchedulerConfig(enabled=False)))
+    runtime = open_runtime(str(data_dir))
+    try:
+        chat = runtime.chat.new_conversation("A long conversation")
+        now = runtime.clock.now() - timedelta(minutes=messages)
+        for i in range(messages):
+            role = "user" if i % 2 == 0 else "assistant"
+            text = f"Question {i}: what about item {i}?" if role == "user" else _REPLY.format(i=i)
+            runtime.store.add_message(chat.id, role, text, now + timedelta(minutes=i))
+    finally:
+        runtime.close()
+
+
+def run_transcript(
+    messages: int = 1000, reps: int = 3, progress: Callable[[str], None] = lambda _: None
+) -> TranscriptResult:
+    result = TranscriptResult(messages, reps, os.cpu_count() or 1)
+    start_load = load_average()
+    with tempfile.TemporaryDirectory(prefix="membank-transcript-") as tmp:
+        data = Path(tmp) / "data"
+        fill_conversation(data, messages)
+        for rep in range(1, reps + 1):
+            env = dict(os.environ)
+            env.update(
+                QT_QPA_PLATFORM="offscreen",
+                MEMBANK_STARTUP_PROBE="transcript",
+                XDG_CONFIG_HOME=str(Path(tmp) / "xdg-config"),
+                HF_HUB_OFFLINE="1",
+                TRANSFORMERS_OFFLINE="1",
+            )
+            env.pop("MEMBANK_HOME", None)
+            args = [sys.executable, "-m", "ui", "--data-dir", str(data)]
+            proc = subprocess.run(args, env=env, capture_output=True, text=True, timeout=600)
+            marks = {
+                p[1]: float(p[2])
+                for line in proc.stderr.splitlines()
+                if len(p := line.split()) == 3 and p[0] == "membank-transcript"
+            }
+            missing = [e for e in TRANSCRIPT_EVENTS if e not in marks]
+            if missing:
+                tail = "\n".join(proc.stderr.splitlines()[-15:])
+                raise StartupBenchError(f"no {missing} from the GUI ({proc.returncode}):\n{tail}")
+            for event in TRANSCRIPT_EVENTS:
+                result.ms[event].append(round(marks[event], 2))
+            progress(f"run {rep}/{reps}: open {marks['open_ms']:.0f} ms")
+    result.load = (start_load, load_average())
+    return result

@@ -74,6 +74,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     startup.add_argument("--reps", type=int, default=5)
     startup.add_argument("--json", action="store_true")
     startup.add_argument("--no-write", action="store_true")
+    transcript = bsub.add_parser(
+        "transcript", help="open and scroll a long conversation in the real GUI"
+    )
+    transcript.add_argument("--messages", type=int, default=1000)
+    transcript.add_argument("--reps", type=int, default=3)
+    transcript.add_argument("--json", action="store_true")
+    transcript.add_argument("--no-write", action="store_true")
     embedders = bsub.add_parser(
         "embedders", help="torch vs ONNX Runtime (fp32, int8) MiniLM: speed and LoCoMo R@10"
     )

@@ -9,9 +9,10 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Final
 
-from app.config import Config
+from app.config import Config, save_config
 from memory.bank import MemoryBank
 from models.errors import MembankError
 from models.protocols import LLM
@@ -49,19 +50,24 @@ class Models:
         return self.bank
 
 
-class _Keep:
+class Keep:
     """`swap()`'s default: leave this part as it is."""
 
 
-KEEP: Final = _Keep()
+KEEP: Final = Keep()
+BankFor = Callable[[Config, Config], "MemoryBank | None | Keep"]  # (old, new) -> the bank
 
 
 class ModelHost:
     """Thread-safe: any thread may lease; swaps happen where the models live (the GUI's chat
     worker, the CLI's main thread), but a swap from another thread is safe too."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, config_file: Path | None = None) -> None:
+        """`config_file`: where `update_config` saves (None: kept in memory only, for tests
+        and throwaway runtimes)."""
         self._lock = threading.Lock()
+        self._config_lock = threading.Lock()  # one config edit at a time, read to swap
+        self._config_file = config_file
         self._current = Models(config)
         self._leases: dict[int, int] = {}  # id(model) -> readers holding it
         self._retired: dict[int, Callable[[], None]] = {}  # id(model) -> its last rites
@@ -102,9 +108,9 @@ class ModelHost:
     def swap(
         self,
         *,
-        llm: LLM | None | _Keep = KEEP,
-        bank: MemoryBank | None | _Keep = KEEP,
-        config: Config | _Keep = KEEP,
+        llm: LLM | None | Keep = KEEP,
+        bank: MemoryBank | None | Keep = KEEP,
+        config: Config | Keep = KEEP,
         borrowed: bool = False,
         drop_old_index: bool = False,
     ) -> Models:
@@ -116,9 +122,9 @@ class ModelHost:
         with self._lock:
             old = self._current
             new = Models(
-                old.config if isinstance(config, _Keep) else config,
-                old.bank if isinstance(bank, _Keep) else bank,
-                old.llm if isinstance(llm, _Keep) else llm,
+                old.config if isinstance(config, Keep) else config,
+                old.bank if isinstance(bank, Keep) else bank,
+                old.llm if isinstance(llm, Keep) else llm,
             )
             self._current = new
             if borrowed and new.llm is not None:
@@ -128,6 +134,28 @@ class ModelHost:
             due = self._retire(old, new, drop_old_index, shutting_down=False)
         _run(due)
         return new
+
+    def update_config(
+        self,
+        change: Callable[[Config], Config],
+        *,
+        llm: LLM | None | Keep = KEEP,
+        bank: MemoryBank | BankFor | None | Keep = KEEP,
+        drop_old_index: bool = False,
+    ) -> tuple[Config, Config]:
+        """The one path that changes the settings: read the config in effect, `change` it, save
+        it and swap it in (with the model parts that go with it) under one lock, so two edits on
+        two threads (a permission set while a model loads) never overwrite each other. `bank`
+        may be a function of (old, new) config, run under the lock. A failed save changes
+        nothing. Returns (old, new)."""
+        with self._config_lock:
+            old = self._current.config
+            new = change(old)
+            if self._config_file is not None:
+                save_config(self._config_file, new)  # ConfigError: nothing swapped
+            part = bank if bank is None or isinstance(bank, MemoryBank | Keep) else bank(old, new)
+            self.swap(config=new, llm=llm, bank=part, drop_old_index=drop_old_index)
+        return old, new
 
     def close(self) -> None:
         """Shutdown: take every part out of service; each closes when its last reader ends."""

@@ -10,8 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.bootstrap import Runtime, load_embedder, open_bank
-from app.config import Config, save_config
+from app.config import Config
+from app.engine.loading import EngineParts, load_embedder, open_bank
 from app.engine.settings_apply import load_chat_model, with_memory_settings
 from memory.bank import MemoryBank
 from memory.storage.index import ChromaIndex
@@ -64,7 +64,7 @@ class ModelManager:
 
     def __init__(
         self,
-        runtime: Runtime,
+        runtime: EngineParts,
         catalog: list[CatalogEntry] | None = None,
         hardware: HardwareInfo | None = None,
     ) -> None:
@@ -229,12 +229,13 @@ class ModelManager:
         config = _with(runtime.config, llm={"model_path": setting})
         check_gguf(path)
         new_llm = load_chat_model(config)
-        try:
-            save_config(runtime.paths.config_file, config)
+        try:  # the old model closes when unused; other settings edited meanwhile are kept
+            runtime.host.update_config(
+                lambda current: _with(current, llm={"model_path": setting}), llm=new_llm
+            )
         except MembankError:
             new_llm.close()
             raise
-        runtime.host.swap(llm=new_llm, config=config)  # the old one closes when unused
         log.info("chat model switched to %s", new_llm.model_id)
 
     def use_embedder(
@@ -281,19 +282,25 @@ class ModelManager:
         setting and swap the new bank in. The settings are today's, not those of when the
         re-embedding began; the old index is dropped once no reply or job step uses it."""
         runtime = self.runtime
-        config = _with(runtime.config, embedder={"model_path": prepared.setting})
         bank = prepared.bank
-        if config.memory != prepared.config.memory:  # changed while re-embedding
-            bank = with_memory_settings(bank, config)
+
+        def bank_for(_old: Config, new: Config) -> MemoryBank:
+            if new.memory != prepared.config.memory:  # changed while re-embedding
+                return with_memory_settings(bank, new)
+            return bank
+
         try:
-            save_config(runtime.paths.config_file, config)
+            runtime.host.update_config(
+                lambda current: _with(current, embedder={"model_path": prepared.setting}),
+                bank=bank_for,
+                drop_old_index=True,
+            )
         except BaseException:
             _discard(bank.index)
             raise
-        runtime.host.swap(bank=bank, config=config, drop_old_index=True)
         with runtime.host.lease() as models:
-            if models.bank is bank:  # memories written or deleted while re-embedding
-                bank.reconcile()
+            if models.bank is not None and models.bank.index is bank.index:
+                models.bank.reconcile()  # memories written or deleted while re-embedding
         log.info("embedder switched to %s", bank.embedder.model_id)
 
     def discard_embedder(self, prepared: PreparedEmbedder) -> None:

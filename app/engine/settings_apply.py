@@ -7,15 +7,25 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
-from app.bootstrap import Runtime, decay_policy, load_llm, recall_settings
-from app.config import Config, save_config
-from app.engine.host import KEEP
+from app.config import Config
+from app.engine.host import KEEP, Keep
+from app.engine.loading import EngineParts, decay_policy, load_llm, recall_settings
+from app.jobs.scheduler import MemoryScheduler
 from memory.bank import MemoryBank
 from models.errors import MembankError, ModelLoadError
 from models.protocols import LLM
 
 log = logging.getLogger(__name__)
+
+
+class SettingsTarget(EngineParts, Protocol):
+    """A running membank whose schedule can be restarted (`app.bootstrap.Runtime`)."""
+
+    scheduler: MemoryScheduler | None
+
+    def start_scheduler(self) -> MemoryScheduler: ...
 
 
 @dataclass
@@ -48,31 +58,55 @@ def with_memory_settings(bank: MemoryBank, config: Config) -> MemoryBank:
     )
 
 
-def apply_settings(runtime: Runtime, new: Config, *, reload_model: bool = True) -> Applied:
-    """Save `new` and apply it. With `reload_model`, a changed chat model section is reloaded
-    first (raising ModelLoadError and saving nothing when it fails)."""
-    old = runtime.config
+@dataclass(frozen=True)
+class SettingsEdit:
+    """The sections a settings form changed, against the config it started from: applied over
+    whatever is in effect when it lands, so an edit made meanwhile elsewhere is kept."""
+
+    sections: dict[str, Any]
+
+    @classmethod
+    def between(cls, base: Config, chosen: Config) -> SettingsEdit:
+        names = [n for n in Config.model_fields if getattr(chosen, n) != getattr(base, n)]
+        return cls({n: getattr(chosen, n) for n in names})
+
+    def apply_to(self, config: Config) -> Config:
+        return config.model_copy(update=self.sections)
+
+
+def apply_settings(
+    runtime: SettingsTarget, change: Config | SettingsEdit, *, reload_model: bool = True
+) -> Applied:
+    """Apply a settings edit through the host's one `update_config` path (a whole Config is
+    taken as an edit against the one in effect). With `reload_model`, a changed chat model
+    section is reloaded first (raising ModelLoadError and saving nothing when it fails)."""
+    host = runtime.host
+    edit = change if isinstance(change, SettingsEdit) else SettingsEdit.between(host.config, change)
     applied = Applied()
     llm: LLM | None = None
-    host = runtime.host
-    if reload_model and new.llm != old.llm:
+    if reload_model and "llm" in edit.sections:
         if host.ready:
-            llm = load_chat_model(new)  # raises: nothing saved, the old model keeps answering
+            # raises: nothing saved, the old model keeps answering
+            llm = load_chat_model(edit.apply_to(host.config))
         else:
             applied.at_next_start.append("chat model (the models are still loading)")
+
+    def bank_for(old: Config, new: Config) -> MemoryBank | None | Keep:
+        bank = host.models.bank
+        if bank is None or new.memory == old.memory:
+            return KEEP
+        return with_memory_settings(bank, new)
+
     try:
-        save_config(runtime.paths.config_file, new)
+        # One swap: a reply or job step sees the old model and settings or the new, never a
+        # mix; the old chat model is closed once the last one using it ends.
+        old, new = host.update_config(
+            edit.apply_to, llm=KEEP if llm is None else llm, bank=bank_for
+        )
     except MembankError:
         if llm is not None:
             llm.close()
         raise
-    bank = host.models.bank
-    rebuilt = with_memory_settings(bank, new) if bank and new.memory != old.memory else None
-    # One swap: a reply or job step sees the old model and settings or the new, never a mix;
-    # the old chat model is closed once the last one using it ends.
-    host.swap(
-        config=new, llm=KEEP if llm is None else llm, bank=KEEP if rebuilt is None else rebuilt
-    )
     if llm is not None:
         log.info("chat model switched to %s", llm.model_id)
         applied.reloaded_model = llm.model_id

@@ -1,4 +1,5 @@
-"""Run under a real X server: open the memory browser on a few notes, select one, save a PNG."""
+"""Run under a real X server: open the memory browser on a few notes, select one, save a PNG
+(argv[1]); argv[3], if given, is the theme ("light" or "dark")."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from PySide6.QtWidgets import QApplication
 from app.bootstrap import load_models, open_runtime
 from ui.browser.memory_browser import MemoryBrowser
 from ui.tasks import TaskRunner
+from ui.theme.apply import apply_theme
 
 NOTES = (
     "My cat is called Miso",
@@ -24,6 +26,7 @@ NOTES = (
 def main() -> int:
     out, data = Path(sys.argv[1]), sys.argv[2]
     app = QApplication(sys.argv[:1])
+    apply_theme(app, sys.argv[3] if len(sys.argv) > 3 else "light")  # type: ignore[arg-type]
     runtime = open_runtime(data, None)
     load_models(runtime)
     for text in NOTES:

@@ -37,9 +37,13 @@ def runtime(tmp_path: Path) -> Iterator[Runtime]:
 
 @pytest.fixture
 def window(qtbot: QtBot, runtime: Runtime) -> Iterator[MainWindow]:
-    w = MainWindow(runtime)
-    qtbot.addWidget(w)
+    w = MainWindow(runtime)  # closed here, not by qtbot: pytest-qt closes its widgets first
     w.show()
-    qtbot.waitUntil(lambda: w.models_ready, timeout=10_000)
-    yield w
-    w.close()  # stops the worker thread before the runtime closes the store
+    try:
+        qtbot.waitUntil(lambda: w.models_ready, timeout=10_000)
+        yield w
+        # Let store work the test started finish first: quitting gives up on it after a few
+        # seconds (by design, tests/ui/test_stop_and_quit.py), which a loaded machine can reach.
+        qtbot.waitUntil(lambda: not w.tasks.busy, timeout=120_000)
+    finally:
+        w.close()  # stops the worker thread before the runtime closes the store

@@ -1,5 +1,7 @@
 """Run under a real X server: a day of chat is consolidated for real, then the persona view, the
-settings and quick capture are opened and each saved as a PNG in the folder argv[1]."""
+settings, quick capture, Connected apps and its Add an app page are opened and each saved as a
+PNG in the folder argv[1]. argv[3], if given, is the theme ("light" or "dark"; the files of the
+dark one end in "-dark")."""
 
 from __future__ import annotations
 
@@ -11,7 +13,9 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
 from app.bootstrap import load_models, open_runtime
+from app.config import Config, UIConfig, save_config
 from memory.records import Kind
+from ui.dialogs.connected_apps import ConnectedAppsDialog
 from ui.dialogs.persona_dialog import PersonaDialog
 from ui.dialogs.quick_capture import QuickCaptureDialog
 from ui.dialogs.settings_dialog import SettingsDialog
@@ -27,7 +31,12 @@ TURNS = (
 
 def main() -> int:
     folder, data = Path(sys.argv[1]), sys.argv[2]
+    theme = sys.argv[3] if len(sys.argv) > 3 else "light"
+    suffix = "-dark" if theme == "dark" else ""
     folder.mkdir(parents=True, exist_ok=True)
+    Path(data).mkdir(parents=True, exist_ok=True)
+    ui = UIConfig(theme=theme)  # type: ignore[arg-type]
+    save_config(Path(data) / "config.toml", Config(ui=ui))
     app = QApplication(sys.argv[:1])
     runtime = open_runtime(data, None)
     load_models(runtime)
@@ -49,7 +58,7 @@ def main() -> int:
 
     def save(name: str, widget: QWidget) -> None:
         app.processEvents()
-        widget.grab().save(str(folder / f"{name}.png"))
+        widget.grab().save(str(folder / f"{name}{suffix}.png"))
         shots[name] = widget
 
     def persona() -> None:
@@ -72,7 +81,17 @@ def main() -> int:
         dialog = window.dialogs.get(QuickCaptureDialog)
         assert dialog is not None
         dialog.edit.setText("Buy cello strings before Thursday")
-        QTimer.singleShot(500, lambda: (save("quick-capture", dialog), finish()))
+        QTimer.singleShot(500, lambda: (save("quick-capture", dialog), dialog.close(), apps()))
+
+    def apps() -> None:
+        window.show_connected_apps()
+        dialog = window.connected_apps_dialog
+        QTimer.singleShot(800, lambda: (save("connected-apps", dialog), add_app(dialog)))
+
+    def add_app(apps_dialog: ConnectedAppsDialog) -> None:
+        dialog = apps_dialog.add_app()
+        dialog.app_combo.setCurrentIndex(0)  # Claude Desktop
+        QTimer.singleShot(500, lambda: (save("add-an-app", dialog), finish()))
 
     def finish() -> None:
         print("saved:", sorted(shots), flush=True)
@@ -83,7 +102,7 @@ def main() -> int:
     QTimer.singleShot(240_000, app.quit)  # never hang a test run
     app.exec()
     runtime.close()
-    return 0 if len(shots) == 3 else 3
+    return 0 if len(shots) == 5 else 3
 
 
 if __name__ == "__main__":

@@ -74,3 +74,35 @@ def test_permissions_pause_and_the_connected_apps_view(
         assert dialog.table.item(0, 4).text() == "remember"  # the last call
     finally:
         server.close()
+
+
+def test_add_an_app_shows_its_entry_and_sets_it_up_before_its_first_call(
+    qtbot: QtBot, runtime: Runtime, window: MainWindow
+) -> None:
+    import json
+    from pathlib import Path
+
+    from PySide6.QtWidgets import QApplication
+
+    dialog = ConnectedAppsDialog(runtime, window.tasks, window)
+    qtbot.addWidget(dialog)
+    add = dialog.add_app()
+    apps = [add.app_combo.itemText(i) for i in range(add.app_combo.count())]
+    assert apps == ["Claude Desktop", "Cursor", "Jan", "LM Studio", "Open WebUI"]
+    add.app_combo.setCurrentIndex(apps.index("Cursor"))
+    entry = json.loads(add.snippet.toPlainText())["mcpServers"]["membank"]
+    assert Path(entry["command"]).is_absolute() and entry["command"].endswith("membank-mcp")
+    assert entry["args"][:2] == ["--client", "cursor"]
+    add.app_combo.setCurrentIndex(apps.index("Open WebUI"))
+    assert "--host 127.0.0.1" in add.snippet.toPlainText()  # mcpo binds 0.0.0.0 otherwise
+    add.copy()
+    assert QApplication.clipboard().text() == add.snippet.toPlainText()
+    add.app_combo.setCurrentIndex(apps.index("Cursor"))
+    add.permission.setCurrentIndex(add.permission.findData("remember"))
+    add.space.setCurrentText("work")
+    with qtbot.waitSignal(add.saved, timeout=10_000):
+        add.save()
+    for config in (runtime.config, load_config(runtime.paths.config_file)):
+        cursor = config.mcp.clients["cursor"]
+        assert (cursor.permission, cursor.space) == ("remember", "work")
+    qtbot.waitUntil(lambda: any(a.name == "cursor" for a in dialog.apps))

@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from app.bootstrap import Runtime, open_runtime
+from tests.conftest import ExpectWarnings
 from tests.realmodels import ready_runtime
 from ui.dialogs.persona_dialog import PersonaDialog
 from ui.dialogs.privacy_dialogs import AuditDialog, ForgetAboutDialog
@@ -177,7 +178,7 @@ def test_rename_and_delete_a_conversation(
 
 
 def test_a_missing_model_is_explained_in_a_dialog(
-    qtbot: QtBot, tmp_path: Path, expected_warnings: list[str]
+    qtbot: QtBot, tmp_path: Path, expect_warnings: ExpectWarnings
 ) -> None:
     from PySide6.QtWidgets import QMessageBox
 
@@ -186,12 +187,13 @@ def test_a_missing_model_is_explained_in_a_dialog(
     (data / "config.toml").write_text('[llm]\nmodel_path = "/models/gone.gguf"\n')
     runtime = open_runtime(str(data))
     try:
-        w = MainWindow(runtime)
-        qtbot.addWidget(w)
-        w.show()
-        qtbot.waitUntil(
-            lambda: w.findChild(QMessageBox, "errorDialog") is not None, timeout=180_000
-        )
+        with expect_warnings("Model loading failed: .*gone.gguf", logger="ui.chat.worker"):
+            w = MainWindow(runtime)
+            qtbot.addWidget(w)
+            w.show()
+            qtbot.waitUntil(
+                lambda: w.findChild(QMessageBox, "errorDialog") is not None, timeout=180_000
+            )
         box = w.findChild(QMessageBox, "errorDialog")
         assert "/models/gone.gguf" in box.text() and "does not exist" in box.text()
         assert box.windowTitle() == "Model could not be loaded"

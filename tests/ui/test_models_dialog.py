@@ -21,7 +21,7 @@ from app.engine.settings_apply import apply_settings
 from models.hub.catalog import find_entry, load_catalog
 from models.hub.discovery import bundled_chat_model_path
 from models.hub.hardware import HardwareInfo
-from tests.conftest import ARTIFACTS
+from tests.conftest import ARTIFACTS, ExpectWarnings
 from tests.hub_standin import StandInHub
 from tests.realmodels import shared_embedder
 from ui.chat.worker import ChatWorker
@@ -145,7 +145,7 @@ def test_cancel_stops_a_download(setup: Setup, qtbot: QtBot) -> None:
 
 
 def test_a_bad_gguf_shows_an_error_and_the_old_model_remains(
-    setup: Setup, qtbot: QtBot, expected_warnings: list[str]
+    setup: Setup, qtbot: QtBot, expect_warnings: ExpectWarnings
 ) -> None:
     dialog = setup.dialog
     models = setup.runtime.paths.data_dir / "models"
@@ -155,12 +155,13 @@ def test_a_bad_gguf_shows_an_error_and_the_old_model_remains(
     qtbot.waitUntil(lambda: dialog.chat_table.rowCount() == 8)
     old = setup.runtime.host.models.llm
     dialog.chat_table.selectRow(_row_of(dialog, "broken.gguf"))
-    dialog.use_button.click()
 
     def error_box() -> QMessageBox | None:
         return dialog.findChild(QMessageBox, "errorDialog")
 
-    qtbot.waitUntil(lambda: error_box() is not None, timeout=30_000)
+    with expect_warnings("Model not changed: .*broken.gguf", logger="ui.chat.worker"):
+        dialog.use_button.click()
+        qtbot.waitUntil(lambda: error_box() is not None, timeout=30_000)
     box = error_box()
     assert box is not None and box.isVisible() and "broken.gguf" in box.text()
     assert setup.runtime.host.models.llm is old

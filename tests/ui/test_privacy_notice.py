@@ -17,6 +17,7 @@ from pytestqt.qtbot import QtBot
 from app.bootstrap import open_runtime
 from app.privacy.secrets import MASK
 from memory.records import Kind
+from tests.conftest import ExpectWarnings
 from ui.errors import install_excepthook
 
 pytestmark = pytest.mark.gui
@@ -73,14 +74,15 @@ def test_loose_store_is_tightened_at_start_and_the_notice_shown(tmp_path: Path) 
 
 
 def test_crash_dialog_masks_the_api_key_and_passphrase(
-    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, expected_warnings: list[str]
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, expect_warnings: ExpectWarnings
 ) -> None:
     monkeypatch.setattr(sys, "excepthook", sys.excepthook)
     key, passphrase = "sk-live-a1b2c3d4e5f6", "blue heron at dawn"
     install_excepthook([key, passphrase])
     error = RuntimeError(f"server said: bad key {key}; store key {passphrase}")
-    sys.excepthook(RuntimeError, error, None)
-    qtbot.waitUntil(lambda: len(_boxes("errorDialog")) == 1)
+    with expect_warnings("unhandled error", logger="ui.errors"):
+        sys.excepthook(RuntimeError, error, None)
+        qtbot.waitUntil(lambda: len(_boxes("errorDialog")) == 1)
     [box] = _boxes("errorDialog")
     try:
         text = box.text()

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from PySide6.QtGui import QImage
+from PySide6.QtGui import QColor, QImage
 
 from tests.conftest import ARTIFACTS
 
@@ -61,15 +61,44 @@ def run_app(module: str, display: str, *args: str, timeout: int = 300) -> str:
     return result.stdout
 
 
-def test_main_window_renders_under_xvfb(xvfb_display: str, tmp_path: Path) -> None:
+THEMES = pytest.mark.parametrize("theme", ["light", "dark"])
+
+
+def _suffix(theme: str) -> str:
+    return "-dark" if theme == "dark" else ""
+
+
+@THEMES
+def test_main_window_renders_under_xvfb(xvfb_display: str, tmp_path: Path, theme: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
-    out = ARTIFACTS / "main_window.png"
-    run_app("tests.ui.screenshot_app", xvfb_display, str(out), str(tmp_path / "data"))
+    out = ARTIFACTS / f"main_window{_suffix(theme)}.png"
+    run_app("tests.ui.screenshot_app", xvfb_display, str(out), str(tmp_path / "data"), theme)
     image = QImage(str(out))
     assert image.width() >= 800 and image.height() >= 500
     assert _distinct_colours(image) > 10  # a real drawn window, not a blank rectangle
-    screen = QImage(str(out.with_name("main_window-screen.png")))
+    window_bg = QColor(image.pixel(image.width() // 2, image.height() - 30)).lightness()
+    assert window_bg < 100 if theme == "dark" else window_bg > 150, window_bg
+    screen = QImage(str(out.with_name(out.stem + "-screen.png")))
     assert _distinct_colours(screen) > 10
+
+
+TRAY_PROBE = (
+    "from PySide6.QtWidgets import QApplication, QSystemTrayIcon; app = QApplication([]); "
+    "print(QSystemTrayIcon.isSystemTrayAvailable())"
+)
+
+
+def _wait_for_tray(env: dict[str, str], limit_s: float = 60) -> None:
+    """Until a Qt app on that display sees a tray (a condition, not a guessed sleep: trayer
+    takes longer to start on a loaded machine)."""
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        probe = subprocess.run(
+            [sys.executable, "-c", TRAY_PROBE], env=env, capture_output=True, text=True
+        )
+        if probe.stdout.strip() == "True":
+            return
+    pytest.fail(f"no system tray on the display after {limit_s:.0f} s")
 
 
 def test_tray_icon_and_close_to_tray_under_a_real_tray_host(
@@ -85,7 +114,7 @@ def test_tray_icon_and_close_to_tray_under_a_real_tray_host(
         stderr=subprocess.DEVNULL,
     )
     try:
-        time.sleep(1.0)  # let the tray host claim the selection before the app looks for it
+        _wait_for_tray(env)  # the tray host claims the selection before the app looks for it
         ARTIFACTS.mkdir(exist_ok=True)
         out = ARTIFACTS / "tray.png"
         stdout = run_app("tests.ui.tray_app", xvfb_display, str(out), str(tmp_path / "data"))
@@ -100,25 +129,39 @@ def test_tray_icon_and_close_to_tray_under_a_real_tray_host(
         tray.wait(timeout=10)
 
 
-def test_memory_browser_renders_under_xvfb(xvfb_display: str, tmp_path: Path) -> None:
+@THEMES
+def test_memory_browser_renders_under_xvfb(xvfb_display: str, tmp_path: Path, theme: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
-    out = ARTIFACTS / "memory_browser.png"
-    run_app("tests.ui.browser_screenshot_app", xvfb_display, str(out), str(tmp_path / "data"))
+    out = ARTIFACTS / f"memory_browser{_suffix(theme)}.png"
+    data = str(tmp_path / "data")
+    run_app("tests.ui.browser_screenshot_app", xvfb_display, str(out), data, theme)
     image = QImage(str(out))
     assert image.width() >= 800 and image.height() >= 500
     assert _distinct_colours(image) > 10
 
 
-def test_persona_settings_and_quick_capture_render_under_xvfb(
-    xvfb_display: str, tmp_path: Path
+@THEMES
+def test_persona_settings_capture_and_connected_apps_render_under_xvfb(
+    xvfb_display: str, tmp_path: Path, theme: str
 ) -> None:
     """A day really consolidated by the bundled model, then each dialog saved as a PNG."""
     ARTIFACTS.mkdir(exist_ok=True)
     stdout = run_app(
-        "tests.ui.dialogs_screenshot_app", xvfb_display, str(ARTIFACTS), str(tmp_path), timeout=400
+        "tests.ui.dialogs_screenshot_app",
+        xvfb_display,
+        str(ARTIFACTS),
+        str(tmp_path),
+        theme,
+        timeout=400,
     )
     assert "'global_summary': 1" in stdout  # the persona view shows real output
-    for name, width in (("persona", 700), ("settings", 500), ("quick-capture", 400)):
-        image = QImage(str(ARTIFACTS / f"{name}.png"))
+    for name, width in (
+        ("persona", 700),
+        ("settings", 500),
+        ("quick-capture", 400),
+        ("connected-apps", 500),
+        ("add-an-app", 500),
+    ):
+        image = QImage(str(ARTIFACTS / f"{name}{_suffix(theme)}.png"))
         assert image.width() >= width, name
         assert _distinct_colours(image) > 5, name

@@ -14,6 +14,7 @@ from pytestqt.qtbot import QtBot
 from app.bootstrap import Runtime, load_llm, open_bank, open_runtime
 from app.config import load_config
 from models.hub.discovery import bundled_chat_model_path
+from tests.conftest import ExpectWarnings
 from tests.realmodels import shared_embedder
 from ui.dialogs.settings_dialog import SettingsDialog
 from ui.shell.main_window import MainWindow
@@ -82,7 +83,7 @@ def test_choosing_another_gguf_reloads_it_in_the_background(
 
 
 def test_a_bad_model_file_says_why_and_keeps_the_old_model(
-    qtbot: QtBot, own: tuple[Runtime, MainWindow], tmp_path: Path, expected_warnings: list[str]
+    qtbot: QtBot, own: tuple[Runtime, MainWindow], tmp_path: Path, expect_warnings: ExpectWarnings
 ) -> None:
     runtime, window = own
     bad = tmp_path / "truncated.gguf"
@@ -92,7 +93,10 @@ def test_a_bad_model_file_says_why_and_keeps_the_old_model(
     dialog = window.dialogs.get(SettingsDialog)
     assert dialog is not None
     dialog.model_path.edit.setText(str(bad))
-    with qtbot.waitSignal(dialog.apply_failed, timeout=60_000) as failed:
+    with (
+        expect_warnings("Settings not applied: .*truncated.gguf", logger="ui.chat.worker"),
+        qtbot.waitSignal(dialog.apply_failed, timeout=60_000) as failed,
+    ):
         qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton)
     assert str(bad) in failed.args[0] and "previous model is still in use" in failed.args[0]
     box = dialog.findChild(QMessageBox, "errorDialog")

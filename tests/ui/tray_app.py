@@ -13,6 +13,7 @@ from app.bootstrap import open_runtime
 from ui.dialogs.quick_capture import QuickCaptureDialog
 from ui.resources import app_icon
 from ui.shell.main_window import MainWindow
+from ui.shell.shutdown import exit_now
 from ui.shell.tray import tray_available
 
 
@@ -52,11 +53,16 @@ def main() -> int:
         menu.hide()
         window.quit()
 
-    QTimer.singleShot(1500, check)
-    QTimer.singleShot(60_000, app.quit)
+    # Once the models are in: quitting mid-load would (rightly) give up on the load after a few
+    # seconds, which is not what this test looks at.
+    window.models_loaded.connect(lambda: QTimer.singleShot(300, check))
+    QTimer.singleShot(180_000, app.quit)  # never hang a test run
     code = app.exec()
+    code = code if all(result.values()) else 3
+    if not window.stopped_cleanly:
+        exit_now(code)  # as ui/__main__.py does: never tear down a thread still running
     runtime.close()
-    return code if all(result.values()) else 3
+    return code
 
 
 if __name__ == "__main__":

@@ -226,3 +226,46 @@ def test_the_bench_command_does_load_the_benchmarks() -> None:
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert "app.bench.runner" in out.stdout
+
+
+def _imports_of(package: str) -> dict[str, set[str]]:
+    graph = grimp.build_graph(*LAYERS, include_external_packages=False, cache_dir=None)
+    return {
+        module: graph.find_modules_directly_imported_by(module)
+        for module in graph.modules
+        if module == package or module.startswith(package + ".")
+    }
+
+
+def test_the_engine_never_imports_the_composition_root() -> None:
+    """app/bootstrap.py builds the engine (app/engine/); an import back up it ties the engine
+    to everything the root wires (and is a cycle waiting to happen)."""
+    upward = {
+        module: sorted(i for i in imported if i == "app.bootstrap")
+        for module, imported in _imports_of("app.engine").items()
+    }
+    assert {m: i for m, i in upward.items() if i} == {}
+
+
+def _calls_to(source: str, name: str) -> int:
+    return sum(
+        1
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Call)
+        and (
+            (isinstance(node.func, ast.Name) and node.func.id == name)
+            or (isinstance(node.func, ast.Attribute) and node.func.attr == name)
+        )
+    )
+
+
+def test_only_update_config_writes_the_settings_file() -> None:
+    """One path changes the config (STYLE 4): ModelHost.update_config reads, changes, saves and
+    swaps under one lock. The benchmarks write a scratch data folder's file before opening it."""
+    writers = {
+        str(p.relative_to(ROOT))
+        for p in _sources()
+        if _calls_to(p.read_text(encoding="utf-8"), "save_config")
+        and not p.is_relative_to(ROOT / "app" / "bench")
+    }
+    assert writers == {"app/engine/host.py"}

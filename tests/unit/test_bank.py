@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import math
 from collections.abc import Iterator
 from datetime import timedelta
@@ -15,6 +14,7 @@ import pytest
 from memory.bank import MemoryBank
 from memory.errors import VectorIndexError
 from memory.records import Kind, State
+from tests.conftest import ExpectWarnings
 from tests.unit.fakes import T0, HashEmbedder, make_bank
 
 
@@ -163,7 +163,7 @@ def test_failed_index_write_keeps_the_memory_and_reconcile_indexes_it_once(
     bank: MemoryBank,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
-    expected_warnings: list[str],
+    expect_warnings: ExpectWarnings,
 ) -> None:
     first = bank.remember(Kind.NOTE, "I adopted a cat named Miso", T0)
 
@@ -172,10 +172,9 @@ def test_failed_index_write_keeps_the_memory_and_reconcile_indexes_it_once(
 
     monkeypatch.setattr(bank.index, "upsert", broken_upsert)
     # The memory is committed, so remember() succeeds; the vector is left for reconcile().
-    with caplog.at_level(logging.WARNING, logger="memory.bank"):
+    with expect_warnings("will retry: disk full", logger="memory.bank"):
         kept = bank.remember(Kind.NOTE, "My sister Alice lives in Lisbon", T0)
     assert kept.text == "My sister Alice lives in Lisbon"
-    assert "will retry" in caplog.text and "disk full" in caplog.text
 
     # SQLite has it, unindexed; the index does not.
     assert bank.store.count_memories() == 2
@@ -184,7 +183,10 @@ def test_failed_index_write_keeps_the_memory_and_reconcile_indexes_it_once(
     assert bank.index.ids() == {first.id}
 
     # While the index is still broken, reconcile fails loudly and loses nothing.
-    with caplog.at_level(logging.WARNING, logger="memory.bank"), pytest.raises(VectorIndexError):
+    with (
+        expect_warnings("will retry: disk full", logger="memory.bank"),
+        pytest.raises(VectorIndexError),
+    ):
         bank.reconcile()
     assert [m.id for m in bank.store.unindexed()] == [pending[0].id]
 

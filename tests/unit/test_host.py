@@ -171,3 +171,46 @@ def test_readers_on_many_threads_never_hold_a_closed_model() -> None:
     host.close()
     assert seen_closed == [] and uses[0] > 0
     assert all(llm.closes == 1 for llm in swapped)  # every one closed, exactly once
+
+
+def _with_temperature(config: Config, value: float) -> Config:
+    return config.model_copy(update={"llm": config.llm.model_copy(update={"temperature": value})})
+
+
+def _with_recall_k(config: Config, k: int) -> Config:
+    return config.model_copy(update={"memory": config.memory.model_copy(update={"recall_k": k})})
+
+
+def test_two_config_edits_at_once_are_both_kept_in_memory_and_on_disk(tmp_path: Path) -> None:
+    from app.config import load_config
+
+    path = tmp_path / "config.toml"
+    host = ModelHost(Config(), path)
+    inside, release = threading.Event(), threading.Event()
+
+    def slow_change(config: Config) -> Config:
+        inside.set()  # holds the config lock, mid-edit
+        assert release.wait(10)
+        return _with_temperature(config, 0.3)
+
+    first = threading.Thread(target=host.update_config, args=(slow_change,))
+    first.start()
+    assert inside.wait(10)
+    second = threading.Thread(target=host.update_config, args=(lambda c: _with_recall_k(c, 3),))
+    second.start()
+    release.set()
+    first.join(10)
+    second.join(10)
+    for config in (host.config, load_config(path)):
+        assert (config.llm.temperature, config.memory.recall_k) == (0.3, 3)
+
+
+def test_a_config_edit_that_cannot_be_saved_changes_nothing(tmp_path: Path) -> None:
+    from app.config import ConfigError
+
+    blocked = tmp_path / "file"
+    blocked.write_text("")
+    host = ModelHost(Config(), blocked / "config.toml")  # its folder is a file
+    with pytest.raises(ConfigError):
+        host.update_config(lambda c: _with_recall_k(c, 3))
+    assert host.config == Config()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ from memory.consolidation.consolidator import Consolidator
 from memory.consolidation.hierarchy import HierarchyStore
 from memory.records import Kind, State
 from memory.storage.store import SQLiteStore
+from tests.conftest import ExpectWarnings
 from tests.unit.fakes import T0, StepLLM, make_bank
 from tests.unit.wiring import Services, make_services
 
@@ -113,7 +113,7 @@ def test_a_failing_job_is_recorded_and_does_not_raise(
     world: World,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
-    expected_warnings: list[str],
+    expect_warnings: ExpectWarnings,
 ) -> None:
     world.chat(*TURNS)
 
@@ -121,7 +121,7 @@ def test_a_failing_job_is_recorded_and_does_not_raise(
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr(Consolidator, "run", boom)
-    with caplog.at_level(logging.ERROR, logger="app.jobs.daily"):
+    with expect_warnings("job daily failed", logger="app.jobs.daily"):
         result = world.jobs.run("daily")
 
     assert result == JobResult("daily", error="RuntimeError: disk on fire")
@@ -138,12 +138,14 @@ def test_a_failing_job_is_recorded_and_does_not_raise(
 
 
 def test_jobs_before_the_models_are_loaded_fail_cleanly(
-    tmp_path: Path, expected_warnings: list[str]
+    tmp_path: Path, expect_warnings: ExpectWarnings
 ) -> None:
     store = SQLiteStore(tmp_path / "membank.sqlite3")
     try:
         service = make_services(Config(), store, ManualClock(T0))
-        result = MemoryJobs(service.host, service.archive, service.clock, IDLE).run("consolidate")
+        jobs = MemoryJobs(service.host, service.archive, service.clock, IDLE)
+        with expect_warnings("job consolidate failed", logger="app.jobs.daily"):
+            result = jobs.run("consolidate")
         assert result.error == "RuntimeError: the models are not loaded yet"
         assert HierarchyStore(store).job_runs()[0].status == "failed"
     finally:
@@ -186,7 +188,7 @@ def test_missed_daily_runs(world: World) -> None:
 
 
 def test_a_failed_daily_run_is_still_missed(
-    world: World, monkeypatch: pytest.MonkeyPatch, expected_warnings: list[str]
+    world: World, monkeypatch: pytest.MonkeyPatch, expect_warnings: ExpectWarnings
 ) -> None:
     scheduler = MemoryScheduler(world.jobs, SchedulerConfig(daily_at="03:00"), world.clock)
 
@@ -194,7 +196,8 @@ def test_a_failed_daily_run_is_still_missed(
         raise RuntimeError("no")
 
     monkeypatch.setattr(Consolidator, "run", boom)
-    world.jobs.run("daily")
+    with expect_warnings("job daily failed", logger="app.jobs.daily"):
+        world.jobs.run("daily")
     assert scheduler.missed() == ["daily"]
 
 

@@ -14,6 +14,7 @@ from app.cli import doctor
 from app.config import Config, LLMConfig, save_config
 from app.logs import setup_logging
 from app.privacy.secrets import MASK, known_secrets, redact
+from tests.conftest import ExpectWarnings
 
 KEY = "sk-test-7f3a9c1e55d04b2a"
 PASSPHRASE = "plum orchard 1987 lantern"
@@ -54,14 +55,15 @@ def log_file(tmp_path: Path) -> Iterator[Path]:
 
 
 def test_log_file_masks_secrets_in_messages_arguments_and_tracebacks(
-    log_file: Path, expected_warnings: list[str]
+    log_file: Path, expect_warnings: ExpectWarnings
 ) -> None:
     log = logging.getLogger("some.library")
     log.info("request with Authorization: Bearer %s", KEY)
-    try:
-        raise ValueError(f"cannot open with PRAGMA key = '{PASSPHRASE}'")
-    except ValueError:
-        log.exception("store failed")
+    with expect_warnings("store failed", logger="some.library"):
+        try:
+            raise ValueError(f"cannot open with PRAGMA key = '{PASSPHRASE}'")
+        except ValueError:
+            log.exception("store failed")
     logging.getLogger("app.test").info("an ordinary line")
     text = log_file.read_text()
     assert KEY not in text and PASSPHRASE not in text

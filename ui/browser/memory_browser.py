@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -76,6 +77,13 @@ class MemoryBrowser(QWidget):
         self.proxy = MemoryFilterProxy(self)
         self.proxy.setSourceModel(self.model)
         self._build()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
+        """Esc closes it, as it closes a dialog (the table and the boxes leave Esc unused)."""
+        if event.key() == Qt.Key.Key_Escape:
+            self.close()
+            return
+        super().keyPressEvent(event)
 
     def _build(self) -> None:
         self.search_box = QLineEdit()
@@ -351,7 +359,8 @@ class MemoryBrowser(QWidget):
             "",
             f"Kind: {m.kind}    State: {m.state}{'    Pinned' if m.pinned else ''}"
             f"{'    Edited (locked)' if m.locked else ''}",
-            f"Strength: {m.strength:.2f}    Retention: {retention}    Recalled: {m.recall_count}×",
+            f"Strength: {m.strength:.2f} days (how long it holds)    Retention: {retention}    "
+            f"Recalled: {m.recall_count}×",
             f"Happened: {m.event_time.astimezone():%Y-%m-%d %H:%M}    "
             f"Stored: {m.created_at.astimezone():%Y-%m-%d %H:%M}",
         ]
@@ -368,8 +377,12 @@ class MemoryBrowser(QWidget):
                 lines.append(f"{link.relation}: {link.source_id[:8]}")
             else:
                 lines.append(f"{link.memory_id[:8]} {link.relation} this")
-        replies = ", ".join(map(str, used_by))
-        lines.append(f"Used by replies: {replies}" if replies else "Not used by a reply yet.")
+        if used_by:
+            noun = "reply" if len(used_by) == 1 else "replies"
+            ids = ", ".join(map(str, used_by))
+            lines.append(f"Used by {len(used_by)} {noun} (message {ids})")
+        else:
+            lines.append("Not used by a reply yet.")
         self.detail.setPlainText("\n".join(lines))
         self.detail_shown.emit(m.id)
 

@@ -31,7 +31,7 @@ ROLE_SORT = Qt.ItemDataRole.UserRole + 1
 ROLE_ID = Qt.ItemDataRole.UserRole + 2
 ROLE_MEMORY = Qt.ItemDataRole.UserRole + 3
 
-COLUMNS = ("Text", "Kind", "Created", "Last recalled", "Strength", "Retention")
+COLUMNS = ("Text", "Kind", "Created", "Last recalled", "Strength (days)", "Retention")
 COL_TEXT, COL_KIND, COL_CREATED, COL_RECALLED, COL_STRENGTH, COL_RETENTION = range(6)
 STATES = ("any", "active", "faded", "superseded", "pinned")
 PERIODS = (

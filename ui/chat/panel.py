@@ -3,10 +3,11 @@ and the memories each reply used (a side widget the window places)."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
-from PySide6.QtCore import QTimer, QUrl, Signal
-from PySide6.QtGui import QKeySequence
+from PySide6.QtCore import QEvent, QTimer, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
@@ -15,7 +16,6 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
-    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
@@ -25,28 +25,37 @@ from app.services.curation import MemoryCuration
 from app.services.events import RecallEvent, ReplyEvent
 from memory.clock import Clock
 from memory.records import PERSONAL, Conversation, Memory, Message
-from ui.chat import transcript
+from ui.chat import cards, transcript
 from ui.chat.input import ChatInput
+from ui.chat.transcript_view import EARLIER, PAGE, TranscriptView
 from ui.chat.worker import ChatWorker
 from ui.errors import show_error
 from ui.tasks import TaskRunner
+from ui.theme import apply as theme
+from ui.theme import icons
 
 ROLE_ID = 0x0100  # Qt.UserRole
+MEMORY_EMPTY = (
+    "The memories a reply used show here, with their dates. Double-click one to open it; "
+    "click a ◆ chip under a reply for the same."
+)
 
 
 class ChatPanel(QWidget):
     """States: idle (`streaming is None`) or streaming a reply (`streaming` holds its text so
     far); Send works once the models are ready, Stop while a reply streams."""
 
-    send_requested = Signal(int, str, str)  # to the worker thread: id, text, space
-    send_paused_requested = Signal(object, str, str)
-    regenerate_requested = Signal(int)
+    # To the worker thread; the last argument is the request's own cancel token (Stop sets it).
+    send_requested = Signal(int, str, str, object)  # id, text, space, cancel
+    send_paused_requested = Signal(object, str, str, object)  # history, text, space, cancel
+    regenerate_requested = Signal(int, object)  # id, cancel
     token_shown = Signal(str)  # GUI-thread echoes of the worker's signals
     reply_shown = Signal(object)  # ReplyEvent, once the reply is on screen
     memory_remembered = Signal(object)  # Memory, once "Remember this" has stored it
     status_changed = Signal(str)  # for the window's status bar
     memory_open_requested = Signal(str)  # a memory id (chip or used-memories list)
     conversations_changed = Signal()  # a reply was stored: the list is out of date
+    conversation_shown = Signal(int)  # a stored conversation's cards are on screen
 
     def __init__(
         self,
@@ -68,23 +77,25 @@ class ChatPanel(QWidget):
         self.conversation_id = 0  # 0: a new conversation starts with the next message
         self.messages: list[Message] = []
         self.streaming: str | None = None
+        self.request_cancel: threading.Event | None = None  # the streaming request's Stop
         self.models_ready = False
         self._build()
         self._render_timer = QTimer(self, singleShot=True, interval=40)
-        self._render_timer.timeout.connect(self._render)
+        self._render_timer.timeout.connect(self._render_streaming)
         self._connect_worker()
 
     def _build(self) -> None:
-        self.transcript = QTextBrowser()
-        self.transcript.setObjectName("transcript")
-        self.transcript.setOpenLinks(False)
+        self.transcript = TranscriptView()
         self.transcript.anchorClicked.connect(self._on_link)
         self.input = ChatInput()
         self.input.submitted.connect(self.send)
         self.send_button = QPushButton("Send")
+        self.send_button.setObjectName("sendButton")
+        self.send_button.setToolTip("Send (Enter; Shift+Enter for a new line)")
         self.send_button.setEnabled(False)
         self.send_button.clicked.connect(lambda: self.send(self.input.toPlainText()))
         self.stop_button = QPushButton("Stop")
+        self.stop_button.setToolTip("Stop the reply (Esc)")
         self.stop_button.setEnabled(False)
         self.stop_button.setShortcut(QKeySequence("Esc"))
         self.stop_button.clicked.connect(self.stop)
@@ -98,17 +109,35 @@ class ChatPanel(QWidget):
         row.addLayout(side)
         center_layout.addLayout(row)
 
-        self.memory_title = QLabel("<b>Memories used</b>")
+        self.memory_title = QLabel("Memories used")
+        self.memory_title.setObjectName("paneTitle")
+        self.memory_empty = QLabel(MEMORY_EMPTY)
+        self.memory_empty.setObjectName("emptyState")
+        self.memory_empty.setWordWrap(True)
         self.memory_panel = QListWidget()
         self.memory_panel.setObjectName("memoryPanel")
         self.memory_panel.setWordWrap(True)
+        self.memory_panel.setToolTip("Double-click a memory to open it in the memory browser")
         self.memory_panel.itemActivated.connect(
             lambda item: self.memory_open_requested.emit(str(item.data(ROLE_ID)))
         )
         self.used_side = QWidget()  # the window places it (right of the splitter)
         right_layout = QVBoxLayout(self.used_side)
         right_layout.addWidget(self.memory_title)
-        right_layout.addWidget(self.memory_panel)
+        right_layout.addWidget(self.memory_empty)
+        right_layout.addWidget(self.memory_panel, 1)
+        self._icons()
+
+    def _icons(self) -> None:
+        p = theme.current()
+        self.send_button.setIcon(icons.icon("send", p.accent_text))
+        self.stop_button.setIcon(icons.icon("stop", p.text))
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt override
+        if event.type() in theme.PALETTE_EVENTS and hasattr(self, "transcript"):
+            self._icons()
+            self._render()  # cards and code in the new colours
+        super().changeEvent(event)
 
     def _connect_worker(self) -> None:
         self.send_requested.connect(self.worker.send)
@@ -142,9 +171,11 @@ class ChatPanel(QWidget):
 
     def _show_messages(self, messages: list[Message]) -> None:
         self.messages = messages
+        self.transcript.shown = PAGE  # another conversation: its last page first
         self._render()
         last = next((m for m in reversed(messages) if m.role == "assistant"), None)
         self._show_used(last.used_memories if last else ())
+        self.conversation_shown.emit(self.conversation_id)
 
     # --- chat ------------------------------------------------------------------------------
 
@@ -153,18 +184,27 @@ class ChatPanel(QWidget):
         if not text or not self.models_ready or self.streaming is not None:
             return
         self.input.clear()
+        cancel = self._start_request()
+        if self.paused:
+            self.send_paused_requested.emit(
+                list(self.messages), text, self.space_for_send(), cancel
+            )
+        else:
+            self.send_requested.emit(self.conversation_id, text, self.space_for_send(), cancel)
+
+    def _start_request(self) -> threading.Event:
+        """A new request's own cancel token, made here on the GUI thread as the user acts: the
+        worker never clears it, so a Stop pressed while the worker is busy is kept."""
+        self.request_cancel = threading.Event()
         self.streaming = ""
         self.send_button.setEnabled(False)
         self.stop_button.setEnabled(True)
         self.status_changed.emit("Recalling memories…")
-        if self.paused:
-            self.send_paused_requested.emit(list(self.messages), text, self.space_for_send())
-        else:
-            self.send_requested.emit(self.conversation_id, text, self.space_for_send())
+        return self.request_cancel
 
     def stop(self) -> None:
-        if self.streaming is not None:
-            self.worker.cancel()
+        if self.streaming is not None and self.request_cancel is not None:
+            self.request_cancel.set()
             self.status_changed.emit("Stopping…")
 
     def _on_conversation_created(self, conversation: Conversation) -> None:
@@ -182,7 +222,7 @@ class ChatPanel(QWidget):
             return
         self.streaming += text
         if not self._render_timer.isActive():
-            self._render_timer.start()
+            self._render_timer.start()  # at most 25 redraws a second, of the reply's card only
         self.token_shown.emit(text)
 
     def _on_reply_finished(self, event: ReplyEvent) -> None:
@@ -208,14 +248,28 @@ class ChatPanel(QWidget):
         self.status_changed.emit(status)
 
     def _render(self) -> None:
-        self.transcript.setMarkdown(
-            transcript.render(self.messages, self.streaming, can_regenerate=not self.paused)
-        )
-        bar = self.transcript.verticalScrollBar()
-        bar.setValue(bar.maximum())
+        self.transcript.show_messages(self.messages, self.streaming, can_regenerate=not self.paused)
+
+    def _render_streaming(self) -> None:
+        if self.streaming is not None:
+            self.transcript.show_streaming(self.streaming)
 
     def _on_link(self, url: QUrl) -> None:
         text = url.toString()
+        if text.lower().startswith(cards.WEB_SCHEMES):
+            QDesktopServices.openUrl(url)  # a link in a reply: the user's browser
+            return
+        if text == EARLIER:
+            self.transcript.show_earlier()
+            self._render()
+            return
+        if text.startswith(cards.COPY_CODE + ":"):
+            _, message_id, n = text.split(":")
+            code = self.transcript.code_block(int(message_id), int(n))
+            if code is not None:
+                QApplication.clipboard().setText(code)
+                self.status_changed.emit("Code copied to the clipboard.")
+            return
         if text.startswith(transcript.REPLY_LINK):
             reply_id = int(text[len(transcript.REPLY_LINK) :])
             for m in self.messages:
@@ -252,12 +306,9 @@ class ChatPanel(QWidget):
             return
         if self.messages[-1].role == "assistant":
             self.messages.pop()
-        self.streaming = ""
-        self.send_button.setEnabled(False)
-        self.stop_button.setEnabled(True)
-        self.status_changed.emit("Recalling memories…")
+        cancel = self._start_request()
         self._render()
-        self.regenerate_requested.emit(self.conversation_id)
+        self.regenerate_requested.emit(self.conversation_id, cancel)
 
     def _show_used(self, memories: tuple[Memory, ...] | list[Memory]) -> None:
         self.memory_panel.clear()
@@ -270,7 +321,8 @@ class ChatPanel(QWidget):
             )
             item.setData(ROLE_ID, memory.id)
             self.memory_panel.addItem(item)
-        self.memory_title.setText(f"<b>Memories used</b> ({len(memories)})")
+        self.memory_title.setText(f"Memories used ({len(memories)})")
+        self.memory_empty.setVisible(not memories)
 
     # --- remembering -----------------------------------------------------------------------
 

@@ -66,6 +66,11 @@ def render(
     return "\n\n---\n\n".join(parts)
 
 
+def memory_card(question: str, reply: Message) -> str:
+    """The reply-check card under a reply, as markdown ("" when there is none)."""
+    return _memory_card(question, reply)
+
+
 def _memory_card(question: str, reply: Message) -> str:
     """ "**I may be wrong** — from your memory, <date>: …" under a reply the check flags (the
     same pure check the CLI's `ask --json` reports; recomputed, so it shows on reload too). The

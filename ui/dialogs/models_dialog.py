@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
@@ -449,6 +449,12 @@ class ModelsDialog(QWidget):
 
     def _error(self, error: BaseException) -> None:
         show_error(self, error)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
+        if event.key() == Qt.Key.Key_Escape:  # like a dialog (closing stops a download)
+            self.close()
+            return
+        super().keyPressEvent(event)
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
         self.cancel.set()  # a download stops between chunks, keeping its part file

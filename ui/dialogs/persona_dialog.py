@@ -31,7 +31,20 @@ from ui.errors import show_error
 from ui.tasks import TaskRunner
 
 ROLE_MEMORY = Qt.ItemDataRole.UserRole
-NOTHING_YET = "Nothing yet: it appears after consolidation."
+NOTHING_YET = (
+    "Nothing yet: it appears after consolidation. Chat a little (say who you are, where you "
+    "live, what you like), then Memory → Consolidate now (Ctrl+Shift+K), or wait for the "
+    "daily run."
+)
+HOW_TO = (
+    "How membank builds your persona\n\n"
+    "1. Chat with it, or remember notes (Ctrl+Shift+M): say who you are, where you live, who "
+    "matters to you, what you like.\n"
+    "2. Consolidate: Memory → Consolidate now (Ctrl+Shift+K), or let the daily run do it "
+    "(Settings → Schedule).\n"
+    "3. Facts, daily summaries, insights and your persona then appear here. Edit any entry to "
+    "correct it; an edited entry is locked, and consolidation leaves it alone."
+)
 
 
 def overview_markdown(overview: Overview, days: list[Day]) -> str:
@@ -125,6 +138,9 @@ class PersonaDialog(QDialog):
         self.tree.blockSignals(True)
         self.tree.clear()
         self.overview_text = overview_markdown(overview, days)
+        self.has_content = bool(
+            overview.persona or overview.summary or overview.facts or overview.reflections or days
+        )
         everything = QTreeWidgetItem(self.tree, ["Everything (read)"])
         self._entry(self.tree, "Persona", overview.persona)
         self._entry(self.tree, "Overall summary", overview.summary)
@@ -191,9 +207,8 @@ class PersonaDialog(QDialog):
         elif item is not None and item.text(0).startswith("Everything"):
             self.title.setText("<b>Everything membank has distilled</b> (select an entry to edit)")
             self.editor.setReadOnly(True)
-            self.editor.setPlainText(
-                self.overview_text.replace("## ", "").replace("**", "").replace("_", "")
-            )
+            text = self.overview_text.replace("## ", "").replace("**", "").replace("_", "")
+            self.editor.setPlainText(text if self.has_content else HOW_TO)
         else:
             self.title.setText(NOTHING_YET if item is not None and item.childCount() == 0 else "")
             self.editor.setReadOnly(True)

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from PySide6.QtCore import QTime, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
@@ -29,8 +30,10 @@ from PySide6.QtWidgets import (
 
 from app.config import Config, EmbedderConfig, LLMConfig, MemoryConfig, Paths, SchedulerConfig
 from app.engine.host import ModelHost
-from app.engine.settings_apply import Applied
+from app.engine.settings_apply import Applied, SettingsEdit
 from ui.errors import show_error
+
+THEMES = (("Follow the system", "system"), ("Light", "light"), ("Dark", "dark"))
 
 
 def _spin(low: int, high: int, value: int, special: str | None = None) -> QSpinBox:
@@ -86,7 +89,7 @@ class PathField(QWidget):
 
 
 class SettingsDialog(QDialog):
-    apply_requested = Signal(object)  # Config, to the chat worker
+    apply_requested = Signal(object)  # SettingsEdit, to the chat worker
     finished_applying = Signal(object)  # Applied, once shown
     apply_failed = Signal(str)  # the message shown
 
@@ -230,9 +233,15 @@ class SettingsDialog(QDialog):
         note.setWordWrap(True)
         self.close_to_tray = QCheckBox("Closing the window keeps membank running in the tray")
         self.close_to_tray.setChecked(config.ui.close_to_tray)
+        self.theme = QComboBox()
+        self.theme.setObjectName("themeChoice")
+        for label, value in THEMES:
+            self.theme.addItem(label, value)
+        self.theme.setCurrentIndex([v for _, v in THEMES].index(config.ui.theme))
         form.addRow("Data folder:", self.data_dir)
         form.addRow(note)
         form.addRow(self.close_to_tray)
+        form.addRow("Appearance:", self.theme)
         return page
 
     # --- applying --------------------------------------------------------------------------
@@ -267,7 +276,9 @@ class SettingsDialog(QDialog):
             daily_at=self.daily_at.time().toString("HH:mm"),
             reflection=self.reflection.isChecked(),
         )
-        values["ui"].update(close_to_tray=self.close_to_tray.isChecked())
+        values["ui"].update(
+            close_to_tray=self.close_to_tray.isChecked(), theme=self.theme.currentData()
+        )
         return Config.model_validate(values)
 
     def apply(self, close: bool) -> None:
@@ -282,9 +293,11 @@ class SettingsDialog(QDialog):
             return
         self._close_after = close
         self._busy(True)
-        reloading = config.llm != self.host.config.llm
-        self.message.setText("Loading the chat model…" if reloading else "Applying…")
-        self.apply_requested.emit(config)
+        # Only what this form changed travels: applied over the settings in effect when it
+        # lands, so an app permission set meanwhile is kept.
+        edit = SettingsEdit.between(self.host.config, config)
+        self.message.setText("Loading the chat model…" if "llm" in edit.sections else "Applying…")
+        self.apply_requested.emit(edit)
 
     def on_applied(self, applied: Applied) -> None:
         self._busy(False)

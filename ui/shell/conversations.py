@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSize, Qt
+from PySide6.QtGui import QFont, QPainter
 from PySide6.QtWidgets import (
+    QApplication,
     QHBoxLayout,
     QInputDialog,
     QLabel,
@@ -12,6 +16,9 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMessageBox,
     QPushButton,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QVBoxLayout,
     QWidget,
 )
@@ -22,8 +29,63 @@ from ui.chat.panel import ChatPanel
 from ui.chat.space_picker import SpacePicker
 from ui.errors import show_error
 from ui.tasks import TaskRunner
+from ui.theme.palette import TYPE
+
+AnyIndex = QModelIndex | QPersistentModelIndex
 
 ROLE_ID = 0x0100  # Qt.UserRole
+ROLE_TITLE = ROLE_ID + 2
+ROLE_DATE = ROLE_ID + 3
+EMPTY_TEXT = (
+    "No conversations yet. Type a message on the right to start one; it is listed here "
+    "under its first words. Ctrl+N starts another."
+)
+
+
+def short_date(when: datetime, now: datetime) -> str:
+    """ "Today 14:02", "Yesterday 09:10", "Mon 1 Dec", or "1 Dec 2025"."""
+    local = when.astimezone()
+    days = (now.date() - local.date()).days
+    if days == 0:
+        return f"Today {local:%H:%M}"
+    if days == 1:
+        return f"Yesterday {local:%H:%M}"
+    if 0 < days < 7:
+        return f"{local:%a} {local.day} {local:%b}"
+    return f"{local.day} {local:%b %Y}"
+
+
+class TitleAndDate(QStyledItemDelegate):
+    """Two lines per conversation: its title, elided to the pane's width, and when it was
+    last used, smaller and muted."""
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: AnyIndex) -> QSize:  # noqa: N802
+        line = option.fontMetrics.height()
+        return QSize(option.rect.width(), line * 2 + 14)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: AnyIndex) -> None:
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        title, opt.text = opt.text, ""
+        style = opt.widget.style() if opt.widget else QApplication.style()
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
+        selected = bool(opt.state & QStyle.StateFlag.State_Selected)
+        pal = opt.palette
+        text = pal.highlightedText() if selected else pal.text()
+        muted = text if selected else pal.placeholderText()
+        rect = opt.rect.adjusted(8, 6, -8, -6)
+        metrics = opt.fontMetrics
+        painter.save()
+        painter.setPen(text.color())
+        elided = metrics.elidedText(title, Qt.TextElideMode.ElideRight, rect.width())
+        painter.drawText(rect, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop), elided)
+        small = QFont(opt.font)
+        small.setPointSizeF(opt.font.pointSizeF() * TYPE.small)
+        painter.setFont(small)
+        painter.setPen(muted.color())
+        flags = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom)
+        painter.drawText(rect, flags, str(index.data(ROLE_DATE) or ""))
+        painter.restore()
 
 
 class ConversationsPanel(QWidget):
@@ -39,6 +101,13 @@ class ConversationsPanel(QWidget):
         self.tasks = tasks
         self.conversation_list = QListWidget()
         self.conversation_list.setObjectName("conversationList")
+        self.conversation_list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.conversation_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.conversation_list.setUniformItemSizes(True)
+        self.conversation_list.setItemDelegate(TitleAndDate(self.conversation_list))
+        self.empty = QLabel(EMPTY_TEXT)
+        self.empty.setObjectName("emptyState")
+        self.empty.setWordWrap(True)
         self.conversation_list.currentItemChanged.connect(self._on_conversation_selected)
         new_button = QPushButton("New")
         new_button.clicked.connect(self.new_conversation)
@@ -47,8 +116,11 @@ class ConversationsPanel(QWidget):
         delete_button = QPushButton("Delete")
         delete_button.clicked.connect(self.delete_conversation)
         left_layout = QVBoxLayout(self)
-        left_layout.addWidget(QLabel("<b>Conversations</b>"))
-        left_layout.addWidget(self.conversation_list)
+        title = QLabel("Conversations")
+        title.setObjectName("paneTitle")
+        left_layout.addWidget(title)
+        left_layout.addWidget(self.empty)
+        left_layout.addWidget(self.conversation_list, 1)
         self.space_picker = SpacePicker()
         left_layout.addWidget(self.space_picker)
         buttons = QHBoxLayout()
@@ -60,15 +132,22 @@ class ConversationsPanel(QWidget):
         def done(conversations: list[Conversation]) -> None:
             self.conversation_list.blockSignals(True)
             self.conversation_list.clear()
+            now = datetime.now().astimezone()
             for c in conversations:
-                item = QListWidgetItem(c.title if c.space == PERSONAL else f"{c.title} · {c.space}")
+                title = c.title if c.space == PERSONAL else f"{c.title} · {c.space}"
+                item = QListWidgetItem(title)
+                item.setData(ROLE_DATE, short_date(c.updated_at, now))
                 item.setData(ROLE_ID, c.id)
                 item.setData(ROLE_ID + 1, c.space)
-                item.setToolTip(f"{c.message_count} messages · {c.updated_at.astimezone():%c}")
+                item.setData(ROLE_TITLE, c.title)
+                item.setToolTip(
+                    f"{c.title}\n{c.message_count} messages · {c.updated_at.astimezone():%c}"
+                )
                 self.conversation_list.addItem(item)
                 if c.id == self.panel.conversation_id:  # as it is when the list arrives
                     self.conversation_list.setCurrentItem(item)
             self.conversation_list.blockSignals(False)
+            self.empty.setVisible(not conversations)
             self.space_picker.offer(c.space for c in conversations)
 
         self.tasks.run(self.chat.conversations, done, self._show_error)
@@ -83,7 +162,8 @@ class ConversationsPanel(QWidget):
         item = self.conversation_list.currentItem()
         if item is None:
             return
-        title, ok = QInputDialog.getText(self, "Rename conversation", "Title:", text=item.text())
+        old = str(item.data(ROLE_TITLE))
+        title, ok = QInputDialog.getText(self, "Rename conversation", "Title:", text=old)
         if ok and title.strip():
             cid = int(item.data(ROLE_ID))
             self.tasks.run(
@@ -99,7 +179,7 @@ class ConversationsPanel(QWidget):
         answer = QMessageBox.question(
             self,
             "Delete conversation",
-            f"Delete “{item.text()}” and its messages? Memories made from it are kept.",
+            f"Delete “{item.data(ROLE_TITLE)}” and its messages? Memories made from it are kept.",
         )
         if answer != QMessageBox.StandardButton.Yes:
             return

@@ -5,10 +5,11 @@ by a second launch, and shutdown."""
 from __future__ import annotations
 
 import logging
+import time
 from functools import partial
 from typing import Any
 
-from PySide6.QtCore import QThread, Signal
+from PySide6.QtCore import Qt, QThread, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QSplitter
 
@@ -22,12 +23,15 @@ from ui.dialogs.archive_actions import ArchiveActions
 from ui.dialogs.backup_dialog import BackupActions
 from ui.dialogs.connected_apps import ConnectedAppsDialog
 from ui.dialogs.registry import DialogRegistry
+from ui.dialogs.shortcuts_dialog import ShortcutsDialog
 from ui.errors import show_error
 from ui.shell.conversations import ConversationsPanel
 from ui.shell.mcp_bridge import McpBridge
 from ui.shell.menus import MenuActions, build_menus
+from ui.shell.shutdown import ShutdownBounds, abandon, stop_thread
 from ui.shell.tray import TrayIcon, tray_available
 from ui.tasks import TaskRunner
+from ui.theme.apply import ThemeFollower
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +45,9 @@ class MainWindow(QMainWindow):
     def __init__(self, runtime: Runtime) -> None:
         super().__init__()
         self.runtime = runtime
+        app = QApplication.instance()
+        assert isinstance(app, QApplication)
+        self.theme = ThemeFollower(app, runtime.config.ui.theme, self)
         self.setWindowTitle("membank")
         self.resize(1100, 720)
         self.tasks = TaskRunner(self)
@@ -49,6 +56,8 @@ class MainWindow(QMainWindow):
         self.tray: TrayIcon | None = None
         self._quitting = False
         self.job_finished.connect(self._on_job_finished)
+        self.shutdown_bounds = ShutdownBounds()
+        self.stopped_cleanly = True  # False once quitting left a thread running
         self.worker_thread = QThread(self)
         self.worker_thread.setObjectName("membank-llm")
         manager = ModelManager(runtime)
@@ -95,10 +104,7 @@ class MainWindow(QMainWindow):
         self.status_label = QLabel("Starting…")
         self.statusBar().addWidget(self.status_label, 1)
         self.paused_label = QLabel("  Memory paused: nothing from this chat is stored  ")
-        self.paused_label.setObjectName("pausedBadge")
-        self.paused_label.setStyleSheet(
-            "background: #b02a37; color: white; border-radius: 4px; font-weight: bold;"
-        )
+        self.paused_label.setObjectName("pausedBadge")  # styled by ui/theme
         self.paused_label.setVisible(False)
         self.statusBar().addPermanentWidget(self.paused_label)
 
@@ -125,6 +131,7 @@ class MainWindow(QMainWindow):
             forget_about=dialogs.show_forget_about,
             audit=dialogs.show_audit,
             connected_apps=self.show_connected_apps,
+            shortcuts=self.show_shortcuts,
         )
 
     def _wire(self) -> None:
@@ -153,6 +160,11 @@ class MainWindow(QMainWindow):
         self.mcp_bridge.accessed.connect(dialog.refresh)
         dialog.finished.connect(lambda _: self.mcp_bridge.accessed.disconnect(dialog.refresh))
         self.connected_apps_dialog = dialog
+        dialog.open()
+
+    def show_shortcuts(self) -> None:
+        dialog = ShortcutsDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
 
     def set_paused(self, paused: bool) -> None:
@@ -249,6 +261,7 @@ class MainWindow(QMainWindow):
         show_error(self, (title, message))
 
     def _on_settings_applied(self, applied: Any) -> None:
+        self.theme.set_mode(self.runtime.config.ui.theme)
         if applied.reloaded_model:
             self.status_label.setText(f"Ready · {applied.reloaded_model}")
         self.dialogs.on_settings_applied(applied)
@@ -262,8 +275,18 @@ class MainWindow(QMainWindow):
         if self.tray is not None:
             self.tray.hide()
         self.dialogs.shutdown()
-        self.worker.cancel()
-        self.worker_thread.quit()
-        self.worker_thread.wait()
-        self.tasks.shutdown()
+        self.chat.stop()
+        # Bounded and staged: a reply stops between tokens, a model load between its steps; a
+        # load that will not stop is left behind (see stop_thread) and the process exits.
+        began = time.monotonic()
+        self.stopped_cleanly = stop_thread(
+            self.worker_thread, self.worker.cancel_all, self.shutdown_bounds, "chat model"
+        )
+        # The store thread gets what is left of the same budget (at least its grace).
+        left_ms = self.shutdown_bounds.total_ms - (time.monotonic() - began) * 1000
+        wait_s = max(self.shutdown_bounds.grace_ms, left_ms) / 1000
+        if not self.tasks.shutdown(timeout_s=wait_s):
+            self.stopped_cleanly = False
+        if self.worker_thread.isRunning():  # given up on: it must outlive this window, whose
+            abandon(self.worker_thread)  # deletion would otherwise abort the process
         super().closeEvent(event)

@@ -1,4 +1,4 @@
-"""The menu bar: File and Memory, their shortcuts, and the shared "Pause memory" action."""
+"""The menu bar: File, Memory and Help, their shortcuts, and the shared "Pause memory" action."""
 
 from __future__ import annotations
 
@@ -35,6 +35,7 @@ class MenuActions:
     forget_about: Do
     audit: Do
     connected_apps: Do
+    shortcuts: Do
 
 
 def build_menus(window: QMainWindow, do: MenuActions) -> QAction:
@@ -71,6 +72,9 @@ def build_menus(window: QMainWindow, do: MenuActions) -> QAction:
         ("Connected a&pps…", QKeySequence("Ctrl+Shift+O"), do.connected_apps),
     ):
         _add(window, menu, text, shortcut, slot)
+
+    menu = window.menuBar().addMenu("&Help")
+    _add(window, menu, "&Keyboard shortcuts…", QKeySequence("F1"), do.shortcuts)
     return pause_action
 
 

@@ -1,0 +1,1 @@
+"""Light and dark: one palette and type scale, applied to every widget, chart and dialog."""
