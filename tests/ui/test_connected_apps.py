@@ -88,13 +88,14 @@ def test_add_an_app_shows_its_entry_and_sets_it_up_before_its_first_call(
     qtbot.addWidget(dialog)
     add = dialog.add_app()
     apps = [add.app_combo.itemText(i) for i in range(add.app_combo.count())]
-    assert apps == ["Claude Desktop", "Cursor", "Jan", "LM Studio", "Open WebUI"]
+    assert apps == ["Claude Desktop", "Cursor", "Jan", "LM Studio", "VS Code", "Open WebUI"]
     add.app_combo.setCurrentIndex(apps.index("Cursor"))
     entry = json.loads(add.snippet.toPlainText())["mcpServers"]["membank"]
     assert Path(entry["command"]).is_absolute() and entry["command"].endswith("membank-mcp")
     assert entry["args"][:2] == ["--client", "cursor"]
     add.app_combo.setCurrentIndex(apps.index("Open WebUI"))
-    assert "--host 127.0.0.1" in add.snippet.toPlainText()  # mcpo binds 0.0.0.0 otherwise
+    webui = add.snippet.toPlainText()  # streamable HTTP on loopback, as `mcp config` prints it
+    assert "--http" in webui and "http://127.0.0.1:" in webui and "mcpo" not in webui
     add.copy()
     assert QApplication.clipboard().text() == add.snippet.toPlainText()
     add.app_combo.setCurrentIndex(apps.index("Cursor"))

@@ -1,4 +1,4 @@
-"""The entries Connected apps offers to paste: one per app, absolute paths, the client name."""
+"""The entries Connected apps offers to paste: the CLI's recipes, absolute paths, client names."""
 
 from __future__ import annotations
 
@@ -12,25 +12,27 @@ COMMAND = "/home/ana/membank/.venv/bin/membank-mcp"
 
 
 def test_each_app_gets_an_entry_with_its_client_name_and_the_absolute_command() -> None:
-    setups = {s.client: s for s in client_setups(COMMAND)}
-    assert set(setups) == {"claude-desktop", "cursor", "jan", "lm-studio", "open-webui"}
-    for client in ("claude-desktop", "cursor", "lm-studio"):
+    setups = {s.client: s for s in client_setups(COMMAND, None, 8765)}
+    assert {"claude-desktop", "cursor", "jan", "lm-studio", "open-webui"} <= set(setups)
+    for client in ("claude-desktop", "cursor", "lm-studio", "jan"):
         entry = json.loads(setups[client].snippet)["mcpServers"]["membank"]
-        assert entry == {"command": COMMAND, "args": ["--client", client]}
-    assert f"Command:   {COMMAND}" in setups["jan"].snippet
-    assert "--client jan" in setups["jan"].snippet
+        assert entry["command"] == COMMAND and entry["args"][:2] == ["--client", client]
     webui = setups["open-webui"].snippet
-    assert webui.startswith("uvx mcpo --host 127.0.0.1 ") and f"-- {COMMAND} --client" in webui
+    # Open WebUI speaks streamable HTTP itself: membank-mcp --http on loopback, no mcpo.
+    assert webui.startswith(f"{COMMAND} --client open-webui") and "--http" in webui
+    assert "http://127.0.0.1:8765/mcp" in webui and "mcpo" not in webui
 
 
 def test_a_portable_data_folder_is_passed_on() -> None:
-    [claude, *_] = client_setups(COMMAND, "/media/usb/membank")
-    args = json.loads(claude.snippet)["mcpServers"]["membank"]["args"]
+    setups = {s.client: s for s in client_setups(COMMAND, "/media/usb/membank", 8765)}
+    args = json.loads(setups["claude-desktop"].snippet)["mcpServers"]["membank"]["args"]
     assert args == ["--client", "claude-desktop", "--data-dir", "/media/usb/membank"]
 
 
 def test_the_command_is_an_absolute_path() -> None:
-    assert Path(mcp_command()).is_absolute()
+    command = mcp_command()
+    path = command if isinstance(command, str) else command[0]
+    assert Path(path).is_absolute()
 
 
 def test_with_client_sets_permission_and_space_and_keeps_the_others() -> None:

@@ -134,7 +134,7 @@ class AddAppDialog(QDialog):
             if runtime.paths.config_file.parent == (runtime.paths.data_dir)
             else None
         )  # a --data-dir / MEMBANK_HOME folder: the app must be told it too
-        self.setups = client_setups(mcp_command(), data_dir)
+        self.setups = client_setups(mcp_command(), data_dir, runtime.config.mcp.http_port)
         self.app_combo = QComboBox()
         self.app_combo.setObjectName("appChoice")
         for setup in self.setups:
