@@ -13,7 +13,7 @@ from memory.consolidation.profile import SECTIONS, build_profile, current
 from memory.consolidation.slots import slot_values
 from memory.consolidation.steps import describe_persona, turns_text, update_global_summary
 from memory.errors import StepFailed
-from memory.records import Kind, Memory
+from memory.records import Kind, Memory, State
 from models.protocols import LLM
 
 # Every prose sentence must have this share of its content words in what the user said
@@ -79,10 +79,16 @@ def day_persona(llm: LLM, statements: Sequence[str]) -> Persona:
 
 
 def user_statements(hierarchy: HierarchyStore, space: str | None = None) -> list[Memory]:
-    """What the user said (turns and notes that are still active), oldest first; `space`: only
-    that space's (None: all)."""
-    said = hierarchy.of_kind(Kind.TURN) + hierarchy.of_kind(Kind.NOTE)
-    said = [m for m in said if space is None or m.space == space]
+    """What the user said (turns and notes, faded or not), oldest first; `space`: only that
+    space's (None: all)."""
+    # Faded ones too: a move said in passing fades from recall sooner than "I live in Madrid"
+    # does, and the profile must not fall back to Madrid when it does (forgotten ones are gone).
+    said = [
+        m
+        for kind in (Kind.TURN, Kind.NOTE)
+        for m in hierarchy.of_kind(kind, active_only=False)
+        if m.state is not State.SUPERSEDED and (space is None or m.space == space)
+    ]
     return sorted(said, key=lambda m: m.event_time)[-MAX_STATEMENTS:]
 
 

@@ -24,7 +24,9 @@ NEVER_FADE = frozenset({Kind.GLOBAL_SUMMARY, Kind.GLOBAL_PERSONA})
 # Cheap significance cues in a user's turn: facts about themselves, plans, feelings, numbers.
 _SIGNIFICANT = re.compile(
     r"\b(i am|i'm|my|i live|i work|i have|i've|i moved|remember|important|never|always|"
-    r"allergic|birthday|married|born|love|hate|afraid|tomorrow|next week)\b|\d",
+    r"allergic|birthday|married|born|love|hate|afraid|tomorrow|next week|"
+    # life changes said as "we", or without "I am" (the profile's slots read them too)
+    r"we moved|we live|we renamed|renamed|new job|dating|engaged|vegan|vegetarian)\b|\d",
     re.IGNORECASE,
 )
 

@@ -368,3 +368,21 @@ def test_a_run_reads_only_the_sessions_no_summary_holds_yet(world: World) -> Non
     ]
     world.consolidator.run(day2 + timedelta(hours=2))
     assert world.hierarchy.sessions(0, unconsolidated=True) == []
+
+
+def test_a_faded_statement_still_holds_its_slot_in_the_persona(world: World) -> None:
+    """A move said in passing can fade from recall before "I live in Madrid" does; the persona
+    must not fall back to Madrid when it does."""
+    world.chat(T0, "I live in Madrid and I work as a nurse.")
+    world.consolidator.run(T0 + timedelta(hours=2))
+    later = T0 + timedelta(days=2)
+    world.chat(later, "Big news: we moved to Valencia!")
+    world.consolidator.run(later + timedelta(hours=2))
+    valencia = next(t for t in world.of(Kind.TURN) if "Valencia" in t.text)
+    world.hierarchy.fade([valencia.id], later + timedelta(days=5))
+    world.chat(later + timedelta(days=5), "I work as a teacher now.")
+    world.consolidator.run(later + timedelta(days=5, hours=2))
+    persona = world.one(Kind.GLOBAL_PERSONA).text
+    assert "Home: lives in Valencia." in persona.splitlines()
+    assert "Madrid" not in persona
+    assert "Work: works as a teacher." in persona.splitlines()
