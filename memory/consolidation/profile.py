@@ -36,6 +36,8 @@ def section_of(slot: str) -> str:
         return "people"
     if slot.startswith("pet:"):
         return "pets"
+    if slot.startswith("favourite:"):
+        return "likes"
     return _SECTION_OF.get(slot, slot)
 
 

@@ -53,6 +53,8 @@ def model_fact_slot(text: str) -> Held | None:
         slot = f"people:{ONE_RELATIONS.get(k.slot, k.slot)}"
     elif k.slot in PETS.split():
         slot = f"pet:{k.slot}"
+    elif k.slot.startswith("favourite "):
+        slot = f"favourite:{k.slot.removeprefix('favourite ')}"
     else:
         return None
     value = norm(k.value.removeprefix("called ").removeprefix("named "))
@@ -62,7 +64,7 @@ def model_fact_slot(text: str) -> Held | None:
 def _single(slot: str) -> bool:
     if slot.startswith("people:"):
         return slot.removeprefix("people:") in ONE_RELATIONS.values()
-    return slot in SINGLE or slot.startswith("pet:")
+    return slot in SINGLE or slot.startswith(("pet:", "favourite:"))
 
 
 @dataclass

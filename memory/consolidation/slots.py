@@ -60,7 +60,7 @@ class SlotValue:
         """One value at a time: a home, a partner, a dog's name (two sisters are two values)."""
         if self.slot.startswith("people:"):
             return self.slot.removeprefix("people:") in ONE_RELATIONS.values()
-        return self.slot in SINGLE or self.slot.startswith("pet:")
+        return self.slot in SINGLE or self.slot.startswith(("pet:", "favourite:"))
 
     @property
     def replaces(self) -> bool:
@@ -171,6 +171,12 @@ _THIRD = {
     "don't like": "doesn't like", "do not like": "doesn't like",
 }  # fmt: skip
 _CORRECTION = re.compile(r"\b(?:actually|sorry|correction|i meant|renamed)\b|, not \w+", re.I)
+# A like that answers the other person ("I love that you chose pottery", "love how you ...").
+_REACTION = re.compile(
+    r"^(?:how|that|what|when|it|this|these|those|seeing|hearing|to (?:see|hear)|the way)\b"
+    r"|\b(?:you|your|yours)\b",
+    re.I,
+)
 _NOT_NAMES = {"I", "The", "She", "He", "They", "We", "It", "And", "But", "So", "This", "That"}
 
 
@@ -218,12 +224,15 @@ def slot_values(text: str) -> list[SlotValue]:
                     continue
                 if slot not in ("age", "answers") and not content_words(value):
                     continue  # "I like it": says nothing yet
+                if slot in ("likes", "dislikes") and _REACTION.match(value):
+                    continue  # "I love how you tell it": a reply to someone, not a taste
                 who, whose = _who(subject)
                 g1 = groups[0].lower() if len(groups) > 1 else ""
                 verb = _THIRD.get(g1, g1)
                 fact = template.format(who=who, whose=whose, v=value, g1=g1, verb=verb)
                 shown = f"{verb} {value}" if "{verb}" in template else value
-                out.append(SlotValue(subject, slot, shown, fact[0].upper() + fact[1:] + "."))
+                named = f"favourite:{g1}" if "favourite {g1}" in template else slot
+                out.append(SlotValue(subject, named, shown, fact[0].upper() + fact[1:] + "."))
         out += _relation_values(subject, sentence)
     return _dedupe(out)
 

@@ -82,3 +82,11 @@ def test_another_speakers_words_are_about_them() -> None:
     assert build_profile(["Caroline: I moved to Boston."]).lines() == [
         "Home: Caroline: lives in Boston."
     ]
+
+
+def test_a_favourite_is_one_value_per_thing_and_a_reaction_is_not_a_taste() -> None:
+    lines = build_profile(
+        ["My favourite colour is green.", "My favourite food is sushi.", "My favourite colour "
+         "is blue now.", "I love that you chose pottery!", "I love how you tell it."]
+    ).lines()  # fmt: skip
+    assert lines == ["Likes: favourite food is sushi; favourite colour is blue."]
