@@ -159,6 +159,7 @@ def test_killed_mid_consolidation_loses_nothing_and_duplicates_nothing(tmp_path:
         report = runtime.curation.index_report()
         assert report.consistent and report.indexed == len(after)
         statuses = [r.status for r in HierarchyStore(runtime.store).job_runs("daily")]
-        assert statuses[0] == "ok" and "interrupted" in statuses
+        # partial: a model step fell back to the user's words
+        assert statuses[0] in ("ok", "partial") and "interrupted" in statuses
         # And one more run finds nothing left to do.
         assert "session_summaries" not in runtime.jobs().run("daily").counts

@@ -126,7 +126,11 @@ def test_swapping_both_models_mid_reply_and_mid_consolidation_mixes_nothing(
 ) -> None:
     data = tmp_path / "data"
     data.mkdir()
-    (data / "config.toml").write_text("[llm]\nmax_tokens = 160\n[backup]\nenabled = false\n")
+    # The compact prompt: the reply is the model's stream as it came (the extractive default
+    # would lead it with a quoted memory, which is not what this test compares).
+    (data / "config.toml").write_text(
+        '[llm]\nmax_tokens = 160\nprompt_style = "compact"\n[backup]\nenabled = false\n'
+    )
     chat_copy = tmp_path / "other-chat.gguf"
     shutil.copyfile(bundled_chat_model_path(), chat_copy)
     embedder_copy = tmp_path / "minilm-copy"
