@@ -19,11 +19,14 @@ def words(text: str) -> list[str]:
 
 
 def looping(text: str, n: int = 3, times: int = 3) -> bool:
-    """A phrase of `n`+ words said `times`+ times ("moved to Berlin, moved to Berlin, ...")."""
+    """A phrase of `n`+ words, one of them a content word, said `times`+ times ("moved to
+    Berlin, moved to Berlin, ...")."""
     tokens = words(text)
     counts: dict[tuple[str, ...], int] = {}
     for i in range(len(tokens) - n + 1):
         gram = tuple(tokens[i : i + n])
+        if not content_words(" ".join(gram)):
+            continue  # "the user said" opening three sentences is a frame, not a loop
         counts[gram] = counts.get(gram, 0) + 1
         if counts[gram] >= times:
             return True

@@ -19,6 +19,8 @@ SAID = "My sister Ana lives in Lisbon and I visit her every August. I like fado.
 def test_a_phrase_said_three_times_is_a_loop() -> None:
     assert looping("The user moved to Berlin, moved to Berlin, moved to Berlin.")
     assert not looping("The user moved to Berlin and moved the piano to the flat.")
+    frames = "The user said they live in Madrid. The user said: I am vegetarian. The user said hi."
+    assert not looping(frames)  # a frame that opens each sentence is not a loop
     assert fault("They moved to Berlin, moved to Berlin, moved to Berlin.", "moved to Berlin")
 
 
