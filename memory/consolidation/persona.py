@@ -54,12 +54,20 @@ def stale_words(statements: Sequence[str]) -> set[str]:
     return {w for v in replaced for w in content_words(v.value)} - held
 
 
+_NEWER = frozenset("moved now new changed switched became started renamed".split())
+
+
 def drop_stale(text: str, stale: set[str]) -> str:
-    """`text` without its sentences that use a replaced value."""
+    """`text` without its sentences that use a replaced value; a sentence that also names the
+    value that replaced it ("moved from Paris to Berlin") says what changed, and stays."""
     if not stale:
         return text
     sentences = [s.strip() for s in text.replace("!", ".").split(". ") if s.strip()]
-    kept = [s.rstrip(".") for s in sentences if not stale & set(content_words(s))]
+    kept = [
+        s.rstrip(".")
+        for s in sentences
+        if not stale & set(content_words(s)) or _NEWER & set(content_words(s.lower()))
+    ]
     return ". ".join(kept) + "." if kept else ""
 
 

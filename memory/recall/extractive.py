@@ -90,4 +90,10 @@ def compose(lead: Lead, question: str, phrased: str, used: Sequence[Memory]) -> 
     check = check_reply(question, phrased, used)
     if check.verdict != "ok":
         return lead.text
+    if lead.answers and lead.memory is not None:
+        # Under a memory that answers, the phrasing may only say what the quoted memories say:
+        # "Your home is in Paris" under "The user lives in Berlin" drew on an older memory.
+        quoted_only = [m for m in used if m.text in lead.text] or [lead.memory]
+        if check_reply(question, phrased, quoted_only).verdict != "ok":
+            return lead.text
     return f"{lead.text}\n\n{phrased}"

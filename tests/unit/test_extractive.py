@@ -70,6 +70,19 @@ def test_the_models_phrasing_stays_only_when_the_check_passes() -> None:
     assert invented == refusal == compose(lead, question, "", [XIAMEN]) == lead.text
 
 
+def test_the_phrasing_under_a_newer_memory_may_not_draw_on_an_older_one() -> None:
+    later = datetime(2023, 5, 2, 9, 0, tzinfo=UTC)
+    berlin = Memory("b", Kind.FACT, "The user lives in Berlin.", later, later, 1.0, None, False,
+                    State.ACTIVE)  # fmt: skip
+    paris = memory("Hi! I live in Paris and I work as a nurse.", "paris")
+    question = "Where do I live?"
+    lead = lead_for(question, [berlin, paris])
+    assert lead is not None and lead.memory is berlin and "Paris" not in lead.text
+    stale = compose(lead, question, "Your home is in Paris.", [berlin, paris])
+    assert stale == lead.text  # the older memory's Paris is not said under Berlin
+    assert compose(lead, question, "You live in Berlin.", [berlin, paris]).endswith("Berlin.")
+
+
 def test_flagged_replies_are_left_out_of_the_next_prompts_turns() -> None:
     question = Message(1, 1, "user", "What is my favorite attraction in Xiamen?", WHEN)
     wrong = Message(2, 1, "assistant", "The Xiamen Alps.", WHEN, (XIAMEN,))

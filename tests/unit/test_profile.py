@@ -56,6 +56,8 @@ def test_prose_about_a_replaced_value_is_stale() -> None:
     assert stale == {"paris"}
     prose = "The user lives in Paris. The user works as a nurse."
     assert drop_stale(prose, stale) == "The user works as a nurse."
+    moved = "The user moved from Paris to Berlin. The user lives in Paris."
+    assert drop_stale(moved, stale) == "The user moved from Paris to Berlin."  # says what changed
 
 
 def test_a_day_persona_is_the_profile_when_the_prose_is_invented() -> None:
