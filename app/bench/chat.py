@@ -219,7 +219,9 @@ def run_chat(
     *,
     warmup: bool = True,
 ) -> ChatBenchResult:
-    config = Config.model_validate({"llm": {"max_tokens": max_tokens}})
+    # The compact prompt: the bench compares the model's own stream through the app with raw
+    # llama.cpp on the same prompt (the extractive default adds the quoted memory's words).
+    config = Config.model_validate({"llm": {"max_tokens": max_tokens, "prompt_style": "compact"}})
     with tempfile.TemporaryDirectory(prefix="membank-chatbench-") as tmp:
         data = Path(tmp) / "data"
         runtime = open_runtime(str(data))
