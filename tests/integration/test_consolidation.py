@@ -19,7 +19,8 @@ from memory.consolidation.hierarchy import HierarchyStore
 from memory.records import Kind, State
 from tests.realmodels import ready_runtime
 
-pytestmark = [pytest.mark.model, pytest.mark.slow]
+# A lived week, season or crash series with the real model: minutes, not the default 5.
+pytestmark = [pytest.mark.model, pytest.mark.slow, pytest.mark.timeout(1800)]
 
 DAY1 = datetime.fromisoformat("2026-11-02T09:00:00+00:00")
 DAY1_EVENING = datetime.fromisoformat("2026-11-02T21:00:00+00:00")

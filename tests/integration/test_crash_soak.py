@@ -11,7 +11,8 @@ import pytest
 from app.bench.crash import run_crash
 from app.bench.soak import run_soak
 
-pytestmark = [pytest.mark.model, pytest.mark.slow]
+# A lived week, season or crash series with the real model: minutes, not the default 5.
+pytestmark = [pytest.mark.model, pytest.mark.slow, pytest.mark.timeout(1800)]
 
 # Seconds after the worker is ready; shorter than the benchmark's, so 50 kills take ~3 minutes.
 WINDOWS = {

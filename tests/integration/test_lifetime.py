@@ -15,7 +15,8 @@ from memory.consolidation.hierarchy import HierarchyStore
 from memory.records import Kind, Memory, State
 from tests.realmodels import ready_runtime
 
-pytestmark = [pytest.mark.model, pytest.mark.slow]
+# A lived week, season or crash series with the real model: minutes, not the default 5.
+pytestmark = [pytest.mark.model, pytest.mark.slow, pytest.mark.timeout(1800)]
 DAY1 = datetime(2026, 11, 1, 10, 0, tzinfo=UTC)
 CAT_NOTE = "My cat is called Miso and she is a grey tabby."
 SMALL_TALK = "ok thanks"

@@ -29,7 +29,8 @@ from models.hub.hardware import HardwareInfo
 from models.protocols import CancelToken, ChatMessage, T
 from tests.realmodels import shared_embedder
 
-pytestmark = [pytest.mark.model, pytest.mark.slow]
+# A lived week, season or crash series with the real model: minutes, not the default 5.
+pytestmark = [pytest.mark.model, pytest.mark.slow, pytest.mark.timeout(1800)]
 NOW = datetime.fromisoformat("2026-11-02T21:00:00+00:00")
 TURNS = (
     "I live in Paris and work as a nurse at the city hospital.",

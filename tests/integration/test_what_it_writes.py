@@ -19,7 +19,8 @@ from memory.records import Kind, State
 from tests.realmodels import ready_runtime
 from tests.unit.fakes import say
 
-pytestmark = [pytest.mark.model, pytest.mark.slow]
+# A lived week, season or crash series with the real model: minutes, not the default 5.
+pytestmark = [pytest.mark.model, pytest.mark.slow, pytest.mark.timeout(1800)]
 DAY0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 
