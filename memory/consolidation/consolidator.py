@@ -396,13 +396,15 @@ class Consolidator:
             ]
             if not new or (current is not None and current.locked):
                 continue
+            previous = current.text if current else ""
             try:
-                text = step(self.llm, current.text if current else "", [d.text for d in new])
+                text = step(self.llm, previous, [d.text for d in new])
                 if not covers(text, [d.text for d in new]):  # it kept one thing of four
-                    text = merged_sentences(current.text if current else "", [d.text for d in new])
+                    text = merged_sentences(previous, [d.text for d in new])
             except StepFailed as exc:
+                # The days' own (already checked) sentences, not nothing and not the model's.
                 report.fail(exc)
-                continue
+                text = merged_sentences(previous, [d.text for d in new])
             # What the user has since changed (a home, a job) is not kept as current.
             stale = stale_words([m.text for m in user_statements(self.hierarchy, space)])
             text = drop_stale(text, stale) or drop_stale(" ".join(d.text for d in new), stale)

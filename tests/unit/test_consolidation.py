@@ -260,7 +260,8 @@ def test_unusable_model_output_keeps_the_users_words_and_stores_no_garbage(
         "The user's cat is called Miso.",
         "The user is allergic to peanuts.",
     ]
-    assert world.of(Kind.GLOBAL_SUMMARY) == []
+    # No overall summary from this model: the day's own sentences (the user's words) instead.
+    assert world.one(Kind.GLOBAL_SUMMARY).text.startswith("The user said: I live in Paris.")
     # No prose from this model, yet the persona is not empty: the profile of the user's words.
     profile = "Home: lives in Paris.\nPets: cat Miso.\nHealth: allergic to peanuts."
     assert [p.text for p in world.of(Kind.DAILY_PERSONA)] == [profile]

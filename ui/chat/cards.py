@@ -19,7 +19,7 @@ from ui.theme.palette import Palette
 COPY_CODE = "copycode"  # "copycode:<message id>:<n>": the n-th code block of a message
 ICON_PX = 16
 WEB_SCHEMES = ("http://", "https://", "mailto:")
-_CARD_LINK = re.compile(r'<a href="([^"]+)">[^<]*</a>')
+_CARD_LINK = re.compile(r'<a href="([^"]+)">([^<]*)</a>')
 
 
 def when_text(when: datetime) -> str:
@@ -190,17 +190,21 @@ class CardRenderer:
         card = transcript.memory_card(question, message).strip()
         if not card:
             return ""
-        link = ""
         found = _CARD_LINK.search(card)
-        if found:  # the ◆ link the card starts with: our own markup, kept as a chip-like link
-            link = _link(html.unescape(found.group(1)), "◆", p) + "&nbsp;"
-            card = card[: found.start()] + card[found.end() :]
+        link, after = "", ""
+        if found:  # the memory's date and words: our own link (replies render web links only)
+            link = _link(html.unescape(found.group(1)), html.unescape(found.group(2)), p)
+            card, after = card[: found.start()], card[found.end() :]
         body, _ = self.markdown.render(card.lstrip("> ").strip(), message.id, p)
-        body = body.replace("<p>", "", 1).replace("</p>", "", 1)
+        body = body.replace("<p>", "", 1).replace("</p>", "", 1).rstrip()
+        body = f"{body} {link}" if link else body
+        if after.strip():
+            rest, _ = self.markdown.render(after.strip(), message.id, p)
+            body += " " + rest.replace("<p>", "", 1).replace("</p>", "", 1)
         return (
             f'<table width="100%" cellspacing="0" cellpadding="8" bgcolor="{p.chip_bg}" '
             f'style="margin-top:6px;"><tr><td style="color:{p.chip_text};">'
-            f"{link}{body}</td></tr></table>"
+            f"{body}</td></tr></table>"
         )
 
     def streaming(self, text: str, p: Palette) -> str:
