@@ -13,6 +13,9 @@ from tests.realmodels import shared_embedder
 
 LOCOMO = Path(__file__).resolve().parents[3] / "shared" / "data" / "locomo" / "locomo10.json"
 
+# The memory graph's three rows: left out, added at 0.2, and on its own.
+GRAPH_MODES = {"no-graph", "with-graph", "graph-only"}
+
 # A lived week, season or crash series with the real model: minutes, not the default 5.
 pytestmark = [pytest.mark.model, pytest.mark.slow, pytest.mark.timeout(1800)]
 
@@ -42,12 +45,16 @@ def test_recall_benchmark_runs_and_the_full_pipeline_beats_each_search(
     assert data["ingest_turns_per_s"] > 0
     assert 0 < data["latency_ms"]["p50"] <= data["latency_ms"]["p95"]
     modes = data["modes"]
-    assert set(modes) == {"full", "keyword-only", "dense-only"}
+    assert set(modes) == {"full", "keyword-only", "dense-only", *GRAPH_MODES}
     for mode in modes.values():
         values = list(mode["categories_1_4"].values())
         assert all(0.0 <= v <= 1.0 for v in values)
         assert values == sorted(values)  # recall@k never falls as k grows
     full = modes["full"]["categories_1_4"]
+    # The app's default leaves the graph out, so `no-graph` is the pipeline itself; the
+    # graph alone still finds evidence through the people and things a question names.
+    assert modes["no-graph"]["categories_1_4"] == full
+    assert modes["graph-only"]["categories_1_4"]["R@20"] > 0.0
     assert full["R@10"] >= 0.6
     assert full["R@10"] >= modes["keyword-only"]["categories_1_4"]["R@10"]
     assert full["R@10"] >= modes["dense-only"]["categories_1_4"]["R@10"]
@@ -69,7 +76,7 @@ def test_realtime_lives_the_sessions_in_time_and_reports_beside_stored(
     report = run_recall(locomo_slice, embedder=shared_embedder(), realtime=True)
     data = report.as_json()
     modes = data["modes"]
-    assert set(modes) == {"full", "keyword-only", "dense-only", "realtime"}
+    assert set(modes) == {"full", "keyword-only", "dense-only", "realtime", *GRAPH_MODES}
     realtime = modes["realtime"]
     assert set(realtime["categories_1_4"]) == set(modes["full"]["categories_1_4"])
     assert set(realtime["by_category"]) <= set(modes["full"]["by_category"])
