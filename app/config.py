@@ -92,9 +92,11 @@ class SchedulerConfig(_Section):
     idle_minutes: int = Field(30, ge=1)  # a chat quiet this long is consolidated
     daily_at: str = Field("03:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")  # HH:MM, local time
     reflection: bool = True  # the daily run also reflects (insights, contradictions)
-    # Facts the chat model extracts, beside the slot facts read from the user's own statements
-    # (`membank-cli bench consolidation` measures both).
-    model_facts: bool = True
+    # Where facts come from, beside the slot facts read from the user's own statements: "words"
+    # (each statement in the third person, no model), "model" (the chat model's list),
+    # "grammar" (the same under a GBNF grammar) or "none" (`bench consolidation
+    # --compare-facts` measures them; docs/benchmarks.md).
+    facts: Literal["words", "model", "grammar", "none"] = "words"
 
 
 class BackupConfig(_Section):

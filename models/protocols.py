@@ -32,6 +32,7 @@ class LLM(Protocol):
         max_tokens: int | None = None,
         temperature: float | None = None,
         repeat_penalty: float | None = None,
+        grammar: str | None = None,
     ) -> Iterator[str]: ...
 
     def complete_json(self, messages: Sequence[ChatMessage], schema: type[T]) -> T: ...

@@ -85,3 +85,14 @@ def expect_warnings(request: pytest.FixtureRequest, fail_on_warning_logs: None) 
             assert matched, f"expected a WARNING matching {pattern!r} from {logger or 'any'}"
 
     return expect
+
+
+# A test with the real models runs the 135M model on two cores; under load (two CPU hogs beside
+# the suite) one such test took over the default 5 minutes. Those get 15 unless they set their own.
+MODEL_TIMEOUT_S = 900
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("model") and not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(MODEL_TIMEOUT_S))

@@ -27,6 +27,7 @@ from app.transfer.conversations import ImportedTurn, turn_text
 from app.transfer.locomo import BenchConversation
 from memory.bank import MemoryBank
 from memory.clock import ManualClock
+from memory.consolidation.consolidator import FactSource
 from memory.lifecycle.decay import DecayPolicy
 from memory.lifecycle.fading import sweep
 from memory.recall.retrieval import HybridRetriever, RecallSettings
@@ -81,7 +82,7 @@ def live(
     *,
     decay: DecayPolicy | None = None,
     llm: LLM | None = None,
-    model_facts: bool = True,
+    facts: FactSource | None = None,
 ) -> Lived:
     """Live `conv` session by session, then call `ask(retriever, dia id -> memory id, when)`."""
     lived = Lived()
@@ -92,7 +93,7 @@ def live(
         clock = ManualClock(start)
         config = Config(
             backup=runtime.config.backup.model_copy(update={"enabled": False}),
-            scheduler=SchedulerConfig(model_facts=model_facts),
+            scheduler=SchedulerConfig(**({"facts": facts} if facts else {})),
         )
         runtime.host.swap(config=config)
         try:

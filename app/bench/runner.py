@@ -115,7 +115,9 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         print(text)
     if not args.no_write:
         name = "soak-year" if getattr(args, "year", False) else args.bench
-        if args.bench == "consolidation" and args.facts != "both":
+        if args.bench == "consolidation" and args.compare_facts:
+            name = "consolidation-facts"
+        elif args.bench == "consolidation" and args.facts is not None:
             name = f"consolidation-{args.facts}"
         if args.bench == "recall" and args.realtime:  # its own table; the plain one stays
             name = "recall-realtime-consolidate" if args.consolidate else "recall-realtime"

@@ -63,6 +63,7 @@ class MostlyInstantLLM:
         max_tokens: int | None = None,
         temperature: float | None = None,
         repeat_penalty: float | None = None,
+        grammar: str | None = None,
     ) -> Iterator[str]:
         self.calls += 1
         if self.calls % self.every == 0:

@@ -103,9 +103,17 @@ def _add_consolidation_parser(bsub: argparse._SubParsersAction[argparse.Argument
     written.add_argument("--limit-conversations", type=int, default=None, metavar="N")
     written.add_argument(
         "--facts",
-        choices=["both", "slots"],
-        default="both",
-        help="both: the model's facts beside the slot facts (the default); slots: slot facts only",
+        choices=["words", "model", "grammar", "none"],
+        default=None,
+        help="where facts come from beside the slot facts (default: the config's "
+        "[scheduler] facts): words: each statement in the third person; model: the chat "
+        "model's list; grammar: the same under a GBNF grammar; none: slot facts only",
+    )
+    written.add_argument(
+        "--compare-facts",
+        action="store_true",
+        help="score every fact source on each session's statements (no summaries; minutes, "
+        "not an hour) instead of living the conversation",
     )
     written.add_argument(
         "--config",

@@ -13,9 +13,10 @@ from app.services.archive import ArchiveService
 from app.transfer.backups import backup_now
 from memory.bank import MemoryBank
 from memory.clock import Clock
-from memory.consolidation.consolidator import ConsolidationSettings, Consolidator, Report
+from memory.consolidation.consolidator import ConsolidationSettings, Consolidator
 from memory.consolidation.hierarchy import HierarchyStore
 from memory.consolidation.reflection import Reflector
+from memory.consolidation.session_facts import Report
 from memory.errors import JobStopped
 from memory.lifecycle.fading import sweep
 from models.errors import MembankError
@@ -118,7 +119,7 @@ class MemoryJobs:
             except MembankError as exc:
                 log.warning("the daily backup failed: %s", exc)
                 report.failures.append(f"backup: {exc}")
-        settings = ConsolidationSettings(idle=self.idle, model_facts=config.scheduler.model_facts)
+        settings = ConsolidationSettings(idle=self.idle, facts=config.scheduler.facts)
         consolidator = Consolidator(bank, llm, settings, should_stop=self._stop.is_set)
         if job == "consolidate":
             return consolidator.run(now)

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-
-import numpy as np
+from typing import Literal
 
 from memory.bank import MemoryBank
 from memory.consolidation.checks import covers, merged_sentences, statements_only
-from memory.consolidation.facts import is_duplicate, supersedes
 from memory.consolidation.hierarchy import Commit, Derived, HierarchyStore, Session, in_space
 from memory.consolidation.persona import (
     day_persona,
@@ -26,10 +24,11 @@ from memory.consolidation.persona import (
     user_statements,
 )
 from memory.consolidation.profile import current
-from memory.consolidation.slot_facts import contradicts, derive_key, plan_slots
-from memory.consolidation.slots import SlotValue, slot_values
+from memory.consolidation.session_facts import PlannedFact, Report, SessionFacts
+from memory.consolidation.slots import slot_values
 from memory.consolidation.steps import (
     extract_facts,
+    extract_facts_constrained,
     summarise_day,
     summarise_session,
     update_global_summary,
@@ -39,32 +38,18 @@ from memory.records import PERSONAL, Kind, Memory
 from models.protocols import LLM
 
 log = logging.getLogger(__name__)
+FactSource = Literal["words", "model", "grammar", "none"]
+FACT_SOURCES: tuple[FactSource, ...] = ("words", "model", "grammar", "none")
 
 
 @dataclass(frozen=True)
 class ConsolidationSettings:
     idle: timedelta = timedelta(minutes=30)
     duplicate_similarity: float = 0.93
-    model_facts: bool = True  # the model's facts beside the slot facts of the user's words
-
-
-@dataclass
-class Report:
-    counts: dict[str, int] = field(default_factory=dict)
-    failures: list[str] = field(default_factory=list)
-
-    def add(self, key: str, n: int = 1) -> None:
-        self.counts[key] = self.counts.get(key, 0) + n
-
-    def add_some(self, key: str, n: int) -> None:
-        """Counted only when it happened (a zero would crowd the report)."""
-        if n:
-            self.add(key, n)
-
-    def fail(self, error: StepFailed) -> None:
-        log.info("consolidation step skipped: %s", error)
-        self.failures.append(str(error))
-        self.add("failed_steps")
+    # Where facts come from, beside the slot facts of the user's words: "words" (each statement
+    # in the third person, no model), "model" (the chat model's few-shot list), "grammar" (the
+    # same, constrained by a GBNF grammar) or "none". `bench consolidation --facts` measures them.
+    facts: FactSource = "words"
 
 
 def _offset_minutes(now: datetime) -> int:
@@ -182,120 +167,34 @@ class Consolidator:
         # Questions and requests state nothing about the user ("Show me a code block" once
         # became "The user shows a code block"), so facts come from statements only.
         statements = [s for s in (statements_only(t) for t in new_texts) if s]
+        source = self.settings.facts
         try:
-            use_model = statements and self.settings.model_facts
-            facts = extract_facts(self.llm, statements) if use_model else []
+            if statements and source == "model":
+                facts = extract_facts(self.llm, statements)
+            elif statements and source == "grammar":
+                facts = extract_facts_constrained(self.llm, statements)
+            else:
+                facts = []
         except StepFailed as exc:
             report.fail(exc)
             facts = []
+        planner = SessionFacts(
+            self.hierarchy,
+            self.bank.embedder,
+            self._strength(Kind.FACT),
+            self.settings.duplicate_similarity,
+        )
         values = current(v for t in new_texts for v in slot_values(t))
-        held = self._plan_slots(values, session, sources, commit, report)
-        self._plan_facts(facts, session, sources, commit, report, held)
+        held = planner.plan_slots(values, session, sources, commit, report)
+        planned = [
+            PlannedFact(f, f"fact:{session.fact_key_stem}:{i}", sources)
+            for i, f in enumerate(facts)
+        ]
+        if source == "words":
+            planned = planner.words(session, new_texts, sources)
+        planner.plan_facts(planned, session, commit, report, held)
         self.hierarchy.commit(now, commit, self.bank.decay)
         report.add("session_summaries")
-
-    def _session_fact(
-        self, session: Session, sources: tuple[str, ...], text: str, key: str
-    ) -> Derived:
-        return Derived(
-            Kind.FACT,
-            text,
-            key,
-            session.last_at,
-            self._strength(Kind.FACT),
-            sources,
-            session.message_ids,
-            session.conversation_id or None,
-            space=session.space,
-        )
-
-    def _plan_slots(
-        self,
-        values: list[SlotValue],
-        session: Session,
-        sources: tuple[str, ...],
-        commit: Commit,
-        report: Report,
-    ) -> dict[str, set[str]]:
-        """The slot facts of the session's statements: the newest value of a slot supersedes
-        the fact that held it, whatever the model extracted. Returns what each slot holds now."""
-        existing = [
-            m
-            for m in self.hierarchy.of_kind(Kind.FACT)
-            if (m.space == session.space or m.shared) and m.event_time <= session.last_at
-        ]
-        plan = plan_slots(
-            values,
-            existing,
-            lambda v, n: self._session_fact(
-                session, sources, v.text, derive_key(v, session.fact_key_stem, n)
-            ),
-        )
-        commit.items.extend(plan.items)
-        commit.supersede.extend(plan.supersede)
-        commit.strengthen.extend(plan.strengthen)
-        report.add_some("slot_facts", len(plan.items))
-        report.add_some("facts_superseded", len(plan.supersede))
-        report.add_some("facts_merged", len(plan.strengthen))
-        return plan.held
-
-    def _plan_facts(
-        self,
-        facts: list[str],
-        session: Session,
-        sources: tuple[str, ...],
-        commit: Commit,
-        report: Report,
-        held: dict[str, set[str]],
-    ) -> None:
-        # A model fact that gives a slot another value than the user's newest statement says
-        # is not stored: the statement is exact, the model's reading of it is not.
-        kept = [f for f in facts if not contradicts(f, held)]
-        report.add_some("facts_contradicting_dropped", len(facts) - len(kept))
-        facts = kept
-        # Facts are deduplicated and superseded within their own space only; the slot facts
-        # planned for this session count as existing.
-        stored = [
-            m for m in self.hierarchy.of_kind(Kind.FACT) if m.space == session.space or m.shared
-        ]
-        superseded = {old for old, _ in commit.supersede}
-        existing = [m for m in stored if m.id not in superseded]
-        vectors = self.bank.embedder.embed([f for f in facts] + [m.text for m in existing])
-        new_vectors, old_vectors = vectors[: len(facts)], vectors[len(facts) :]
-        planned: list[Derived] = []
-        for i, fact in enumerate(facts):
-            similar = old_vectors @ new_vectors[i] if len(existing) else np.zeros(0)
-            duplicate = next(
-                (
-                    m
-                    for j, m in enumerate(existing)
-                    if is_duplicate(fact, m.text)
-                    or similar[j] >= self.settings.duplicate_similarity
-                ),
-                None,
-            )
-            if duplicate is not None and duplicate.id in commit.strengthen:
-                continue  # a slot fact of this session confirmed it already
-            if duplicate is not None:
-                commit.strengthen.append(duplicate.id)
-                report.add("facts_merged")
-                continue
-            same_session = [p for p in commit.items + planned if p.kind == Kind.FACT]
-            if any(is_duplicate(fact, p.text) for p in same_session):
-                continue
-            item = self._session_fact(session, sources, fact, f"fact:{session.fact_key_stem}:{i}")
-            planned.append(item)
-            for old in existing:
-                slot_fact = (old.derive_key or "").startswith("slot:")
-                if (
-                    not slot_fact  # only a statement replaces a statement's slot
-                    and old.event_time <= session.last_at
-                    and supersedes(fact, old.text)
-                ):
-                    commit.supersede.append((old.id, item.id))
-                    report.add("facts_superseded")
-        commit.items.extend(planned)
-        report.add_some("facts_added", len(planned))
 
     # --- days and global -------------------------------------------------------------------
 

@@ -190,6 +190,18 @@ class HierarchyStore:
         )
         return [r["id"] for r in rows if wanted.intersection(json.loads(r["source_message_ids"]))]
 
+    def turns_by_message(self, message_ids: Sequence[int]) -> dict[int, list[str]]:
+        """The turn (or note) memories holding each of `message_ids`, in stored order."""
+        wanted = set(message_ids)
+        rows = self.store.rows(
+            "SELECT id, source_message_ids FROM memories WHERE kind IN ('turn', 'note')"
+        )
+        out: dict[int, list[str]] = {}
+        for r in rows:
+            for mid in wanted.intersection(json.loads(r["source_message_ids"])):
+                out.setdefault(mid, []).append(r["id"])
+        return out
+
     def links(self, memory_id: str) -> list[Link]:
         """Links from and to `memory_id`."""
         rows = self.store.rows(

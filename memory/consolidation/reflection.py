@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from memory.bank import MemoryBank
-from memory.consolidation.consolidator import Report
 from memory.consolidation.grounding import supporting, unsupported_words
 from memory.consolidation.hierarchy import Commit, Derived, HierarchyStore
+from memory.consolidation.session_facts import Report
 from memory.consolidation.steps import reflect
 from memory.errors import StepFailed
 from memory.records import PERSONAL, Kind

@@ -17,6 +17,9 @@ from memory.consolidation.slots import MANY_RELATIONS, ONE_RELATIONS, PETS, SING
 from memory.records import Memory
 
 PREFIX = "slot:"
+# A fact in the person's own words (own_words.py) carries the slot values its sentence set:
+# "words:<value key>,<value key>@<session>:<n>", so a newer statement supersedes it too.
+WORDS = "words:"
 
 
 @dataclass(frozen=True)
@@ -32,14 +35,29 @@ def derive_key(value: SlotValue, stem: str, n: int) -> str:
     return f"{PREFIX}{value.key}@{stem}:{n}"
 
 
-def held_by(memory: Memory) -> Held | None:
-    """The slot a stored fact holds: from its derive key, or from a model fact's wording."""
+def words_key(values: Sequence[SlotValue], stem: str, n: int) -> str:
+    return f"{WORDS}{','.join(v.key for v in values)}@{stem}:{n}"
+
+
+def _held(value_key: str) -> Held:
+    slot_id = value_key.rsplit("|", 1)[0]
+    return Held(slot_id, value_key, _single(slot_id.split("|", 1)[1]))
+
+
+def holds(memory: Memory) -> list[Held]:
+    """The slots a stored fact holds: from its derive key, or from a model fact's wording."""
     key = memory.derive_key or ""
     if key.startswith(PREFIX):
-        value_key = key[len(PREFIX) :].rsplit("@", 1)[0]
-        slot_id = value_key.rsplit("|", 1)[0]
-        return Held(slot_id, value_key, _single(slot_id.split("|", 1)[1]))
-    return model_fact_slot(memory.text)
+        return [_held(key[len(PREFIX) :].rsplit("@", 1)[0])]
+    if key.startswith(WORDS):
+        return [_held(k) for k in key[len(WORDS) :].rsplit("@", 1)[0].split(",") if k]
+    held = model_fact_slot(memory.text)
+    return [held] if held is not None else []
+
+
+def held_by(memory: Memory) -> Held | None:
+    """The first slot a stored fact holds, if any."""
+    return next(iter(holds(memory)), None)
 
 
 def model_fact_slot(text: str) -> Held | None:
@@ -85,8 +103,7 @@ def plan_slots(
     plan = SlotPlan()
     by_slot: dict[str, list[tuple[Memory, Held]]] = {}
     for m in existing:
-        held = held_by(m)
-        if held is not None:
+        for held in holds(m):
             by_slot.setdefault(held.slot_id, []).append((m, held))
             plan.held.setdefault(held.slot_id, set()).add(held.key)
     for n, value in enumerate(values):
@@ -104,6 +121,11 @@ def plan_slots(
         else:
             plan.held.setdefault(value.slot_id, set()).add(value.key)
     return plan
+
+
+def stale(values: Sequence[SlotValue], held: dict[str, set[str]]) -> bool:
+    """A statement whose single-valued slot was replaced later in the same session."""
+    return any(v.single and held.get(v.slot_id) and v.key not in held[v.slot_id] for v in values)
 
 
 def contradicts(fact: str, held: dict[str, set[str]]) -> bool:

@@ -180,7 +180,7 @@ _REACTION = re.compile(
 _NOT_NAMES = {"I", "The", "She", "He", "They", "We", "It", "And", "But", "So", "This", "That"}
 
 
-def _label(text: str) -> tuple[str, str]:
+def label(text: str) -> tuple[str, str]:
     """(speaker, text) of a labelled turn ("Caroline: I went ..."), ("", text) otherwise."""
     match = re.match(r"^([A-Z][\w'’-]*(?: [A-Z][\w'’-]*)?):\s+", text)
     return (match.group(1), text[match.end() :]) if match else ("", text)
@@ -210,7 +210,7 @@ def _relation_values(subject: str, sentence: str) -> list[SlotValue]:
 
 def slot_values(text: str) -> list[SlotValue]:
     """Every slot value a statement sets, in the order said; requests and questions skipped."""
-    subject, body = _label(text)
+    subject, body = label(text)
     out: list[SlotValue] = []
     for sentence in sentences(body):
         request = is_request(sentence)  # states nothing, but may say how to answer
@@ -239,6 +239,7 @@ def slot_values(text: str) -> list[SlotValue]:
 
 def _dedupe(values: list[SlotValue]) -> list[SlotValue]:
     """One value per key within a statement (the last said wins); order kept."""
+
     def key(v: SlotValue) -> str:
         return v.slot_id if v.replaces else v.key
 

@@ -55,6 +55,7 @@ class LlamaChat:
         self._closed = False  # the model is freed
         self._llama: Any = llama if llama is not None else _load(settings)
         self._context_size = int(self._llama.n_ctx())  # readable after close, unlike the engine
+        self._grammars: dict[str, Any] = {}
 
     @property
     def context_size(self) -> int:
@@ -104,6 +105,7 @@ class LlamaChat:
         max_tokens: int | None = None,
         temperature: float | None = None,
         repeat_penalty: float | None = None,
+        grammar: str | None = None,
     ) -> Iterator[str]:
         """Yield the reply piece by piece; stops between tokens once `cancel` is set."""
         with self._in_use():
@@ -114,6 +116,7 @@ class LlamaChat:
                 temperature=self.settings.temperature if temperature is None else temperature,
                 # llama.cpp's own default (1.0: off) unless a step asks for one.
                 repeat_penalty=1.0 if repeat_penalty is None else repeat_penalty,
+                grammar=self._grammar(grammar),
             )
             try:
                 for chunk in stream:
@@ -124,6 +127,16 @@ class LlamaChat:
                         yield piece
             finally:
                 stream.close()
+
+    def _grammar(self, text: str | None) -> Any:
+        """llama.cpp's GBNF grammar for `text`, parsed once per distinct grammar."""
+        if text is None:
+            return None
+        if text not in self._grammars:
+            from llama_cpp.llama_grammar import LlamaGrammar
+
+            self._grammars[text] = LlamaGrammar.from_string(text, verbose=False)
+        return self._grammars[text]
 
     def complete_json(self, messages: Sequence[ChatMessage], schema: type[T]) -> T:
         """A grammar-constrained JSON answer validated against `schema`.

@@ -153,6 +153,7 @@ class OpenAIChat:
         max_tokens: int | None = None,
         temperature: float | None = None,
         repeat_penalty: float | None = None,
+        grammar: str | None = None,
     ) -> Iterator[str]:
         """Yield the reply piece by piece; once `cancel` is set the connection is closed
         (servers stop generating for a dropped client)."""
@@ -162,6 +163,8 @@ class OpenAIChat:
             body["temperature"] = temperature
         if repeat_penalty is not None:  # llama.cpp's and vLLM's servers read it; others ignore it
             body["repeat_penalty"] = repeat_penalty
+        if grammar is not None:  # llama.cpp's server reads a GBNF grammar; others ignore it
+            body["grammar"] = grammar
         try:
             with self._client.stream("POST", url, json=body) as response:
                 self._raise_for_status(url, response)

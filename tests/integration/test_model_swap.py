@@ -72,6 +72,7 @@ class RecordingLLM:
         max_tokens: int | None = None,
         temperature: float | None = None,
         repeat_penalty: float | None = None,
+        grammar: str | None = None,
     ) -> Iterator[str]:
         call = self._call("stream")
         self.running += 1

@@ -87,6 +87,7 @@ class ScriptedLLM:
         max_tokens: int | None = None,
         temperature: float | None = None,
         repeat_penalty: float | None = None,
+        grammar: str | None = None,
     ) -> Iterator[str]:
         self.prompts.append(list(messages))
         for piece in self.pieces:
@@ -160,6 +161,7 @@ class StepLLM:
         self.reply = reply
         self.prompts: list[list[ChatMessage]] = []
         self.steps: list[str] = []  # which step each prompt was, in order
+        self.grammars: list[str | None] = []  # the grammar each prompt was decoded under
 
     def stream_chat(
         self,
@@ -169,8 +171,10 @@ class StepLLM:
         max_tokens: int | None = None,
         temperature: float | None = None,
         repeat_penalty: float | None = None,
+        grammar: str | None = None,
     ) -> Iterator[str]:
         self.prompts.append(list(messages))
+        self.grammars.append(grammar)
         step, answer = self._answer(messages)
         self.steps.append(step)
         for piece in re.findall(r"\S+\s*", answer):

@@ -141,7 +141,8 @@ def test_a_day_becomes_summaries_facts_and_personas_linked_to_their_sources(worl
     assert all(lk.relation == "derived_from" for lk in world.hierarchy.links(facts[0].id))
     # ... and it is all indexed, so recall finds it.
     assert world.bank.index_report().consistent
-    assert world.llm.steps == ["session", "facts", "persona", "global"]
+    # Facts come from the user's words by default: the model is not asked for them.
+    assert world.llm.steps == ["session", "persona", "global"]
 
 
 def test_a_second_run_adds_nothing(world: World) -> None:

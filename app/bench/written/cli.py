@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -28,14 +29,48 @@ def run_from_args(
     embedder = load_embedder_default()
     llm = load_llm(config)
     try:
+        if args.compare_facts:
+            return _compare(args, embedder, llm, say)
         report = run_consolidation(
             args.path,
             embedder=embedder,
             llm=llm,
             limit_conversations=args.limit_conversations,
-            model_facts=args.facts == "both",
+            facts=args.facts or config.scheduler.facts,
             progress=say,
         )
     finally:
         llm.close()
     return report.as_json(), report.markdown()
+
+
+def _compare(
+    args: argparse.Namespace, embedder: Any, llm: Any, say: Callable[[str], None]
+) -> tuple[dict[str, Any], str]:
+    from app.bench.written.facts import SOURCES, compare_fact_sources, markdown
+
+    sources = [args.facts] if args.facts in SOURCES else list(SOURCES)
+    results = compare_fact_sources(
+        args.path,
+        embedder=embedder,
+        llm=llm,
+        sources=sources,
+        limit_conversations=args.limit_conversations,
+        progress=say,
+    )
+    conversations = len(
+        json.loads(args.path.read_text(encoding="utf-8"))[: args.limit_conversations]
+    )
+    data = {
+        "how": "each session's statements handed to each fact source at the session's end",
+        "model": llm.model_id,
+        "sources": {
+            name: {
+                **r.scores.as_json(),
+                "seconds": round(r.seconds, 1),
+                "failed_steps": r.failed_steps,
+            }
+            for name, r in results.items()
+        },
+    }
+    return data, markdown(results, llm.model_id, conversations)

@@ -34,10 +34,11 @@ from app.bench.realtime import live
 from app.bench.recall import app_recall_settings, bench_settings, torch_threads
 from app.transfer.locomo import BenchConversation, load_locomo
 from memory.consolidation.checks import looping
-from memory.consolidation.consolidator import extractive_summary
+from memory.consolidation.consolidator import FactSource, extractive_summary
 from memory.consolidation.grounding import content_words, stem, support
 from memory.consolidation.hierarchy import HierarchyStore
-from memory.consolidation.slot_facts import held_by
+from memory.consolidation.own_words import unpinned
+from memory.consolidation.slot_facts import held_by, holds
 from memory.recall.retrieval import HybridRetriever
 from memory.records import Kind, Memory
 from models.protocols import LLM, Embedder
@@ -93,7 +94,7 @@ def gold_summaries(raw: dict[str, Any]) -> dict[int, str]:
     }
 
 
-def _speaker_of(text: str) -> str:
+def speaker_of(text: str) -> str:
     head, sep, _ = text.partition(": ")
     return head if sep and len(head) <= 30 else ""
 
@@ -126,16 +127,16 @@ def _subject(fact: Memory, sources: Sequence[str], speakers: Sequence[str]) -> s
     if len(named) == 1:
         return named[0]
     best = max(sources, key=lambda s: support(fact.text, s), default="")
-    return _speaker_of(best)
+    return speaker_of(best)
 
 
 def contradictions(active_facts: Sequence[Memory]) -> int:
     """Single-valued slots holding two current values."""
     values: dict[str, set[str]] = {}
     for m in active_facts:
-        held = held_by(m)
-        if held is not None and held.single:
-            values.setdefault(held.slot_id, set()).add(held.key)
+        for held in holds(m):
+            if held.single:
+                values.setdefault(held.slot_id, set()).add(held.key)
     return sum(len(v) > 1 for v in values.values())
 
 
@@ -260,8 +261,9 @@ def score(
         mine = written.summaries.get(n)
         if mine is None or n not in turns_by_session:
             continue
-        ours, base = rouge.score(reference, mine), rouge.score(
-            reference, extractive_summary(turns_by_session[n])
+        ours, base = (
+            rouge.score(reference, mine),
+            rouge.score(reference, extractive_summary(turns_by_session[n])),
         )
         s.rouge_l.append(ours["rougeL"].fmeasure)
         s.rouge_1.append(ours["rouge1"].fmeasure)
@@ -271,8 +273,9 @@ def score(
 
 
 def _bare(fact: StoredFact) -> str:
-    """The fact without its subject, for the word-support test against a turn."""
-    return fact.text.replace("The user", "").replace(fact.subject, "")
+    """The fact without its subject, and without the dates and "and others" that putting a
+    statement in the third person adds, for the word-support test against a turn."""
+    return unpinned(fact.text.replace("The user", "").replace(fact.subject, ""))
 
 
 @dataclass
@@ -281,14 +284,14 @@ class ConsolidationReport:
     by_conversation: dict[str, Scores]
     notes: list[str]
     examples: list[dict[str, Any]]
-    model_facts: bool
+    facts: str
     model: str
 
     def as_json(self) -> dict[str, Any]:
         return {
             "how": "realtime: each session stored on its own date, the daily job replayed",
             "model": self.model,
-            "model_facts": self.model_facts,
+            "facts": self.facts,
             "overall": self.overall.as_json(),
             "by_conversation": {k: v.as_json() for k, v in self.by_conversation.items()},
             "notes": self.notes,
@@ -299,7 +302,11 @@ class ConsolidationReport:
         def f(v: Any) -> str:
             return "–" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v)
 
-        facts = "model facts and slot facts" if self.model_facts else "slot facts only"
+        facts = {
+            "words": "facts in the speakers' own words and slot facts",
+            "model": "the model's facts and slot facts",
+            "grammar": "the model's facts under a grammar and slot facts",
+        }.get(self.facts, "slot facts only")
         lines = [
             f"Realtime (each session stored on its own date, the daily job replayed with "
             f"`{self.model}`; {facts}), {len(self.by_conversation)} conversation(s).",
@@ -327,7 +334,7 @@ def run_consolidation(
     embedder: Embedder,
     llm: LLM,
     limit_conversations: int | None = None,
-    model_facts: bool = True,
+    facts: FactSource = "words",
     progress: Progress = lambda _: None,
 ) -> ConsolidationReport:
     from rouge_score import rouge_scorer  # bench only (a dev dependency)
@@ -356,9 +363,9 @@ def run_consolidation(
             holder.append(collect(retriever.store, speakers))
 
         with torch_threads(1):
-            live(conv, embedder, settings, ask, llm=llm, model_facts=model_facts)
+            live(conv, embedder, settings, ask, llm=llm, facts=facts)
         scores = score(conv, raw, holder[0], matcher, rouge, examples)
         by_conv[conv.name] = scores
         overall.add(scores)
         progress(f"{conv.name}: {json.dumps(scores.as_json())}")
-    return ConsolidationReport(overall, by_conv, notes, examples, model_facts, llm.model_id)
+    return ConsolidationReport(overall, by_conv, notes, examples, facts, llm.model_id)

@@ -1,0 +1,100 @@
+"""Where a session's facts come from: the user's own words (the default), the model, or the
+model under a grammar; and how a statement's fact is superseded with its slot."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from memory.consolidation.consolidator import ConsolidationSettings, Consolidator, FactSource
+from memory.consolidation.hierarchy import HierarchyStore
+from memory.consolidation.slot_facts import holds
+from memory.records import Kind, State
+from tests.unit.fakes import T0, StepLLM, make_bank, say
+
+
+class World:
+    def __init__(self, tmp_path: Path, facts: FactSource) -> None:
+        self.bank = make_bank(tmp_path)
+        self.llm = StepLLM()
+        self.consolidator = Consolidator(self.bank, self.llm, ConsolidationSettings(facts=facts))
+        self.hierarchy = HierarchyStore(self.bank.store)
+
+    def day(self, days: int, *texts: str) -> None:
+        when = T0 + timedelta(days=days)
+        conversation = self.bank.store.create_conversation("Chat", when).id
+        for i, text in enumerate(texts):
+            say(self.bank, conversation, text, when + timedelta(minutes=i))
+        self.consolidator.run(when + timedelta(hours=2))
+
+    def facts(self, *, active_only: bool = True) -> list[str]:
+        return [m.text for m in self.hierarchy.of_kind(Kind.FACT, active_only=active_only)]
+
+
+@pytest.fixture
+def words(tmp_path: Path) -> Iterator[World]:
+    world = World(tmp_path, "words")
+    yield world
+    world.bank.close()
+    world.bank.store.close()
+
+
+def test_each_statement_is_a_fact_in_the_third_person_with_its_own_turn(words: World) -> None:
+    words.day(0, "Yesterday I went to a pottery class with my sister Jo.", "What should I cook?")
+    assert "facts" not in words.llm.steps  # no model was asked
+    pottery = next(m for m in words.hierarchy.of_kind(Kind.FACT) if "pottery" in m.text)
+    assert pottery.text == (
+        "On 30 April 2026 the user went to a pottery class with their sister Jo."
+    )
+    turn = next(m for m in words.hierarchy.of_kind(Kind.TURN) if "pottery" in m.text)
+    assert words.hierarchy.sources(pottery.id) == [turn.id]  # its own turn, not the session's
+    assert "The user's sister is called Jo." in words.facts()  # the slot fact beside it
+    assert not any("cook" in f for f in words.facts())  # a question states nothing
+
+
+def test_a_move_supersedes_the_statement_that_held_the_old_home(words: World) -> None:
+    words.day(0, "I live in Paris and I work as a nurse.")
+    said = "The user lives in Paris and they work as a nurse."
+    assert said in words.facts()
+    words.day(3, "I moved to Berlin last week.")
+
+    active = words.facts()
+    assert said not in active and "The user lives in Paris." not in active
+    assert "The user lives in Berlin." in active
+    assert "The user works as a nurse." in active  # the job was not what changed
+    old = next(m for m in words.hierarchy.of_kind(Kind.FACT, active_only=False) if m.text == said)
+    assert old.state is State.SUPERSEDED  # kept for history
+    homes = {
+        h.key for m in words.hierarchy.of_kind(Kind.FACT) for h in holds(m) if h.slot_id == "|home"
+    }
+    assert homes == {"|home|berlin"}  # one current home
+
+
+def test_a_statement_replaced_later_in_its_session_is_not_stored(words: World) -> None:
+    words.day(0, "I live in Paris.", "Sorry, actually I live in Lyon.")
+    assert not any("Paris" in f for f in words.facts())
+    assert "The user lives in Lyon." in words.facts()
+
+
+@pytest.mark.parametrize("source", ["model", "grammar"])
+def test_the_model_sources_ask_the_model_and_only_grammar_constrains_it(
+    tmp_path: Path, source: FactSource
+) -> None:
+    world = World(tmp_path, source)
+    try:
+        world.day(0, "My cat is called Miso.", "I am allergic to peanuts.")
+        asked = [g for step, g in zip(world.llm.steps, world.llm.grammars, strict=True)
+                 if step == "facts"]  # fmt: skip
+        assert len(asked) == 1
+        if source == "grammar":
+            assert asked[0] is not None and asked[0].startswith("root ::=")
+            assert '"The user"' in asked[0]
+        else:
+            assert asked[0] is None
+        assert "The user is allergic to peanuts." in world.facts()
+    finally:
+        world.bank.close()
+        world.bank.store.close()
