@@ -97,6 +97,9 @@ class SchedulerConfig(_Section):
     # "grammar" (the same under a GBNF grammar) or "none" (`bench consolidation
     # --compare-facts` measures them; docs/benchmarks.md).
     facts: Literal["words", "model", "grammar", "none"] = "words"
+    # Who writes the session, daily and global summaries: "auto" (your own words under a small
+    # local model, under 500 MB like the bundled one; the model otherwise), "words" or "model".
+    summaries: Literal["auto", "words", "model"] = "auto"
 
 
 class BackupConfig(_Section):

@@ -27,7 +27,7 @@ from app.transfer.conversations import ImportedTurn, turn_text
 from app.transfer.locomo import BenchConversation
 from memory.bank import MemoryBank
 from memory.clock import ManualClock
-from memory.consolidation.consolidator import FactSource
+from memory.consolidation.consolidator import FactSource, SummarySource
 from memory.lifecycle.decay import DecayPolicy
 from memory.lifecycle.fading import sweep
 from memory.recall.retrieval import HybridRetriever, RecallSettings
@@ -83,6 +83,7 @@ def live(
     decay: DecayPolicy | None = None,
     llm: LLM | None = None,
     facts: FactSource | None = None,
+    summaries: SummarySource | None = None,
 ) -> Lived:
     """Live `conv` session by session, then call `ask(retriever, dia id -> memory id, when)`."""
     lived = Lived()
@@ -93,7 +94,10 @@ def live(
         clock = ManualClock(start)
         config = Config(
             backup=runtime.config.backup.model_copy(update={"enabled": False}),
-            scheduler=SchedulerConfig(**({"facts": facts} if facts else {})),
+            scheduler=SchedulerConfig(
+                **({"facts": facts} if facts else {}),
+                **({"summaries": summaries} if summaries else {}),
+            ),
         )
         runtime.host.swap(config=config)
         try:

@@ -110,6 +110,13 @@ def _add_consolidation_parser(bsub: argparse._SubParsersAction[argparse.Argument
         "model's list; grammar: the same under a GBNF grammar; none: slot facts only",
     )
     written.add_argument(
+        "--summaries",
+        choices=["words", "model"],
+        default=None,
+        help="who writes the summaries (default: the config's [scheduler] summaries, auto: "
+        "your words under a small local model)",
+    )
+    written.add_argument(
         "--compare-facts",
         action="store_true",
         help="score every fact source on each session's statements (no summaries; minutes, "

@@ -1,10 +1,12 @@
-"""Which reply prompt the configured chat model gets (memory/recall/prompt.py has the styles)."""
+"""Which reply prompt the configured chat model gets (memory/recall/prompt.py has the styles),
+and who writes the summaries: both follow how small the model is."""
 
 from __future__ import annotations
 
 import functools
 
 from app.config import Config
+from memory.consolidation.consolidator import SummarySource
 from memory.recall.prompt import PromptStyle
 from models.errors import MembankError
 from models.hub.discovery import resolve_chat_model
@@ -22,14 +24,29 @@ def prompt_style_for(config: Config) -> PromptStyle:
     return _style(config.llm.prompt_style, config.llm.engine, config.llm.model_path)
 
 
+def summaries_for(config: Config) -> SummarySource:
+    """Who writes the summaries: for "auto", the user's words under a small local model (its
+    session summaries score below them on LoCoMo: docs/benchmarks.md), else the model."""
+    setting = config.scheduler.summaries
+    if setting != "auto":
+        return setting
+    return "words" if _small(config.llm.engine, config.llm.model_path) else "model"
+
+
 @functools.lru_cache(maxsize=8)  # once per settings, not once per reply (Config has dicts)
 def _style(setting: PromptStyle | str, engine: str, model_path: str) -> PromptStyle:
     if setting != "auto":
         return setting  # type: ignore[return-value]
+    return "extractive" if _small(engine, model_path) else "full"
+
+
+@functools.lru_cache(maxsize=8)
+def _small(engine: str, model_path: str) -> bool:
+    """A local GGUF under SMALL_MODEL_BYTES (a server: nothing says; it is usually large)."""
     if engine != "local":
-        return "full"  # a server: nothing says how small its model is; it is usually large
+        return False
     try:
         size = resolve_chat_model(model_path or None).stat().st_size
     except (MembankError, OSError):
-        return "full"
-    return "extractive" if size < SMALL_MODEL_BYTES else "full"
+        return False
+    return size < SMALL_MODEL_BYTES

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from app.config import Config
 from app.engine.host import ModelHost
+from app.engine.prompt_style import summaries_for
 from app.services.archive import ArchiveService
 from app.transfer.backups import backup_now
 from memory.bank import MemoryBank
@@ -119,7 +120,9 @@ class MemoryJobs:
             except MembankError as exc:
                 log.warning("the daily backup failed: %s", exc)
                 report.failures.append(f"backup: {exc}")
-        settings = ConsolidationSettings(idle=self.idle, facts=config.scheduler.facts)
+        settings = ConsolidationSettings(
+            idle=self.idle, facts=config.scheduler.facts, summaries=summaries_for(config)
+        )
         consolidator = Consolidator(bank, llm, settings, should_stop=self._stop.is_set)
         if job == "consolidate":
             return consolidator.run(now)

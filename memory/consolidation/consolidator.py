@@ -16,6 +16,7 @@ from typing import Literal
 from memory.bank import MemoryBank
 from memory.consolidation.checks import covers, merged_sentences, statements_only
 from memory.consolidation.hierarchy import Commit, Derived, HierarchyStore, Session, in_space
+from memory.consolidation.own_words import own_word_facts
 from memory.consolidation.persona import (
     day_persona,
     drop_stale,
@@ -39,6 +40,8 @@ from models.protocols import LLM
 
 log = logging.getLogger(__name__)
 FactSource = Literal["words", "model", "grammar", "none"]
+SummarySource = Literal["words", "model"]
+WORDS_SUMMARY_CHARS = 600  # ROUGE-L against LoCoMo's gold levels off here (400: 0.198, 600: 0.212)
 FACT_SOURCES: tuple[FactSource, ...] = ("words", "model", "grammar", "none")
 
 
@@ -50,6 +53,10 @@ class ConsolidationSettings:
     # in the third person, no model), "model" (the chat model's few-shot list), "grammar" (the
     # same, constrained by a GBNF grammar) or "none". `bench consolidation --facts` measures them.
     facts: FactSource = "words"
+    # Who writes the session, daily and global summaries: "words" (the session's statements in
+    # the third person, no model) or "model". The 135M model's session summaries score below
+    # the speakers' own words on LoCoMo (docs/benchmarks.md); a larger model may not.
+    summaries: SummarySource = "model"
 
 
 def _offset_minutes(now: datetime) -> int:
@@ -61,6 +68,20 @@ def extractive_summary(texts: list[str], limit: int = 400) -> str:
     """The fallback summary when the model's is unusable: the user's own words, trimmed."""
     joined = " / ".join(" ".join(t.split()) for t in texts)
     return "The user said: " + (joined if len(joined) <= limit else joined[: limit - 1] + "…")
+
+
+def words_summary(texts: list[str], said: datetime) -> str:
+    """A session in its speakers' words: each statement in the third person, up to
+    WORDS_SUMMARY_CHARS; the plain extractive summary when nothing was stated."""
+    out: list[str] = []
+    size = 0
+    for text in texts:
+        for fact, _ in own_word_facts(statements_only(text), said):
+            if size + len(fact) > WORDS_SUMMARY_CHARS:
+                return " ".join(out) or extractive_summary(texts)
+            out.append(fact)
+            size += len(fact) + 1
+    return " ".join(out) or extractive_summary(texts)
 
 
 class Consolidator:
@@ -141,7 +162,10 @@ class Consolidator:
             # A request is not summarised to the model (it answers it instead: "Here's a Python
             # code block"); the extractive fallback below still keeps every word said.
             said = [s for s in (statements_only(t) for t in session.texts) if s]
-            summary = summarise_session(self.llm, said or list(session.texts))
+            if self.settings.summaries == "words":
+                summary = words_summary(list(session.texts), datetime.fromisoformat(session.day))
+            else:
+                summary = summarise_session(self.llm, said or list(session.texts))
         except StepFailed as exc:
             report.fail(exc)
             summary = extractive_summary(list(session.texts))
@@ -225,7 +249,8 @@ class Consolidator:
                 continue
             texts = [m.text for m in summaries]
             try:
-                text = summarise_day(self.llm, texts) if len(texts) > 1 else texts[0]
+                one = len(texts) == 1 or self.settings.summaries == "words"
+                text = " ".join(texts) if one else summarise_day(self.llm, texts)
                 if not covers(text, texts):  # one session of three is not the day
                     text = " ".join(texts)
             except StepFailed as exc:
@@ -296,14 +321,18 @@ class Consolidator:
             if not new or (current is not None and current.locked):
                 continue
             previous = current.text if current else ""
+            days = [d.text for d in new]
             try:
-                text = step(self.llm, previous, [d.text for d in new])
-                if not covers(text, [d.text for d in new]):  # it kept one thing of four
-                    text = merged_sentences(previous, [d.text for d in new])
+                if self.settings.summaries == "words":  # the days' own sentences, newest kept
+                    text = merged_sentences(previous, days)
+                else:
+                    text = step(self.llm, previous, days)
+                if not covers(text, days):  # it kept one thing of four
+                    text = merged_sentences(previous, days)
             except StepFailed as exc:
                 # The days' own (already checked) sentences, not nothing and not the model's.
                 report.fail(exc)
-                text = merged_sentences(previous, [d.text for d in new])
+                text = merged_sentences(previous, days)
             # What the user has since changed (a home, a job) is not kept as current.
             stale = stale_words([m.text for m in user_statements(self.hierarchy, space)])
             text = drop_stale(text, stale) or drop_stale(" ".join(d.text for d in new), stale)

@@ -98,3 +98,24 @@ def test_the_model_sources_ask_the_model_and_only_grammar_constrains_it(
     finally:
         world.bank.close()
         world.bank.store.close()
+
+
+def test_summaries_in_the_users_words_ask_no_model_and_read_in_the_third_person(
+    tmp_path: Path,
+) -> None:
+    world = World(tmp_path, "words")
+    world.consolidator.settings = ConsolidationSettings(facts="words", summaries="words")
+    try:
+        world.day(0, "I went hiking yesterday with my sister Jo.", "Can you suggest a recipe?")
+        world.day(1, "I started a new pottery class.")
+        # Only the persona's prose asks the model (its merge shares the overview prompt).
+        assert set(world.llm.steps) <= {"persona", "global"}
+        assert world.llm.steps.count("global") <= world.llm.steps.count("persona")
+        session = world.hierarchy.of_kind(Kind.SESSION_SUMMARY)[0]
+        assert session.text == "The user went hiking on 30 April 2026 with their sister Jo."
+        summary = world.hierarchy.of_kind(Kind.GLOBAL_SUMMARY)[0]
+        assert "hiking" in summary.text and "pottery" in summary.text
+        assert "recipe" not in summary.text  # a request is not a summary of the user
+    finally:
+        world.bank.close()
+        world.bank.store.close()

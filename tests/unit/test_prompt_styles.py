@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.config import Config, LLMConfig
-from app.engine.prompt_style import SMALL_MODEL_BYTES, prompt_style_for
+from app.config import Config, LLMConfig, SchedulerConfig
+from app.engine.prompt_style import SMALL_MODEL_BYTES, prompt_style_for, summaries_for
 from memory.recall.prompt import (
     COMPACT_SYSTEM,
     EXAMPLE_ANSWER,
@@ -74,3 +74,8 @@ def test_auto_picks_extractive_for_the_bundled_model_and_full_for_big_or_remote(
     assert prompt_style_for(Config(llm=LLMConfig(prompt_style="plain"))) == "plain"
     missing = LLMConfig(model_path=str(tmp_path / "missing.gguf"))
     assert prompt_style_for(Config(llm=missing)) == "full"
+    # Summaries follow the same rule: the user's own words under a small local model.
+    assert summaries_for(Config()) == "words"
+    assert summaries_for(Config(llm=LLMConfig(model_path=str(big)))) == "model"
+    assert summaries_for(Config(llm=remote)) == "model"
+    assert summaries_for(Config(scheduler=SchedulerConfig(summaries="model"))) == "model"

@@ -11,6 +11,7 @@ from typing import Any
 from app.bench.recall import load_embedder_default
 from app.bootstrap import load_llm
 from app.config import ConfigError, load_config, resolve_paths
+from app.engine.prompt_style import summaries_for
 
 
 def run_from_args(
@@ -37,6 +38,7 @@ def run_from_args(
             llm=llm,
             limit_conversations=args.limit_conversations,
             facts=args.facts or config.scheduler.facts,
+            summaries=args.summaries or summaries_for(config),
             progress=say,
         )
     finally:

@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from app.bench.written.scores import Matcher, Scores, StoredFact, Written, speaker_of, score
+from app.bench.written.scores import Matcher, Scores, StoredFact, Written, score, speaker_of
 from app.transfer.locomo import BenchConversation, load_locomo
 from memory.consolidation.checks import statements_only
 from memory.consolidation.grounding import support

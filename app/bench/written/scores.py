@@ -34,7 +34,7 @@ from app.bench.realtime import live
 from app.bench.recall import app_recall_settings, bench_settings, torch_threads
 from app.transfer.locomo import BenchConversation, load_locomo
 from memory.consolidation.checks import looping
-from memory.consolidation.consolidator import FactSource, extractive_summary
+from memory.consolidation.consolidator import FactSource, SummarySource, extractive_summary
 from memory.consolidation.grounding import content_words, stem, support
 from memory.consolidation.hierarchy import HierarchyStore
 from memory.consolidation.own_words import unpinned
@@ -286,12 +286,14 @@ class ConsolidationReport:
     examples: list[dict[str, Any]]
     facts: str
     model: str
+    summaries: str = "model"
 
     def as_json(self) -> dict[str, Any]:
         return {
             "how": "realtime: each session stored on its own date, the daily job replayed",
             "model": self.model,
             "facts": self.facts,
+            "summaries": self.summaries,
             "overall": self.overall.as_json(),
             "by_conversation": {k: v.as_json() for k, v in self.by_conversation.items()},
             "notes": self.notes,
@@ -307,6 +309,11 @@ class ConsolidationReport:
             "model": "the model's facts and slot facts",
             "grammar": "the model's facts under a grammar and slot facts",
         }.get(self.facts, "slot facts only")
+        facts += (
+            "; summaries in the speakers' own words"
+            if self.summaries == "words"
+            else "; summaries by the model"
+        )
         lines = [
             f"Realtime (each session stored on its own date, the daily job replayed with "
             f"`{self.model}`; {facts}), {len(self.by_conversation)} conversation(s).",
@@ -335,6 +342,7 @@ def run_consolidation(
     llm: LLM,
     limit_conversations: int | None = None,
     facts: FactSource = "words",
+    summaries: SummarySource = "model",
     progress: Progress = lambda _: None,
 ) -> ConsolidationReport:
     from rouge_score import rouge_scorer  # bench only (a dev dependency)
@@ -363,9 +371,9 @@ def run_consolidation(
             holder.append(collect(retriever.store, speakers))
 
         with torch_threads(1):
-            live(conv, embedder, settings, ask, llm=llm, facts=facts)
+            live(conv, embedder, settings, ask, llm=llm, facts=facts, summaries=summaries)
         scores = score(conv, raw, holder[0], matcher, rouge, examples)
         by_conv[conv.name] = scores
         overall.add(scores)
         progress(f"{conv.name}: {json.dumps(scores.as_json())}")
-    return ConsolidationReport(overall, by_conv, notes, examples, facts, llm.model_id)
+    return ConsolidationReport(overall, by_conv, notes, examples, facts, llm.model_id, summaries)
