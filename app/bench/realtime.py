@@ -28,6 +28,8 @@ from app.transfer.locomo import BenchConversation
 from memory.bank import MemoryBank
 from memory.clock import ManualClock
 from memory.consolidation.consolidator import FactSource, SummarySource
+from memory.consolidation.hierarchy import HierarchyStore
+from memory.consolidation.slot_facts import WORDS
 from memory.lifecycle.decay import DecayPolicy
 from memory.lifecycle.fading import sweep
 from memory.recall.retrieval import HybridRetriever, RecallSettings
@@ -185,3 +187,15 @@ def _replay_jobs(
 def without_overviews(found: Sequence[Recalled]) -> list[Recalled]:
     """What the app's recall keeps: the overview kinds go into the system prompt instead."""
     return [r for r in found if r.memory.kind not in IN_SYSTEM_PROMPT]
+
+
+def as_turns(found: Sequence[Recalled], hierarchy: HierarchyStore) -> list[str]:
+    """The ranked memory ids, a fact in the user's own words standing for the one turn it was
+    put in the third person from (its card links to it), each id once."""
+    out: list[str] = []
+    for r in found:
+        own = r.memory.kind is Kind.FACT and (r.memory.derive_key or "").startswith(WORDS)
+        for i in hierarchy.sources(r.memory.id) if own else [r.memory.id]:
+            if i not in out:
+                out.append(i)
+    return out

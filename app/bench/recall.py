@@ -12,11 +12,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from app.bench.realtime import live, without_overviews
+from app.bench.realtime import as_turns, live, without_overviews
 from app.bootstrap import load_embedder, load_llm, open_bank, open_runtime
 from app.config import Config, load_config, resolve_paths
 from app.transfer.conversations import import_conversation
 from app.transfer.locomo import CATEGORIES, BenchConversation, load_locomo
+from memory.consolidation.hierarchy import HierarchyStore
 from memory.lifecycle.decay import DecayPolicy
 from memory.recall.retrieval import HybridRetriever, RecallSettings
 from memory.records import PERSONAL
@@ -249,12 +250,13 @@ def lived_conversation(
     settings = bench_settings(recall_settings or app_recall_settings())["full"]
 
     def ask(retriever: HybridRetriever, by_dia: dict[str, str], asked_at: datetime) -> None:
+        hierarchy = HierarchyStore(retriever.store)
         for q in conv.questions:
             evidence = {by_dia[e] for e in _evidence_ids(q.evidence) if e in by_dia}
             if not evidence:
                 continue
             found = without_overviews(retriever.recall(q.text, asked_at, max(KS) + 3))
-            tally.add(q.category, [r.memory.id for r in found][: max(KS)], evidence)
+            tally.add(q.category, as_turns(found, hierarchy)[: max(KS)], evidence)
 
     with torch_threads(1):
         lived = live(conv, embedder, settings, ask, decay=decay, llm=llm)
@@ -290,6 +292,16 @@ def realtime_markdown(report: RecallReport) -> str:
         "| stored-at-question-time (full) | " + " | ".join(f"{x:.3f}" for x in full) + " |",
         "| realtime | " + " | ".join(f"{x:.3f}" for x in lived) + " |",
         "",
+        *(
+            [
+                "A fact in the user's own words found by recall counts as the one turn it was "
+                "put in the third person from (the fact's card links to it); summaries and other "
+                "derived memories count as themselves, never as evidence.",
+                "",
+            ]
+            if report.consolidated
+            else []
+        ),
         f"Realtime / stored-at-question-time R@10: {lived[2] / full[2] if full[2] else 0:.3f}; "
         f"faded by question time: {report.faded_turns} of {report.realtime_turns} turns "
         f"({report.faded_share:.1%}).",
