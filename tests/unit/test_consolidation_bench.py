@@ -58,3 +58,37 @@ def test_scores_add_up_over_conversations() -> None:
     a.add(b)
     assert a.as_json()["fact_recall"] == 0.3
     assert Scores().as_json()["fact_recall"] is None  # nothing to score: no figure, not zero
+
+
+def test_a_words_fact_holds_every_slot_its_sentence_set() -> None:
+    both = fact(
+        "The user lives in Paris and they work as a nurse.",
+        "words:|home|paris,|work|as a nurse@1:1:0",
+    )
+    assert contradictions([both, fact("The user lives in Paris.", "slot:|home|paris@1:1:0")]) == 0
+    assert contradictions([both, fact("The user lives in Lyon.", "slot:|home|lyon@1:2:0")]) == 1
+
+
+def test_an_answer_is_held_word_for_word_by_the_prompt_or_the_memory() -> None:
+    from app.bench.written.scores import Written, held_answers
+    from app.transfer.locomo import BenchConversation, Question
+
+    questions = [
+        Question("Which park?", ("d:1",), 4, "Green Meadow Park"),
+        Question("When?", ("d:2",), 2, "2 May 2023"),
+        Question("Is Ana a pilot?", (), 5, ""),  # adversarial: not asked
+    ]
+    conv = BenchConversation("Emily", [], questions)
+    written = Written(
+        texts=["The user walked in Green Meadow Park.", "On 2 May 2023 the user went out."],
+        prompt="The user walked in Green Meadow Park.",
+    )
+    s = Scores()
+    held_answers(conv, written, s)
+    assert (s.asked, s.held_prompt, s.held_memory) == (2, 1, 2)
+    assert s.as_json()["answers_held_by_memory"] == 1.0
+    # "Park" alone is not the answer; nor is "2 May 20234".
+    miss = Written(texts=["The park on 2 May 20234."], prompt="")
+    s = Scores()
+    held_answers(conv, miss, s)
+    assert s.held_memory == 0

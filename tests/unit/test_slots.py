@@ -61,11 +61,17 @@ def test_the_newest_value_of_each_slot_wins_and_the_profile_holds_one() -> None:
 
 
 def test_two_sisters_are_two_values_but_a_correction_replaces() -> None:
-    two = current(v for t in ["My sister Jo called.", "My sister Ana lives in Lisbon."]
-                  for v in slot_values(t))
+    two = current(
+        v
+        for t in ["My sister Jo called.", "My sister Ana lives in Lisbon."]
+        for v in slot_values(t)
+    )
     assert sorted(v.value for v in two) == ["Ana", "Jo"]
-    fixed = current(v for t in ["My sister Jo called.", "Sorry, my sister is called Joanna."]
-                    for v in slot_values(t))
+    fixed = current(
+        v
+        for t in ["My sister Jo called.", "Sorry, my sister is called Joanna."]
+        for v in slot_values(t)
+    )
     assert [v.value for v in fixed] == ["Joanna"]
 
 

@@ -12,7 +12,11 @@ store holds is scored:
   sessions;
 - loops: stored texts in which a phrase of 3+ words repeats 3+ times;
 - contradictions: single-valued slots (a person's home, job, partner, pet's name) holding two
-  current values.
+  current values;
+- answers_held_by_prompt / _memory: the share of gold answers (questions of categories 1-4)
+  that the global persona and summary (what goes into every prompt) / any consolidated memory
+  hold word for word. MemoryBank's daily chats (app/transfer/memorybank.py, with its probes)
+  are scored on this alone: they have no observations or gold summaries.
 
 LoCoMo is a chat between two friends, both imported as the user: a fact belongs to the person
 it names (a slot fact carries its speaker; "Caroline ..." names her), and a "The user ..." fact
@@ -22,6 +26,7 @@ to the speaker whose turn among its sources supports it best. Two people's homes
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,9 +35,10 @@ from typing import Any
 
 import numpy as np
 
+from app.bench.answers import load_conversations
 from app.bench.realtime import live
 from app.bench.recall import app_recall_settings, bench_settings, torch_threads
-from app.transfer.locomo import BenchConversation, load_locomo
+from app.transfer.locomo import BenchConversation
 from memory.consolidation.checks import looping
 from memory.consolidation.consolidator import FactSource, SummarySource, extractive_summary
 from memory.consolidation.grounding import content_words, stem, support
@@ -77,6 +83,7 @@ class Written:
     summaries: dict[int, str] = field(default_factory=dict)  # session number -> summary
     texts: list[str] = field(default_factory=list)  # every derived text
     contradictions: int = 0
+    prompt: str = ""  # what goes into every prompt: the global persona and global summary
 
 
 def observations(raw: dict[str, Any]) -> list[Observation]:
@@ -115,6 +122,11 @@ def collect(store: Any, speakers: Sequence[str]) -> Written:
         if n is not None:
             written.summaries[n] = (written.summaries.get(n, "") + " " + m.text).strip()
     written.texts = [m.text for kind in DERIVED for m in hierarchy.of_kind(kind)]
+    written.prompt = " ".join(
+        m.text
+        for kind in (Kind.GLOBAL_PERSONA, Kind.GLOBAL_SUMMARY)
+        for m in hierarchy.of_kind(kind)
+    )
     written.contradictions = contradictions(hierarchy.of_kind(Kind.FACT))
     return written
 
@@ -184,6 +196,9 @@ class Scores:
     loops: int = 0
     texts: int = 0
     contradictions: int = 0
+    asked: int = 0  # questions with a gold answer (categories 1-4)
+    held_prompt: int = 0  # ... whose answer the global persona and summary hold
+    held_memory: int = 0  # ... whose answer some consolidated memory holds
 
     def add(self, other: Scores) -> None:
         for name, value in vars(other).items():
@@ -206,6 +221,9 @@ class Scores:
             "extractive_rouge_1": mean(self.base_1),
             "loops": self.loops,
             "contradictions": self.contradictions,
+            "answers_held_by_prompt": share(self.held_prompt, self.asked),
+            "answers_held_by_memory": share(self.held_memory, self.asked),
+            "questions": self.asked,
             "observations": self.observations,
             "facts": self.facts,
             "texts": self.texts,
@@ -251,9 +269,10 @@ def score(
                 "supported_by": "gold" if by_gold else "turns" if by_turns else None,
             }
         )
+    held_answers(conv, written, s)
     golds = gold_summaries(raw)
     turns_by_session: dict[int, list[str]] = {}
-    for dia, turn in conv.turns:
+    for dia, turn in conv.turns if golds else []:
         turns_by_session.setdefault(int(dia.split(":")[0][1:]), []).append(
             f"{turn.speaker}: {turn.text}"
         )
@@ -270,6 +289,23 @@ def score(
         s.base_l.append(base["rougeL"].fmeasure)
         s.base_1.append(base["rouge1"].fmeasure)
     return s
+
+
+def _plain(text: str) -> str:
+    return " " + " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split()) + " "
+
+
+def held_answers(conv: BenchConversation, written: Written, s: Scores) -> None:
+    """Which gold answers (categories 1-4) the consolidated memory holds word for word: in what
+    goes into every prompt (global persona and summary), and anywhere derived."""
+    prompt, memory = _plain(written.prompt), _plain(" ".join(written.texts))
+    for q in conv.questions:
+        answer = _plain(str(q.answer)).strip()
+        if q.category not in (1, 2, 3, 4) or not answer:
+            continue
+        s.asked += 1
+        s.held_prompt += f" {answer} " in prompt
+        s.held_memory += f" {answer} " in memory
 
 
 def _bare(fact: StoredFact) -> str:
@@ -319,8 +355,9 @@ class ConsolidationReport:
             f"`{self.model}`; {facts}), {len(self.by_conversation)} conversation(s).",
             "",
             "| conversation | fact recall | fact precision (gold only) | ROUGE-L (extractive) "
-            "| ROUGE-1 (extractive) | loops | contradictions | facts / observations |",
-            "|---|---|---|---|---|---|---|---|",
+            "| ROUGE-1 (extractive) | loops | contradictions | facts / observations "
+            "| answers held: prompt / memory (questions) |",
+            "|---|---|---|---|---|---|---|---|---|",
         ]
         for name, s in [*self.by_conversation.items(), ("all", self.overall)]:
             j = s.as_json()
@@ -329,7 +366,9 @@ class ConsolidationReport:
                 f"({f(j['fact_precision_gold'])}) | {f(j['summary_rouge_l'])} "
                 f"({f(j['extractive_rouge_l'])}) | {f(j['summary_rouge_1'])} "
                 f"({f(j['extractive_rouge_1'])}) | {j['loops']}/{j['texts']} | "
-                f"{j['contradictions']} | {j['facts']} / {j['observations']} |"
+                f"{j['contradictions']} | {j['facts']} / {j['observations']} | "
+                f"{f(j['answers_held_by_prompt'])} / {f(j['answers_held_by_memory'])} "
+                f"({j['questions']}) |"
             )
         lines += [f"\n{n}" for n in self.notes]
         return "\n".join(lines)
@@ -348,8 +387,10 @@ def run_consolidation(
     from rouge_score import rouge_scorer  # bench only (a dev dependency)
 
     rouge = rouge_scorer.RougeScorer(["rouge1", "rougeL"], use_stemmer=True)
-    raws: list[dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))
-    conversations = load_locomo(path)[:limit_conversations]
+    data = json.loads(path.read_text(encoding="utf-8"))
+    conversations = load_conversations(path)[:limit_conversations]
+    # MemoryBank's daily chats have probes with answers, but no observations or summaries.
+    raws: list[dict[str, Any]] = data if isinstance(data, list) else [{} for _ in conversations]
     matcher = Matcher(embedder)
     overall, by_conv = Scores(), {}
     notes: list[str] = []
