@@ -7,6 +7,7 @@ from datetime import datetime
 from app.services.events import Overview
 from memory.bank import MemoryBank
 from memory.consolidation.hierarchy import HierarchyStore, in_space
+from memory.consolidation.slot_facts import WORDS
 from memory.records import PERSONAL, Kind, Memory, Recalled, State
 from memory.storage.store import SQLiteStore
 
@@ -31,6 +32,18 @@ def overview(store: SQLiteStore, space: str = PERSONAL) -> Overview:
     )
 
 
+def one_per_statement(found: list[Recalled], hierarchy: HierarchyStore) -> list[Recalled]:
+    """A turn and the fact in the user's own words made from it say one thing: the fact (dated,
+    in the third person, linked to the turn) stays and the turn gives up its slot."""
+    said = {
+        source
+        for r in found
+        if r.memory.kind is Kind.FACT and (r.memory.derive_key or "").startswith(WORDS)
+        for source in hierarchy.sources(r.memory.id)
+    }
+    return [r for r in found if r.memory.id not in said]
+
+
 def recall(
     bank: MemoryBank,
     query: str,
@@ -44,12 +57,16 @@ def recall(
     store = bank.store
     # Ask for a few extra: the overview kinds are dropped here and must not cost slots.
     want = k or bank.retriever.settings.k
-    found = [
-        r
-        for r in bank.recall(query, now, want + len(IN_SYSTEM_PROMPT), space)
-        if r.memory.kind not in IN_SYSTEM_PROMPT
-    ][:want]
-    updates = HierarchyStore(store).updates_for([r.memory for r in found])
+    hierarchy = HierarchyStore(store)
+    found = one_per_statement(
+        [
+            r
+            for r in bank.recall(query, now, want + len(IN_SYSTEM_PROMPT), space)
+            if r.memory.kind not in IN_SYSTEM_PROMPT
+        ],
+        hierarchy,
+    )[:want]
+    updates = hierarchy.updates_for([r.memory for r in found])
     if not updates:
         return found
     newer = store.memories_by_ids(sorted(set(updates.values())))

@@ -119,3 +119,16 @@ def test_summaries_in_the_users_words_ask_no_model_and_read_in_the_third_person(
     finally:
         world.bank.close()
         world.bank.store.close()
+
+
+def test_recall_keeps_the_fact_and_not_also_the_turn_it_was_made_from(words: World) -> None:
+    from app.services.recall import recall
+
+    words.day(0, "Yesterday I went to a pottery class with my sister Jo.")
+    turn = words.hierarchy.of_kind(Kind.TURN)[0]
+    fact = next(m for m in words.hierarchy.of_kind(Kind.FACT) if "pottery" in m.text)
+    now = T0 + timedelta(days=1)
+    raw = {r.memory.id for r in words.bank.recall("pottery class", now, 10)}
+    assert {turn.id, fact.id} <= raw  # both match the question ...
+    shown = [r.memory.id for r in recall(words.bank, "pottery class", now, 10)]
+    assert fact.id in shown and turn.id not in shown  # ... and the fact stands for the turn
