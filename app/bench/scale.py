@@ -194,7 +194,7 @@ def _one_size(
         folder = Path(tmp)
         runtime = open_runtime(tmp, now=NOW)
         try:
-            bank = open_bank(runtime, filler)  # type: ignore[arg-type]
+            bank = open_bank(runtime, filler)
             started = time.perf_counter()
             with measured("fill (remember_many, 1,000 per transaction)", ops):
                 _fill(bank, n, corpus, rng, progress)
@@ -290,7 +290,7 @@ def _reopen(tmp: str, filler: Embedder, ops: list[OpResult]) -> None:
     try:
 
         def heal() -> MemoryBank:
-            bank = open_bank(runtime, filler)  # type: ignore[arg-type]
+            bank = open_bank(runtime, filler)
             bank.reconcile(quick=True)  # as load_models does; `doctor` compares every id
             return bank
 
