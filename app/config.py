@@ -58,7 +58,7 @@ class EmbedderConfig(_Section):
     # What computes the vectors: sentence-transformers on torch, or ONNX Runtime on an export
     # made once on this machine (fp32: torch's vectors; int8: ~2x faster, README: Configuration).
     # A change re-embeds every memory into a new index at the next start.
-    backend: Backend = "torch"
+    backend: Backend = "onnx-int8"
 
 
 class MemoryConfig(_Section):
