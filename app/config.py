@@ -20,6 +20,7 @@ from pydantic import (
     model_validator,
 )
 
+from models.embedder_backend import Backend
 from models.errors import MembankError
 from models.private_files import open_private, private_dir
 
@@ -54,6 +55,10 @@ class LLMConfig(_Section):
 
 class EmbedderConfig(_Section):
     model_path: str = ""  # empty: the bundled all-MiniLM-L6-v2
+    # What computes the vectors: sentence-transformers on torch, or ONNX Runtime on an export
+    # made once on this machine (fp32: torch's vectors; int8: ~2x faster, README: Configuration).
+    # A change re-embeds every memory into a new index at the next start.
+    backend: Backend = "onnx-int8"
 
 
 class MemoryConfig(_Section):
@@ -201,6 +206,16 @@ def backups_folder(data_dir: Path) -> Path:
     """The one place the backups folder is named: the rolling backups, and the safety archive a
     replacing import writes first (for code that holds a store rather than a `Paths`)."""
     return data_dir / "backups"
+
+
+def cache_dir(env: dict[str, str] | None = None) -> Path:
+    """Where derived files live (the embedder's ONNX export, `onnx/`): MEMBANK_CACHE, else the
+    platform's user cache folder. Shared by every data dir: it depends on the model only."""
+    env = dict(os.environ) if env is None else env
+    chosen = env.get("MEMBANK_CACHE")
+    if chosen:
+        return Path(chosen).expanduser().resolve()
+    return Path(platformdirs.user_cache_dir(APP_NAME))
 
 
 def resolve_paths(data_dir: str | None = None, env: dict[str, str] | None = None) -> Paths:

@@ -19,19 +19,23 @@ log = logging.getLogger(__name__)
 OFFLINE_DEFAULTS_VAR = "MEMBANK_OFFLINE_DEFAULTS"
 
 
+def offline_defaults() -> None:
+    """Never reach for a model hub: the folder is all there is. (Marked as our default, so
+    models.hub.download still honours only what the *user* set.) Before any transformers use."""
+    for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
+        if name not in os.environ:
+            os.environ[name] = "1"
+            defaults = os.environ.get(OFFLINE_DEFAULTS_VAR, "")
+            os.environ[OFFLINE_DEFAULTS_VAR] = ",".join(filter(None, [defaults, name]))
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+
+
 class SentenceEmbedder:
     """Normalized float32 vectors from a sentence-transformers folder (imports torch: slow)."""
 
     def __init__(self, folder: Path, model_id: str, *, batch_size: int = 64) -> None:
-        # Never reach for a model hub: the folder is all there is. (Marked as our default, so
-        # models.hub.download still honours only what the *user* set.)
-        for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
-            if name not in os.environ:
-                os.environ[name] = "1"
-                defaults = os.environ.get(OFFLINE_DEFAULTS_VAR, "")
-                os.environ[OFFLINE_DEFAULTS_VAR] = ",".join(filter(None, [defaults, name]))
-        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-        os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+        offline_defaults()
         self.batch_size = batch_size
         self.model_id = model_id
         try:

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from models.embedder import offline_defaults
 from models.errors import ModelLoadError
 
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
@@ -26,6 +27,7 @@ INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 def export_onnx(folder: Path, out: Path, *, int8: bool = False) -> Path:
     """Write `folder`'s transformer as ONNX to `out` (and a dynamic-int8 copy when `int8`).
     Needs torch and the `onnx` package; minutes of CPU at most, once."""
+    offline_defaults()
     import torch
     from transformers import AutoModel, AutoTokenizer
 
@@ -60,15 +62,21 @@ def export_onnx(folder: Path, out: Path, *, int8: bool = False) -> Path:
             dynamo=False,
         )
     if int8:
-        from onnxruntime.quantization import QuantType, quantize_dynamic
-
-        # It logs a WARNING on the root logger suggesting pre-processing, which adds nothing here.
-        logging.disable(logging.WARNING)
-        try:
-            quantize_dynamic(str(plain), str(out), weight_type=QuantType.QInt8)
-        finally:
-            logging.disable(logging.NOTSET)
+        quantize_int8(plain, out)
         plain.unlink()
+    return out
+
+
+def quantize_int8(plain: Path, out: Path) -> Path:
+    """Write a dynamic-int8 copy of the fp32 ONNX file `plain` to `out` (seconds, no torch)."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    # It logs a WARNING on the root logger suggesting pre-processing, which adds nothing here.
+    logging.disable(logging.WARNING)
+    try:
+        quantize_dynamic(str(plain), str(out), weight_type=QuantType.QInt8)
+    finally:
+        logging.disable(logging.NOTSET)
     return out
 
 
@@ -102,6 +110,7 @@ class OnnxEmbedder:
         self._tokenizer.enable_truncation(int(config.get("max_seq_length", 256)))
         self._tokenizer.enable_padding()
         self._dim = int(self._session.get_outputs()[0].shape[-1] or 384)
+        self.folder = folder
         self.model_id = model_id
         self.batch_size = batch_size
         self._lock = threading.Lock()

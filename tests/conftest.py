@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import re
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -16,6 +19,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.pop("MEMBANK_HOME", None)
 os.environ.pop("MEMBANK_NOW", None)
+# The embedder's ONNX export (app.config.cache_dir): one per test session, shared by every test
+# and the CLI processes they start (a run may point this at a kept folder to reuse one).
+if "MEMBANK_CACHE" not in os.environ:
+    os.environ["MEMBANK_CACHE"] = tempfile.mkdtemp(prefix="membank-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["MEMBANK_CACHE"], ignore_errors=True)
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 

@@ -8,19 +8,26 @@ from datetime import datetime
 from pathlib import Path
 
 from app.bootstrap import Runtime, open_bank, open_runtime
-from app.config import Config
+from app.config import Config, EmbedderConfig
 from models.chat.llama_chat import LlamaChat
-from models.embedder import SentenceEmbedder
+from models.embedder_backend import Backend
+from models.protocols import Embedder
 
 _cache: dict[str, object] = {}
 
 
-def shared_embedder() -> SentenceEmbedder:
+def shared_embedder(backend: Backend | None = None) -> Embedder:
+    """The bundled MiniLM on `backend` (None: the app's default), loaded once a session (an
+    ONNX backend's export lands in the session's MEMBANK_CACHE, see tests/conftest.py)."""
     from app.bootstrap import load_embedder
 
-    if "embedder" not in _cache:
-        _cache["embedder"] = load_embedder(Config())
-    return _cache["embedder"]  # type: ignore[return-value]
+    config = Config()
+    if backend is not None:
+        config = config.model_copy(update={"embedder": EmbedderConfig(backend=backend)})
+    key = f"embedder:{config.embedder.backend}"
+    if key not in _cache:
+        _cache[key] = load_embedder(config)
+    return _cache[key]  # type: ignore[return-value]
 
 
 def shared_llm() -> LlamaChat:

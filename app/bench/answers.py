@@ -199,7 +199,7 @@ def one_conversation(
     with tempfile.TemporaryDirectory(prefix="membank-bench-") as folder:
         runtime = open_runtime(folder, now=conv.asked_at)
         try:
-            bank = open_bank(runtime, embedder)  # type: ignore[arg-type]
+            bank = open_bank(runtime, embedder)
             started = time.perf_counter()
             with torch_threads(2):
                 imported = import_conversation(

@@ -22,7 +22,7 @@ from typing import Any
 from app.bootstrap import Runtime, load_embedder, load_llm, open_bank, open_runtime
 from app.config import BackupConfig, Config, LLMConfig, save_config
 from memory.records import Kind
-from models.embedder import SentenceEmbedder
+from models.protocols import Embedder
 
 WORDS = (
     "cat garden paris cello berlin coffee train sister piano recipe hiking book winter "
@@ -41,9 +41,7 @@ def setup_data_dir(data: Path) -> None:
 class Worker:
     """Runs one phase's operations forever, writing an acknowledgement after each returned call."""
 
-    def __init__(
-        self, phase: str, data: Path, acks: Path, seed: int, embedder: SentenceEmbedder
-    ) -> None:
+    def __init__(self, phase: str, data: Path, acks: Path, seed: int, embedder: Embedder) -> None:
         self.started = time.monotonic()
         self.phase = phase
         self.archives = data.parent / "archives"
@@ -159,7 +157,7 @@ class _NoLLM:
         pass
 
 
-def prepare_archives(folder: Path, embedder: SentenceEmbedder, count: int = 4) -> None:
+def prepare_archives(folder: Path, embedder: Embedder, count: int = 4) -> None:
     """Archives for the import phase, each from its own source store."""
     folder.mkdir(parents=True, exist_ok=True)
     for i in range(count):
@@ -174,7 +172,7 @@ def prepare_archives(folder: Path, embedder: SentenceEmbedder, count: int = 4) -
         runtime.close()
 
 
-def verify(data: Path, acks: Path, embedder: SentenceEmbedder, out: Path) -> None:
+def verify(data: Path, acks: Path, embedder: Embedder, out: Path) -> None:
     """Restart as membank does (open_runtime marks cut-off jobs, reconcile heals vectors), then
     check the whole store and every acknowledged call."""
     from app.bench.crash_verify import check_restart
@@ -189,7 +187,7 @@ def verify(data: Path, acks: Path, embedder: SentenceEmbedder, out: Path) -> Non
     runtime.close()
 
 
-def _child(request: dict[str, Any], embedder: SentenceEmbedder) -> None:
+def _child(request: dict[str, Any], embedder: Embedder) -> None:
     log = open(request["log"], "a")  # noqa: SIM115 - the child's stderr until it dies
     os.dup2(log.fileno(), 2)
     try:

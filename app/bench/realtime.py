@@ -103,7 +103,7 @@ def live(
         )
         runtime.host.swap(config=config)
         try:
-            bank = open_bank(runtime, CachedEmbedder(embedder))  # type: ignore[arg-type]
+            bank = open_bank(runtime, CachedEmbedder(embedder))
             if decay is not None:
                 bank.decay = decay
                 bank.retriever.decay = decay

@@ -357,7 +357,7 @@ def one_conversation(
     with tempfile.TemporaryDirectory(prefix="membank-bench-") as folder:
         runtime = open_runtime(folder, now=asked_at)
         try:
-            bank = open_bank(runtime, embedder)  # type: ignore[arg-type]
+            bank = open_bank(runtime, embedder)
             started = time.perf_counter()
             # Batches gain from both cores on an idle machine (~70 -> ~125 texts/s here); under
             # load from other processes two threads measured slower than one.

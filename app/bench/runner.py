@@ -106,6 +106,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
             progress=say,
             corpus=load_corpus(args.dialogue),
             startup=args.startup,
+            graph=not args.no_graph,
         )
         data, text = result.as_json(), result.markdown()
     if args.json:

@@ -118,11 +118,14 @@ def run_scale(
     *,
     corpus: Corpus | None = None,
     startup: bool = False,
+    graph: bool = True,
 ) -> ScaleReport:
     corpus = corpus or Corpus()
     progress("Loading the embedding model…")
     model = load_embedder_default()
-    results = [_one_size(n, queries, vectors, model, corpus, startup, progress) for n in sizes]
+    results = [
+        _one_size(n, queries, vectors, model, corpus, startup, progress, graph) for n in sizes
+    ]
     return ScaleReport(vectors, results, corpus.description)
 
 
@@ -185,6 +188,7 @@ def _one_size(
     corpus: Corpus,
     startup: bool,
     progress: Progress,
+    graph: bool = True,
 ) -> SizeResult:
     rng = random.Random(n)
     filler: Embedder = model if vectors == "model" else RandomVectors(model.model_id, model.dim)
@@ -194,7 +198,9 @@ def _one_size(
         folder = Path(tmp)
         runtime = open_runtime(tmp, now=NOW)
         try:
-            bank = open_bank(runtime, filler)  # type: ignore[arg-type]
+            bank = open_bank(runtime, filler)
+            if not graph:  # the memories stay unlinked (graphed = 0); recall at weight 0 is alike
+                bank.graph.link = lambda _memories: None  # type: ignore[method-assign,assignment]
             started = time.perf_counter()
             with measured("fill (remember_many, 1,000 per transaction)", ops):
                 _fill(bank, n, corpus, rng, progress)
@@ -290,7 +296,7 @@ def _reopen(tmp: str, filler: Embedder, ops: list[OpResult]) -> None:
     try:
 
         def heal() -> MemoryBank:
-            bank = open_bank(runtime, filler)  # type: ignore[arg-type]
+            bank = open_bank(runtime, filler)
             bank.reconcile(quick=True)  # as load_models does; `doctor` compares every id
             return bank
 

@@ -63,6 +63,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     scale.add_argument(
         "--startup", action="store_true", help="also launch the real GUI on each filled store"
     )
+    scale.add_argument(
+        "--no-graph",
+        action="store_true",
+        help="fill without linking the memory graph (recall does not read it at the default "
+        "memory.graph_weight = 0; linking template text slows the fill past ~40k)",
+    )
     scale.add_argument("--json", action="store_true")
     scale.add_argument("--no-write", action="store_true")
     chat = bsub.add_parser("chat", help="time to first token and tokens/s: app vs raw llama.cpp")

@@ -5,9 +5,10 @@ the index and the bank. `app/bootstrap.py` (the composition root) and the engine
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Protocol
 
-from app.config import Config, ConfigError, Paths
+from app.config import Config, ConfigError, Paths, cache_dir
 from app.engine.host import ModelHost
 from memory.bank import MemoryBank
 from memory.lifecycle.decay import DecayPolicy
@@ -17,7 +18,7 @@ from memory.storage.remote_index import namespace_for, open_server_index
 from memory.storage.store import SQLiteStore
 from models.chat.llama_chat import LlamaChat, LlamaSettings
 from models.chat.openai_chat import OpenAIChat, RemoteSettings
-from models.embedder import SentenceEmbedder
+from models.embedder_backend import load_sentence_embedder
 from models.hub.discovery import embedder_model_id, resolve_chat_model, resolve_embedder
 from models.protocols import LLM, Embedder
 
@@ -43,9 +44,16 @@ def decay_policy(config: Config) -> DecayPolicy:
     return DecayPolicy(m.initial_strength, m.recall_boost, m.fade_threshold, m.retention_weight)
 
 
-def load_embedder(config: Config) -> SentenceEmbedder:
+def load_embedder(config: Config, cache: Path | None = None) -> Embedder:
+    """The embedder the settings ask for, on their backend; an ONNX backend's export is made
+    once into `cache` (default: `cache_dir()`/onnx) and reused."""
     configured = config.embedder.model_path or None
-    return SentenceEmbedder(resolve_embedder(configured), embedder_model_id(configured))
+    return load_sentence_embedder(
+        resolve_embedder(configured),
+        embedder_model_id(configured),
+        config.embedder.backend,
+        cache or cache_dir() / "onnx",
+    )
 
 
 def load_llm(config: Config) -> LLM:
@@ -111,9 +119,7 @@ def recall_settings(config: Config) -> RecallSettings:
     )
 
 
-def open_bank(
-    runtime: EngineParts, embedder: SentenceEmbedder, config: Config | None = None
-) -> MemoryBank:
+def open_bank(runtime: EngineParts, embedder: Embedder, config: Config | None = None) -> MemoryBank:
     config = config or runtime.config
     index = open_index(runtime, embedder, config)
     return MemoryBank(runtime.store, index, embedder, decay_policy(config), recall_settings(config))

@@ -24,7 +24,7 @@ from app.instance import AlreadyRunningError
 from app.mcp.access import MemoryAccess
 from app.mcp.gateway import McpGateway, ToolRefused
 from app.mcp.ipc import InstanceError, McpRequest, NoInstance, call_running, window_running
-from models.embedder import SentenceEmbedder
+from models.protocols import Embedder
 
 log = logging.getLogger(__name__)
 RELEASE_GAP_S = 0.3  # > the lock's 0.05 s poll interval
@@ -39,13 +39,13 @@ class McpRouter:
         now: datetime | None = None,
         *,
         wait_s: float = 60.0,
-        load: Callable[[Config], SentenceEmbedder] = load_embedder,
+        load: Callable[[Config], Embedder] = load_embedder,
     ) -> None:
         self.data_dir = data_dir
         self.now = now
         self.wait_s = wait_s
         self._load = load
-        self._embedder: SentenceEmbedder | None = None
+        self._embedder: Embedder | None = None
         self._serial = threading.Lock()
         self._loading = threading.Lock()
         self.served_by = ""  # "window" or "self": where the last call ran (tests, logs)
@@ -88,7 +88,7 @@ class McpRouter:
                     )
                 time.sleep(0.25)
 
-    def embedder(self) -> SentenceEmbedder:
+    def embedder(self) -> Embedder:
         """Loaded once, before the folder is taken (loading takes seconds; the folder must not
         be held that long). The embedder is not part of the folder, so it stays loaded."""
         with self._loading:

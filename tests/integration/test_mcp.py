@@ -19,7 +19,7 @@ from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 from mcp_types import Implementation
 
-from app.config import resolve_paths
+from app.config import load_config, resolve_paths
 from app.mcp.ipc import window_running
 from app.mcp.main import build_parser
 from memory.records import Kind
@@ -27,6 +27,7 @@ from memory.storage.audit import entries
 from memory.storage.consistency import check
 from memory.storage.index import ChromaIndex
 from memory.storage.store import SQLiteStore
+from models.embedder_backend import backend_model_id
 from models.hub.discovery import embedder_model_id
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
@@ -132,6 +133,11 @@ async def round_trip(data: Path) -> str:
     return str(note["id"])
 
 
+def vectors_id(config_file: Path) -> str:
+    """The bundled embedder's vectors on the backend that data folder is set to."""
+    return backend_model_id(embedder_model_id(""), load_config(config_file).embedder.backend)
+
+
 def audit_and_consistency(data: Path, note_id: str) -> None:
     paths = resolve_paths(str(data))
     store = SQLiteStore(paths.database)
@@ -146,7 +152,7 @@ def audit_and_consistency(data: Path, note_id: str) -> None:
         flat = repr([(e.detail, e.memory_id) for e in calls])
         assert "beehive" not in flat and "hate bees" not in flat  # ids, never text
         assert store.count_memories() == 1  # the refused note was not stored
-        index = ChromaIndex(paths.index_dir, embedder_model_id(""), 384)
+        index = ChromaIndex(paths.index_dir, vectors_id(paths.config_file), 384)
         try:
             report = check(store, index)
         finally:
@@ -199,7 +205,7 @@ def test_the_window_starting_mid_session_takes_over(data: Path) -> None:
     assert "mcp recall ran in the window" in log and "mcp recall ran in this process" in log
     paths = resolve_paths(str(data))
     store = SQLiteStore(paths.database)
-    index = ChromaIndex(paths.index_dir, embedder_model_id(""), 384)
+    index = ChromaIndex(paths.index_dir, vectors_id(paths.config_file), 384)
     try:
         # Each note once (the window may also have run its catch-up consolidation: summaries).
         notes = sorted(m.text for m in store.memories(kinds=[Kind.NOTE], limit=100))

@@ -15,6 +15,7 @@ import pytest
 from app.bootstrap import Runtime, load_llm, open_bank, open_runtime
 from app.config import load_config
 from app.engine.model_manager import ModelManager, ModelManagerError, ModelSwitchCancelled
+from models.embedder_backend import backend_model_id
 from models.errors import ModelLoadError
 from models.hub.catalog import CatalogEntry, load_catalog
 from models.hub.discovery import bundled_chat_model_path, bundled_embedder_path
@@ -162,7 +163,9 @@ def test_switch_embedder_reembeds_and_recall_finds_the_same_memories(
     seen: list[tuple[int, int]] = []
     _manager(runtime).use_embedder(folder, progress=lambda d, t: seen.append((d, t)))
     bank = runtime.host.models.bank
-    assert bank is not None and bank.embedder.model_id == "minilm-copy"
+    assert bank is not None and bank.embedder.model_id == backend_model_id(
+        "minilm-copy", runtime.config.embedder.backend
+    )
     assert bank.index.count() == len(FACTS)
     assert seen[-1] == (len(FACTS), len(FACTS))
     assert {q: _top_ids(runtime, q) for q in QUERIES} == before
@@ -210,7 +213,9 @@ def test_a_prepared_embedder_changes_nothing_until_committed_with_todays_setting
     later = runtime.curation.remember("I water the plants on Sundays.")
     manager.commit_embedder(prepared)
     bank = runtime.host.models.bank
-    assert bank is not None and bank.embedder.model_id == "minilm-copy"
+    assert bank is not None and bank.embedder.model_id == backend_model_id(
+        "minilm-copy", runtime.config.embedder.backend
+    )
     assert bank.retriever.settings.k == 2 and runtime.config.memory.recall_k == 2
     saved = load_config(runtime.paths.config_file)
     assert saved.memory.recall_k == 2 and saved.embedder.model_path == str(folder)

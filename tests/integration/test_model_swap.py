@@ -24,6 +24,7 @@ from app.services.events import ChatEvent, RecallEvent, ReplyEvent, TokenEvent
 from memory.records import Kind
 from memory.storage.consistency import check
 from models.chat.llama_chat import LlamaChat
+from models.embedder_backend import backend_model_id
 from models.hub.discovery import bundled_chat_model_path, bundled_embedder_path
 from models.hub.hardware import HardwareInfo
 from models.protocols import CancelToken, ChatMessage, T
@@ -232,7 +233,9 @@ def test_swapping_both_models_mid_reply_and_mid_consolidation_mixes_nothing(
         # What was written after the swap is in the new embedder's index, embedded by it.
         bank = runtime.host.models.bank
         assert bank is not None and bank.embedder is new_embedder
-        assert bank.embedder.model_id == "minilm-copy"
+        assert bank.embedder.model_id == backend_model_id(
+            "minilm-copy", runtime.config.embedder.backend
+        )
         after = runtime.store.all_memory_ids() - before
         assert after, "the consolidation wrote nothing after the swap"
         assert after <= bank.index.ids()

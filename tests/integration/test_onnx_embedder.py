@@ -1,15 +1,18 @@
-"""The bundled MiniLM exported to ONNX here gives torch's vectors (fp32) or close ones (int8)."""
+"""The bundled MiniLM exported to ONNX here gives torch's vectors (fp32) or close ones (int8).
+
+The exports come from the session's cache (tests/conftest.py: MEMBANK_CACHE), so the one export
+a test session makes is shared with every other test that loads an ONNX backend."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from app.bench.recall import load_embedder_default
+from app.config import cache_dir
 from models.hub.discovery import resolve_embedder
-from models.onnx_embedder import OnnxEmbedder, export_onnx
+from models.onnx_cache import cached_export
+from models.onnx_embedder import OnnxEmbedder
+from tests.realmodels import shared_embedder
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
 
@@ -21,11 +24,12 @@ TEXTS = [
 ]
 
 
-def test_local_onnx_export_matches_torch(tmp_path: Path) -> None:
-    torch_embedder = load_embedder_default()
+def test_local_onnx_export_matches_torch() -> None:
+    torch_embedder = shared_embedder("torch")
     folder = resolve_embedder(None)
-    fp32 = OnnxEmbedder(folder, export_onnx(folder, tmp_path / "m.onnx"), "minilm", batch_size=2)
-    int8 = OnnxEmbedder(folder, export_onnx(folder, tmp_path / "q.onnx", int8=True), "minilm")
+    cache = cache_dir() / "onnx"
+    fp32 = OnnxEmbedder(folder, cached_export(folder, cache, int8=False), "minilm", batch_size=2)
+    int8 = OnnxEmbedder(folder, cached_export(folder, cache, int8=True), "minilm")
     reference = torch_embedder.embed(TEXTS)
     got = fp32.embed(TEXTS)
     assert got.shape == (4, 384) == reference.shape and fp32.dim == 384

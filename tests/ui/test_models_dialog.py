@@ -18,6 +18,7 @@ from app.bootstrap import Runtime, load_llm, open_bank, open_runtime, start_mode
 from app.config import load_config
 from app.engine.model_manager import ModelManager
 from app.engine.settings_apply import apply_settings
+from models.embedder_backend import backend_model_id
 from models.hub.catalog import find_entry, load_catalog
 from models.hub.discovery import bundled_chat_model_path
 from models.hub.hardware import HardwareInfo
@@ -207,7 +208,9 @@ def test_use_a_local_embedder_folder_reembeds_with_progress(
         dialog.use_embedder(folder)
     assert on_worker_thread == [True]
     bank = setup.runtime.host.models.bank
-    assert bank is not None and bank.embedder.model_id == "minilm-local"
+    assert bank is not None and bank.embedder.model_id == backend_model_id(
+        "minilm-local", setup.runtime.config.embedder.backend
+    )
     assert bank.index.count() == 2
     assert formats and formats[-1].startswith("memories")
     assert [r.memory.text for r in setup.runtime.curation.search("peanut allergy", 1)] == [
