@@ -29,6 +29,11 @@ IDLE = timedelta(minutes=30)
 TURNS = ("I live in Paris.", "My cat is called Miso.", "I am allergic to peanuts.")
 
 
+# These tests stop and resume the model's steps: the model writes the summaries here, as it does
+# under a larger GGUF (the bundled one's summaries are the user's own words: no step to stop in).
+MODEL_WRITES = Config(scheduler=SchedulerConfig(summaries="model"))
+
+
 @dataclass
 class World:
     service: Services
@@ -51,7 +56,7 @@ def world(tmp_path: Path) -> Iterator[World]:
     store = SQLiteStore(tmp_path / "membank.sqlite3")
     bank = make_bank(tmp_path, store=store)
     llm = StepLLM()
-    service = make_services(Config(), store, clock)
+    service = make_services(MODEL_WRITES, store, clock)
     service.host.attach(bank, llm)
     yield World(
         service,
