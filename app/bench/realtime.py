@@ -60,12 +60,12 @@ class CachedEmbedder:
 
     def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         missing = [t for t in dict.fromkeys(texts) if t not in self._last]
-        if missing:
-            if len(self._last) > 64:
-                self._last.clear()
-            for text, vector in zip(missing, self.inner.embed(missing), strict=True):
-                self._last[text] = vector
-        return np.stack([self._last[t] for t in texts]) if texts else self.inner.embed([])
+        fresh = dict(zip(missing, self.inner.embed(missing), strict=True)) if missing else {}
+        out = [fresh[t] if t in fresh else self._last[t] for t in texts]
+        if len(self._last) + len(fresh) > 64:  # a small window: a turn and its recall
+            self._last.clear()
+        self._last.update(fresh)
+        return np.stack(out) if texts else self.inner.embed([])
 
 
 def sessions_of(conv: BenchConversation) -> list[list[tuple[str, ImportedTurn]]]:

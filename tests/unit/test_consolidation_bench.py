@@ -92,3 +92,16 @@ def test_an_answer_is_held_word_for_word_by_the_prompt_or_the_memory() -> None:
     s = Scores()
     held_answers(conv, miss, s)
     assert s.held_memory == 0
+
+
+def test_the_lived_bench_s_embedding_cache_answers_every_text_it_is_asked() -> None:
+    from app.bench.realtime import CachedEmbedder
+
+    cached = CachedEmbedder(HashEmbedder(64))
+    first = [f"text {i}" for i in range(70)]
+    cached.embed(first)
+    # Some cached, some new, past the window: every row comes back, each the right vector.
+    asked = first[-5:] + [f"new {i}" for i in range(10)]
+    got = cached.embed(asked)
+    assert got.shape == (15, 64)
+    assert (got == HashEmbedder(64).embed(asked)).all()
