@@ -7,11 +7,11 @@ from datetime import datetime
 from app.services.events import Overview
 from memory.bank import MemoryBank
 from memory.consolidation.hierarchy import HierarchyStore, in_space
-from memory.consolidation.slot_facts import WORDS
 from memory.records import PERSONAL, Kind, Memory, Recalled, State
 from memory.storage.store import SQLiteStore
 
 IN_SYSTEM_PROMPT = frozenset({Kind.GLOBAL_PERSONA, Kind.GLOBAL_SUMMARY, Kind.DAILY_PERSONA})
+_RESTATES = frozenset({Kind.FACT, Kind.SESSION_SUMMARY, Kind.DAILY_SUMMARY})
 
 
 def overview(store: SQLiteStore, space: str = PERSONAL) -> Overview:
@@ -33,15 +33,19 @@ def overview(store: SQLiteStore, space: str = PERSONAL) -> Overview:
 
 
 def one_per_statement(found: list[Recalled], hierarchy: HierarchyStore) -> list[Recalled]:
-    """A turn and the fact in the user's own words made from it say one thing: the fact (dated,
-    in the third person, linked to the turn) stays and the turn gives up its slot."""
-    said = {
-        source
-        for r in found
-        if r.memory.kind is Kind.FACT and (r.memory.derive_key or "").startswith(WORDS)
-        for source in hierarchy.sources(r.memory.id)
-    }
-    return [r for r in found if r.memory.id not in said]
+    """A fact or summary whose every source is recalled too says nothing more than they do (the
+    fact in the user's own words of one message, the summary of a one-message session): the
+    messages stand, in the user's words with their dates, and it gives up its slot. Once they
+    have faded, the fact or summary (which lasts longer) stands for them."""
+    ids = {r.memory.id for r in found}
+
+    def adds_nothing(memory: Memory) -> bool:
+        if memory.kind not in _RESTATES:
+            return False
+        sources = set(hierarchy.sources(memory.id))
+        return bool(sources) and sources <= ids
+
+    return [r for r in found if not adds_nothing(r.memory)]
 
 
 def recall(

@@ -52,7 +52,9 @@ def test_real_refusals_and_ignored_memories_are_flagged() -> None:
             {"role": "system", "content": SYSTEM_INTRO},
             {"role": "user", "content": question},
         ]
-        reply = "".join(llm.stream_chat(messages, max_tokens=48))
+        # Greedy: the same reply whatever ran before in this process (the sampler's seed
+        # advances with every call, so a sampled reply depended on the tests run before it).
+        reply = "".join(llm.stream_chat(messages, max_tokens=48, temperature=0.0))
         assert answer not in reply.lower()  # the model cannot know it: a real miss
         check = check_reply(question, reply, [memory("The weather is nice."), memory(said)])
         assert check.flagged, (reply, check)

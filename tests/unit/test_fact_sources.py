@@ -121,8 +121,8 @@ def test_summaries_in_the_users_words_ask_no_model_and_read_in_the_third_person(
         world.bank.store.close()
 
 
-def test_recall_keeps_the_fact_and_not_also_the_turn_it_was_made_from(words: World) -> None:
-    from app.services.recall import recall
+def test_recall_keeps_the_turn_and_not_also_the_fact_made_from_it(words: World) -> None:
+    from app.services.recall import one_per_statement, recall
 
     words.day(0, "Yesterday I went to a pottery class with my sister Jo.")
     turn = words.hierarchy.of_kind(Kind.TURN)[0]
@@ -131,4 +131,8 @@ def test_recall_keeps_the_fact_and_not_also_the_turn_it_was_made_from(words: Wor
     raw = {r.memory.id for r in words.bank.recall("pottery class", now, 10)}
     assert {turn.id, fact.id} <= raw  # both match the question ...
     shown = [r.memory.id for r in recall(words.bank, "pottery class", now, 10)]
-    assert fact.id in shown and turn.id not in shown  # ... and the fact stands for the turn
+    assert turn.id in shown and fact.id not in shown  # ... and the user's words stand
+    # Once the message is no longer recalled (faded), the fact, which lasts longer, stands.
+    alone = [r for r in words.bank.recall("pottery class", now, 10) if r.memory.id != turn.id]
+    kept = [r.memory.id for r in one_per_statement(alone, words.hierarchy)]
+    assert fact.id in kept
