@@ -62,7 +62,11 @@ def test_real_refusals_and_ignored_memories_are_flagged() -> None:
         assert (check.verdict == "refusal") == is_refusal(reply), reply
         assert check.card() == f"I may be wrong — from your memory, 1 May 2026: {said}"
         verdicts.append(check.verdict)
-    assert "refusal" in verdicts and {"ignored", "unsupported"} & set(verdicts), verdicts
+    # One refuses; the other makes something up (a name no memory holds: "invented") or
+    # answers past the memory ("ignored", "unsupported"), whichever the model does.
+    assert "refusal" in verdicts and {"ignored", "unsupported", "invented"} & set(verdicts), (
+        verdicts
+    )
 
 
 def test_ask_json_carries_the_check_and_an_answer_from_memory_is_not_flagged(
