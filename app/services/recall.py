@@ -7,6 +7,7 @@ from datetime import datetime
 from app.services.events import Overview
 from memory.bank import MemoryBank
 from memory.consolidation.hierarchy import HierarchyStore, in_space
+from memory.consolidation.slot_facts import WORDS
 from memory.records import PERSONAL, Kind, Memory, Recalled, State
 from memory.storage.store import SQLiteStore
 
@@ -33,19 +34,25 @@ def overview(store: SQLiteStore, space: str = PERSONAL) -> Overview:
 
 
 def one_per_statement(found: list[Recalled], hierarchy: HierarchyStore) -> list[Recalled]:
-    """A fact or summary whose every source is recalled too says nothing more than they do (the
-    fact in the user's own words of one message, the summary of a one-message session): the
-    messages stand, in the user's words with their dates, and it gives up its slot. Once they
-    have faded, the fact or summary (which lasts longer) stands for them."""
-    ids = {r.memory.id for r in found}
-
-    def adds_nothing(memory: Memory) -> bool:
-        if memory.kind not in _RESTATES:
-            return False
-        sources = set(hierarchy.sources(memory.id))
-        return bool(sources) and sources <= ids
-
-    return [r for r in found if not adds_nothing(r.memory)]
+    """One slot for one statement. A fact in the user's own words stands for the chat message
+    it was made from (dated, in the third person, superseded when the user says otherwise); a
+    note the user asked to keep stands in their words, and a summary gives way to the messages it
+    summarises, when every one of its sources is recalled too."""
+    by_id = {r.memory.id: r.memory for r in found}
+    drop: set[str] = set()
+    for r in found:
+        m = r.memory
+        if m.kind not in _RESTATES:
+            continue
+        sources = set(hierarchy.sources(m.id))
+        if not sources or not sources <= by_id.keys():
+            continue
+        if m.kind is not Kind.FACT:
+            drop.add(m.id)  # the summary of messages all shown anyway
+        elif (m.derive_key or "").startswith(WORDS):  # a slot's or model's fact always stands
+            said_in_chat = all(by_id[s].kind is Kind.TURN for s in sources)
+            drop |= sources if said_in_chat else {m.id}
+    return [r for r in found if r.memory.id not in drop]
 
 
 def recall(

@@ -20,7 +20,7 @@ FRAME_WORDS = frozenset(
     reply short brief detailed calm friendly warm practical direct kind patient supportive
     would best respond personality preferences interested interest wants want going goes
     currently recently often usually people life explained noted stated described expressed
-    asked added
+    asked added others
     """.split()
 )
 _NUMBER_WORDS = {"one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"}

@@ -213,8 +213,8 @@ def _stated(sentence: str) -> str:
     s = _VOCATIVE.sub("", s)
     if not _FIRST_PERSON.search(s):
         return ""
-    # Names are left out of the count: "I totally agree, Mel" says nothing about anyone.
-    bare = re.sub(r"(?<=\s)[A-Z][\w'’-]*", " ", _FIRST_PERSON.sub(" ", s))
+    # A name spoken to is left out of the count: "I totally agree, Mel" says nothing.
+    bare = re.sub(r",\s*[A-Z][\w'’-]*[.!]*$", " ", _FIRST_PERSON.sub(" ", s))
     if len(content_words(bare)) < MIN_CONTENT_WORDS:
         return ""
     return s

@@ -121,7 +121,7 @@ def test_summaries_in_the_users_words_ask_no_model_and_read_in_the_third_person(
         world.bank.store.close()
 
 
-def test_recall_keeps_the_turn_and_not_also_the_fact_made_from_it(words: World) -> None:
+def test_recall_shows_one_memory_for_one_statement(words: World) -> None:
     from app.services.recall import one_per_statement, recall
 
     words.day(0, "Yesterday I went to a pottery class with my sister Jo.")
@@ -131,8 +131,17 @@ def test_recall_keeps_the_turn_and_not_also_the_fact_made_from_it(words: World) 
     raw = {r.memory.id for r in words.bank.recall("pottery class", now, 10)}
     assert {turn.id, fact.id} <= raw  # both match the question ...
     shown = [r.memory.id for r in recall(words.bank, "pottery class", now, 10)]
-    assert turn.id in shown and fact.id not in shown  # ... and the user's words stand
-    # Once the message is no longer recalled (faded), the fact, which lasts longer, stands.
+    assert fact.id in shown and turn.id not in shown  # ... the dated fact stands for the turn
+    summary = words.hierarchy.of_kind(Kind.SESSION_SUMMARY)[0]
+    assert summary.id not in shown  # a one-message session's summary says nothing more
+
+    # A note the user asked to keep stands in their words; its fact gives way.
+    note = words.bank.remember(Kind.NOTE, "I keep three beehives behind the garden shed", now)
+    words.consolidator.run(now + timedelta(days=1))
+    later = now + timedelta(days=1, hours=1)
+    shown_notes = [r.memory for r in recall(words.bank, "beehives", later, 10)]
+    assert shown_notes[0].id == note.id
+    assert not any(m.kind is Kind.FACT and "beehives" in m.text for m in shown_notes)
+    # Once a message is no longer recalled (faded), its fact stands alone.
     alone = [r for r in words.bank.recall("pottery class", now, 10) if r.memory.id != turn.id]
-    kept = [r.memory.id for r in one_per_statement(alone, words.hierarchy)]
-    assert fact.id in kept
+    assert fact.id in [r.memory.id for r in one_per_statement(alone, words.hierarchy)]

@@ -106,3 +106,16 @@ def test_each_fact_carries_the_slot_values_its_sentence_set() -> None:
     ((fact, values),) = own_word_facts("I live in Paris and I work as a nurse.", SAID)
     assert fact == "The user lives in Paris and they work as a nurse."
     assert {(v.slot, v.value) for v in values} == {("home", "Paris"), ("work", "as a nurse")}
+
+
+def test_a_correction_by_name_is_a_fact_and_we_said_often_is_not_a_loop() -> None:
+    assert facts("Actually my sister is called Joanna, not Jo.") == [
+        "The user's sister is called Joanna, not Jo."
+    ]
+    said = " ".join(
+        facts("We moved to a flat in Valencia.")
+        + facts("We met at the climbing gym downtown.")
+        + facts("We love swimming in the cold sea.")
+    )
+    assert said.count("the user and others") + said.count("The user and others") == 3
+    assert not looping(said)
