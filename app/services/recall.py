@@ -12,7 +12,8 @@ from memory.records import PERSONAL, Kind, Memory, Recalled, State
 from memory.storage.store import SQLiteStore
 
 IN_SYSTEM_PROMPT = frozenset({Kind.GLOBAL_PERSONA, Kind.GLOBAL_SUMMARY, Kind.DAILY_PERSONA})
-_RESTATES = frozenset({Kind.FACT, Kind.SESSION_SUMMARY, Kind.DAILY_SUMMARY})
+_RESTATES = frozenset({Kind.FACT, Kind.SESSION_SUMMARY})
+_SAID = frozenset({Kind.TURN, Kind.NOTE})
 
 
 def overview(store: SQLiteStore, space: str = PERSONAL) -> Overview:
@@ -47,6 +48,8 @@ def one_per_statement(found: list[Recalled], hierarchy: HierarchyStore) -> list[
         sources = set(hierarchy.sources(m.id))
         if not sources or not sources <= by_id.keys():
             continue
+        if not all(by_id[s].kind in _SAID for s in sources):
+            continue  # a day's summary of its sessions' summaries stands (an old period's way in)
         if m.kind is not Kind.FACT:
             drop.add(m.id)  # the summary of messages all shown anyway
         elif (m.derive_key or "").startswith(WORDS):  # a slot's or model's fact always stands

@@ -53,7 +53,9 @@ def test_capture_works_while_the_models_are_still_loading(qtbot: QtBot, tmp_path
         w = MainWindow(runtime)
         qtbot.addWidget(w)
         qtbot.waitUntil(lambda: w.models_ready, timeout=180_000)
-        assert runtime.store.unindexed() == []  # indexed once the models loaded
+        # Indexed once the models loaded (the scheduler's first run may still be writing its
+        # summaries, each indexed as the run ends).
+        qtbot.waitUntil(lambda: runtime.store.unindexed() == [], timeout=120_000)
         assert runtime.curation.search("oat milk")[0].memory.id == note.id
         w.close()
     finally:

@@ -152,5 +152,8 @@ def test_an_old_period_stays_reachable_through_its_faded_summary(bank: MemoryBan
         )
     daily = HierarchyStore(bank.store).by_key(f"daily_summary:{T0.date()}")
     assert daily is not None
+    (session,) = HierarchyStore(bank.store).of_kind(Kind.SESSION_SUMMARY, active_only=False)
     found = bank.recall(f"What did I do on {T0:%d %B %Y}?", later, k=10)
-    assert daily.id in [r.memory.id for r in found]
+    # The day is reached through a summary of it: the day's, or its one session's (the same
+    # words; which one the date cue revives depends on what else that day left, here a fact).
+    assert {daily.id, session.id} & {r.memory.id for r in found}
