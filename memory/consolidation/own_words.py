@@ -36,6 +36,8 @@ _OPENER = re.compile(
 _NO_SUBJECT = re.compile(
     r"^(gonna|going to|planning to|hoping to|trying to|thinking about)\b", re.I
 )
+# A request tacked on to a statement: "I am allergic to peanuts, so please remember that".
+_ASKS = re.compile(r"[,;]\s*(?:so |and |but )?(?:please|can you|could you|would you)\b.*$", re.I)
 # "Caroline, since I last ...": the name spoken to is not the subject.
 _VOCATIVE = re.compile(
     r"^(?!(?:Yesterday|Today|Tonight|Tomorrow|Last|Next|This|Then|Now|Recently)\b)"
@@ -207,6 +209,7 @@ def unpinned(fact: str) -> str:
 def _stated(sentence: str) -> str:
     """The sentence's statement part ("Yeah, I went ..." -> "I went ..."), or ""."""
     s = _OPENER.sub("", sentence.strip()).strip()
+    s = _ASKS.sub("", s).strip()  # "…, so please remember that for recipes" asks, not states
     if not s or is_request(s) or s.endswith("?") or _ABOUT_THEM.search(s):
         return ""
     s = _NO_SUBJECT.sub(lambda m: f"I'm {m.group(1).lower()}", s)

@@ -119,3 +119,9 @@ def test_a_correction_by_name_is_a_fact_and_we_said_often_is_not_a_loop() -> Non
     )
     assert said.count("the user and others") + said.count("The user and others") == 3
     assert not looping(said)
+
+
+def test_a_request_tacked_on_to_a_statement_is_left_out() -> None:
+    assert facts("I am allergic to peanuts and cashews, so please remember that for recipes.") == [
+        "The user is allergic to peanuts and cashews."
+    ]
