@@ -67,7 +67,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--no-graph",
         action="store_true",
         help="fill without linking the memory graph (recall does not read it at the default "
-        "memory.graph_weight = 0; linking template text slows the fill past ~40k)",
+        "memory.graph_weight = 0; linking costs about half the fill time on template text)",
     )
     scale.add_argument("--json", action="store_true")
     scale.add_argument("--no-write", action="store_true")

@@ -160,7 +160,7 @@ def _memories_of(
         rows = store.rows(
             "SELECT me.memory_id, me.role FROM memory_entities me JOIN memories m "
             "ON m.id = me.memory_id WHERE me.entity_id = ? AND m.state != 'superseded' "
-            "ORDER BY m.event_time DESC LIMIT ?",
+            "ORDER BY me.event_time DESC, me.num DESC LIMIT ?",
             [entity, limit],
         )
         out += [(str(r["memory_id"]), entity, str(r["role"])) for r in rows]

@@ -1,6 +1,6 @@
 """MemoryGraph: entities and links in SQLite, built incrementally as memories are stored.
 
-Tables (schema migration 8): `entities`, `entity_aliases`, `memory_entities` (memory-entity
+Tables (schema migrations 8 and 9): `entities`, `entity_aliases`, `memory_entities` (memory-entity
 edges; the speaker of an imported turn is an edge with role 'speaker'), `memory_neighbours`
 (a new memory linked to the latest earlier memory naming the same entity, with the reason, as
 A-MEM links notes). Facts and summaries already link to their source turns in `memory_links`.
@@ -170,7 +170,7 @@ class MemoryGraph:
         rows = self.store.rows(
             "SELECT m.* FROM memory_entities me JOIN memories m ON m.id = me.memory_id "
             "WHERE me.entity_id = ? AND m.state != 'superseded' "
-            "ORDER BY m.event_time DESC, m.num DESC LIMIT ?",
+            "ORDER BY me.event_time DESC, me.num DESC LIMIT ?",
             [entity_id, limit],
         )
         return [memory_from_row(r) for r in reversed(rows)]
@@ -299,9 +299,9 @@ def _edge(conn: sqlite3.Connection, memory_id: str, entity_id: int, role: str) -
 def _neighbour(conn: sqlite3.Connection, memory: Memory, entity_id: int) -> int:
     """Link `memory` to the latest earlier memory naming the same entity (1 if linked)."""
     row = conn.execute(
-        "SELECT m.id FROM memory_entities me JOIN memories m ON m.id = me.memory_id "
-        "WHERE me.entity_id = ? AND me.role = 'mention' AND m.id != ? AND m.event_time <= ? "
-        "ORDER BY m.event_time DESC, m.num DESC LIMIT 1",
+        "SELECT memory_id FROM memory_entities INDEXED BY memory_entities_by_role "
+        "WHERE entity_id = ? AND role = 'mention' AND memory_id != ? AND event_time <= ? "
+        "ORDER BY event_time DESC, num DESC LIMIT 1",
         [entity_id, memory.id, to_db(memory.event_time)],
     ).fetchone()
     if row is None:

@@ -185,6 +185,29 @@ MIGRATIONS: list[str] = [
         DELETE FROM memory_neighbours WHERE memory_id = new.id;
     END;
     """,
+    # 9: a memory-entity edge carries its memory's time, so "the latest earlier memory naming
+    #    this entity" (a new memory's neighbour, an entity's timeline, PageRank's seeds) is an
+    #    index lookup instead of a sort of every mention: filling the graph was quadratic in an
+    #    entity's mentions (20k memories 116 s, 40k 461 s). Triggers keep the copy true.
+    """
+    ALTER TABLE memory_entities ADD COLUMN event_time TEXT NOT NULL DEFAULT '';
+    ALTER TABLE memory_entities ADD COLUMN num INTEGER NOT NULL DEFAULT 0;
+    UPDATE memory_entities SET
+        event_time = coalesce((SELECT event_time FROM memories m WHERE m.id = memory_id), ''),
+        num = coalesce((SELECT num FROM memories m WHERE m.id = memory_id), 0);
+    DROP INDEX memory_entities_by_entity;
+    CREATE INDEX memory_entities_by_time ON memory_entities(entity_id, event_time, num);
+    CREATE INDEX memory_entities_by_role ON memory_entities(entity_id, role, event_time, num);
+    CREATE TRIGGER memory_entities_ai AFTER INSERT ON memory_entities BEGIN
+        UPDATE memory_entities SET
+            event_time = coalesce((SELECT event_time FROM memories WHERE id = new.memory_id), ''),
+            num = coalesce((SELECT num FROM memories WHERE id = new.memory_id), 0)
+        WHERE rowid = new.rowid;
+    END;
+    CREATE TRIGGER memories_graph_time AFTER UPDATE OF event_time ON memories BEGIN
+        UPDATE memory_entities SET event_time = new.event_time WHERE memory_id = new.id;
+    END;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

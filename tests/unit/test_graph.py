@@ -210,3 +210,34 @@ def test_a_store_from_before_the_graph_is_linked_a_bounded_amount_per_call(
     assert graph.check()["unlinked_memories"] == 1
     assert graph.link_pending() == 1
     assert graph.entity("Joanna").memories == 5
+
+
+def test_a_new_memory_links_to_the_latest_earlier_mention_by_index(store: SQLiteStore) -> None:
+    """The neighbour is the latest memory naming the entity before this one, also when stored
+    out of order, and the lookup is an index search (schema 9), not a sort of every mention."""
+    graph = MemoryGraph(store)
+    first = note(store, graph, "Lunch with Joanna.", days=0)
+    third = note(store, graph, "Joanna moved to Porto.", days=10)
+    second = note(store, graph, "Joanna started a new job.", days=5)  # imported late
+    links = {n.memory_id: n.other_id for n in graph.neighbours(second)}
+    assert links[second] == first
+    assert {n.other_id for n in graph.neighbours(third)} == {first}  # linked when it came
+    with store.transaction() as db:  # a memory's time moved: its edges carry the new one
+        db.conn.execute(
+            "UPDATE memories SET event_time = '2000-01-01T00:00:00.000000+00:00' WHERE id = ?",
+            [first],
+        )
+        times = db.conn.execute(
+            "SELECT event_time FROM memory_entities WHERE memory_id = ?", [first]
+        ).fetchall()
+        plan = " ".join(
+            str(r[-1])
+            for r in db.conn.execute(
+                "EXPLAIN QUERY PLAN SELECT memory_id FROM memory_entities "
+                "INDEXED BY memory_entities_by_role WHERE entity_id = 1 AND role = 'mention' "
+                "AND event_time <= '2030' ORDER BY event_time DESC, num DESC LIMIT 1"
+            )
+        )
+    assert {str(t[0]) for t in times} == {"2000-01-01T00:00:00.000000+00:00"}
+    assert "USE TEMP B-TREE" not in plan  # no sort
+    assert [m.id for m in graph.timeline(graph.entity("Joanna").id)] == [first, second, third]
