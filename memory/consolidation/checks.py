@@ -147,17 +147,3 @@ def covers(summary: str, parts: list[str]) -> bool:
     """Every part is represented in the summary by at least one of its content words."""
     have = {stem(w) for w in content_words(summary)}
     return all(have & {stem(w) for w in content_words(p)} for p in parts if content_words(p))
-
-
-MAX_MERGED = 8
-
-
-def merged_sentences(previous: str, new: list[str]) -> str:
-    """An overview the model could not write: the previous one's sentences and the new ones,
-    each once, the newest `MAX_MERGED` kept (every one already passed its own checks)."""
-    out: list[str] = []
-    for text in [previous, *new]:
-        for s in sentences(text):
-            key = s.rstrip(".").lower()
-            out = [o for o in out if o.rstrip(".").lower() != key] + [s]
-    return " ".join(out[-MAX_MERGED:])

@@ -14,8 +14,9 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from memory.bank import MemoryBank
-from memory.consolidation.checks import covers, merged_sentences, statements_only
+from memory.consolidation.checks import covers, statements_only
 from memory.consolidation.hierarchy import Commit, Derived, HierarchyStore, Session, in_space
+from memory.consolidation.overview import highlights
 from memory.consolidation.own_words import own_word_facts
 from memory.consolidation.persona import (
     day_persona,
@@ -323,16 +324,16 @@ class Consolidator:
             previous = current.text if current else ""
             days = [d.text for d in new]
             try:
-                if self.settings.summaries == "words":  # the days' own sentences, newest kept
-                    text = merged_sentences(previous, days)
+                if self.settings.summaries == "words":  # each day's most specific sentences
+                    text = highlights(previous, days)
                 else:
                     text = step(self.llm, previous, days)
                 if not covers(text, days):  # it kept one thing of four
-                    text = merged_sentences(previous, days)
+                    text = highlights(previous, days)
             except StepFailed as exc:
                 # The days' own (already checked) sentences, not nothing and not the model's.
                 report.fail(exc)
-                text = merged_sentences(previous, days)
+                text = highlights(previous, days)
             # What the user has since changed (a home, a job) is not kept as current.
             stale = stale_words([m.text for m in user_statements(self.hierarchy, space)])
             text = drop_stale(text, stale) or drop_stale(" ".join(d.text for d in new), stale)

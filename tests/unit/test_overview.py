@@ -1,0 +1,46 @@
+"""The global summary in the user's own words: each day's most specific sentences, kept."""
+
+from __future__ import annotations
+
+from memory.consolidation.overview import MAX_CHARS, MAX_SENTENCES, day_highlights, highlights
+
+DAY_1 = (
+    "Emily is called Emily. Emily really enjoys painting, playing piano and tea tasting. "
+    "Emily will take a look."
+)
+DAY_2 = (
+    "Emily went for a walk in the park on 28 April 2023. Emily went to Green Meadow Park and saw "
+    'a cherry blossom. Emily is currently reading a novel called "Silent Separation". '
+    "Emily thinks the most interesting part is the emotional changes."
+)
+
+
+def test_a_day_gives_its_sentences_with_names_and_titles_in_order() -> None:
+    assert day_highlights(DAY_2) == [
+        "Emily went to Green Meadow Park and saw a cherry blossom.",
+        'Emily is currently reading a novel called "Silent Separation".',
+    ]
+
+
+def test_the_subject_and_a_pinned_date_do_not_make_a_sentence_specific() -> None:
+    picked = day_highlights(DAY_2, per_day=1)
+    assert picked == ["Emily went to Green Meadow Park and saw a cherry blossom."]
+    assert "28 April" not in " ".join(picked)
+
+
+def test_earlier_days_stay_when_later_ones_come() -> None:
+    overview = highlights("", [DAY_1])
+    overview = highlights(overview, [DAY_2])
+    assert "tea tasting" in overview  # the first day is not pushed out by the second
+    assert "Green Meadow Park" in overview
+    assert "will take a look" not in overview  # a day's least specific sentence is left
+
+
+def test_a_sentence_said_again_is_kept_once_and_the_newest_fit() -> None:
+    overview = highlights("", [DAY_2, DAY_2])
+    assert overview.count("Green Meadow Park") == 1
+    days = [f"Emily visited Town{n} with Friend{n}. Emily rested." for n in range(30)]
+    long = highlights("", days)
+    assert len(long) <= MAX_CHARS
+    assert long.count("Emily visited") == MAX_SENTENCES
+    assert "Town29" in long and "Town0 " not in long
