@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -127,6 +128,12 @@ def test_consolidate_now_then_the_persona_view_shows_what_was_distilled(
     assert summary is not None and summary.text[:30] in shown
     assert "Facts" in shown and "Days" in shown
     assert "**" not in shown  # the days' dates read as text, not raw markdown
+    tops = [dialog.tree.topLevelItem(i) for i in range(dialog.tree.topLevelItemCount())]
+    facts = next(t for t in tops if t.text(0).startswith("Facts ("))
+    months = [facts.child(i) for i in range(facts.childCount())]
+    # Facts sit under the month they were said, the newest month open.
+    assert months and all(re.fullmatch(r"[A-Z][a-z]+ \d{4} \(\d+\)", m.text(0)) for m in months)
+    assert months[0].isExpanded() and months[0].childCount() >= 1
 
     # Edit the overall summary: saved, and locked against the next consolidation.
     assert dialog.select(summary.id)

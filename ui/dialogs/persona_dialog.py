@@ -144,16 +144,26 @@ class PersonaDialog(QDialog):
         everything = QTreeWidgetItem(self.tree, ["Everything (read)"])
         self._entry(self.tree, "Persona", overview.persona)
         self._entry(self.tree, "Overall summary", overview.summary)
-        for title, memories in (("Insights", overview.reflections), ("Facts", overview.facts)):
-            group = QTreeWidgetItem(self.tree, [f"{title} ({len(memories)})"])
+        insights = QTreeWidgetItem(self.tree, [f"Insights ({len(overview.reflections)})"])
+        for m in overview.reflections:
+            self._entry(insights, m.text, m)
+        # Facts by the month they were said, newest first: a year of statements stays readable.
+        facts = QTreeWidgetItem(self.tree, [f"Facts ({len(overview.facts)})"])
+        by_month: dict[str, list[Memory]] = {}
+        for m in sorted(overview.facts, key=lambda m: m.event_time, reverse=True):
+            by_month.setdefault(f"{m.event_time.astimezone():%B %Y}", []).append(m)
+        for month, memories in by_month.items():
+            node = QTreeWidgetItem(facts, [f"{month} ({len(memories)})"])
             for m in memories:
-                self._entry(group, m.text, m)
+                self._entry(node, m.text, m)
         days_group = QTreeWidgetItem(self.tree, [f"Days ({len(days)})"])
         for day in days:
             node = QTreeWidgetItem(days_group, [day.day])
             self._entry(node, "Summary", day.summary)
             self._entry(node, "Persona that day", day.persona)
         self.tree.expandToDepth(0)
+        if facts.childCount():
+            facts.child(0).setExpanded(True)  # this month's
         self.tree.blockSignals(False)
         target = self._find(keep) if keep else None
         self.tree.setCurrentItem(target or everything)
