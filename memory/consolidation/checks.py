@@ -147,3 +147,21 @@ def covers(summary: str, parts: list[str]) -> bool:
     """Every part is represented in the summary by at least one of its content words."""
     have = {stem(w) for w in content_words(summary)}
     return all(have & {stem(w) for w in content_words(p)} for p in parts if content_words(p))
+
+
+_UNITS = (
+    r"(?:week(?:end)?|month|year|night|morning|afternoon|evening|summer|winter|spring|autumn|"
+    r"fall|monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+)
+_RELATIVE_TIME = re.compile(
+    rf"\b(?:yesterday|today|tonight|tomorrow|the other day|(?:last|next|this) {_UNITS}|"
+    r"(?:a|an|one|two|three|four|five|six|few|\d+) (?:days?|weeks?|months?|years?) ago|"
+    r"in (?:a|an|two|three|few|\d+) (?:days?|weeks?|months?|years?))\b",
+    re.I,
+)
+
+
+def relative_time(text: str) -> bool:
+    """It dates something from the moment it was said ("last week"): true then, wrong later,
+    unless pinned to a date (own_words.pin_dates)."""
+    return bool(_RELATIVE_TIME.search(text))

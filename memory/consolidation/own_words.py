@@ -218,8 +218,8 @@ def _stated(sentence: str) -> str:
         return ""
     # A name spoken to is left out of the count: "I totally agree, Mel" says nothing.
     bare = re.sub(r",\s*[A-Z][\w'’-]*[.!]*$", " ", _FIRST_PERSON.sub(" ", s))
-    if len(content_words(bare)) < MIN_CONTENT_WORDS:
-        return ""
+    if len(content_words(bare)) < MIN_CONTENT_WORDS and not slot_values(s):
+        return ""  # short, unless it sets a slot: "I am allergic to peanuts" is a fact
     return s
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from memory.consolidation.checks import relative_time
 from memory.consolidation.grounding import content_words, support
 from memory.consolidation.hierarchy import HierarchyStore
 from memory.consolidation.profile import SECTIONS, build_profile, current
@@ -38,9 +39,20 @@ def split_persona(text: str) -> tuple[str, str]:
 
 
 def grounded_sentences(text: str, source: str) -> str:
-    """Only the sentences of `text` whose content words are (nearly all) in `source`."""
+    """Only the sentences of `text` whose content words are (nearly all) in `source`, and that
+    say who the user is rather than when something happened: "moved to Berlin last week" is
+    stale a week later (the fact and the summary keep the event, dated)."""
     sentences = [s.strip().rstrip(".") for s in text.replace("!", ".").split(". ") if s.strip()]
-    kept = [s for s in sentences if support(s, source) >= PROSE_SUPPORT]
+    kept = [s for s in sentences if support(s, source) >= PROSE_SUPPORT and not relative_time(s)]
+    return ". ".join(kept) + "." if kept else ""
+
+
+def timeless(prose: str) -> str:
+    """`prose` without its sentences dated from when they were said (a persona from before)."""
+    if not relative_time(prose):
+        return prose
+    sentences = [s.strip().rstrip(".") for s in prose.replace("!", ".").split(". ") if s.strip()]
+    kept = [s for s in sentences if not relative_time(s)]
     return ". ".join(kept) + "." if kept else ""
 
 
@@ -129,4 +141,4 @@ def global_persona(
         except StepFailed as exc:
             failure = exc
             prose = new_prose[-1]
-    return Persona(join(drop_stale(prose, stale), profile), failure)
+    return Persona(join(timeless(drop_stale(prose, stale)), profile), failure)

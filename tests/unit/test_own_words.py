@@ -125,3 +125,12 @@ def test_a_request_tacked_on_to_a_statement_is_left_out() -> None:
     assert facts("I am allergic to peanuts and cashews, so please remember that for recipes.") == [
         "The user is allergic to peanuts and cashews."
     ]
+
+
+def test_a_short_statement_that_sets_a_slot_is_a_fact() -> None:
+    """The issue's own sentence: two content words, but it says who the user is."""
+    assert facts("I am allergic to peanuts, so please remember that for recipes.") == [
+        "The user is allergic to peanuts."
+    ]
+    assert facts("I am vegan.") == ["The user is vegan."]
+    assert facts("I totally agree, Mel.") == []  # short and about nothing

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from memory.consolidation.checks import relative_time
 from memory.consolidation.grounding import content_words, support
 from memory.consolidation.persona import (
     day_persona,
@@ -9,6 +10,7 @@ from memory.consolidation.persona import (
     grounded_sentences,
     split_persona,
     stale_words,
+    timeless,
 )
 from memory.consolidation.profile import build_profile, profile_claims
 from tests.unit.fakes import ScriptedLLM
@@ -76,3 +78,14 @@ def test_grounded_prose_goes_on_top_of_the_profile_and_invented_sentences_are_dr
     assert prose == "The user works as a nurse and loves hiking."
     assert profile.startswith("Home: lives in Lisbon")
     assert grounded_sentences("The user is a pilot.", "I work as a nurse.") == ""
+
+
+def test_persona_prose_dated_from_when_it_was_said_is_left_out() -> None:
+    """ "Moved to Berlin last week" is stale a week later: the persona says who the user is;
+    the dated event is kept by the fact and the summary."""
+    said = "Big news: I moved from Paris to Berlin last week. I work as a nurse."
+    prose = "The user moved to Berlin last week. The user works as a nurse."
+    assert grounded_sentences(prose, said) == "The user works as a nurse."
+    assert relative_time("two weeks ago") and relative_time("Tomorrow")
+    assert not relative_time("The user moved to Berlin the week before 8 January 2026.")
+    assert timeless("The user met Jo yesterday. The user is kind.") == "The user is kind."
