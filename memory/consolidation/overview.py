@@ -26,6 +26,8 @@ _CALENDAR = frozenset(
 _QUOTED = re.compile(r"[\"“][^\"”]{2,80}[\"”]")
 _NAME = re.compile(r"\b[A-Z][\w'’-]*")
 _NUMBER = re.compile(r"\b\d[\d.,:]*\b")
+_NAMING = re.compile(r"\b(?:called|named)\b")  # "a dish called steamed sea bass"
+CONTENT_CAP = 8  # content words that count: a long sentence is not specific for its length
 
 
 def specificity(sentence: str) -> float:
@@ -38,8 +40,9 @@ def specificity(sentence: str) -> float:
     return (
         2.0 * len(names)
         + 2.0 * len(_QUOTED.findall(bare))
+        + 2.0 * len(_NAMING.findall(rest))
         + len(_NUMBER.findall(rest))
-        + 0.1 * len(content_words(bare))
+        + 0.1 * min(len(content_words(bare)), CONTENT_CAP)
     )
 
 

@@ -28,8 +28,9 @@ _I = re.compile(r"\bI\b|\bi\b(?=\s*(?:'|’|am\b|was\b|have\b))")
 _ABOUT_THEM = re.compile(r"\b(?:you|your|yours|yourself|u|ya)\b", re.I)
 # Openers that carry no fact ("Yeah, I ..." keeps "I ...").
 _OPENER = re.compile(
-    r"^(?:(?:oh|ah|wow|yeah|yes|yep|no|nope|well|haha|lol|hey|hi|hmm|ok|okay|so|and|but|"
-    r"honestly|totally|actually|thanks|thank you|aw+|omg)\b[,!.]?\s+)+",
+    r"^(?:(?:(?:hi|hello|hey),? (?:ai companion|ai|there|friend)|oh|ah|wow|yeah|yes|yep|no|"
+    r"nope|well|haha|lol|hey|hi|hmm|ok|okay|so|and|but|honestly|totally|actually|thanks|"
+    r"thank you|aw+|omg|of course|sure|definitely)\b[,!.]?\s+)+",
     re.I,
 )
 # "Gonna continue my edu": the speaker is the subject the sentence left out.

@@ -134,3 +134,12 @@ def test_a_short_statement_that_sets_a_slot_is_a_fact() -> None:
     ]
     assert facts("I am vegan.") == ["The user is vegan."]
     assert facts("I totally agree, Mel.") == []  # short and about nothing
+
+
+def test_a_greeting_to_the_assistant_is_not_part_of_the_fact() -> None:
+    assert facts("Hi AI companion, I learned a new dish called steamed sea bass!") == [
+        "The user learned a new dish called steamed sea bass."
+    ]
+    assert facts("Of course, first I cleaned the sea bass and cut the scallions.") == [
+        "First the user cleaned the sea bass and cut the scallions."
+    ]
