@@ -33,6 +33,8 @@ _OPENER = re.compile(
     r"thank you|aw+|omg|of course|sure|definitely)\b[,!.]?\s+)+",
     re.I,
 )
+# A short lead-in before a colon, with no one in it: "Big news:", "Update:", "Guess what:".
+_HEADLINE = re.compile(r"^(?!(?:[\w']+\s){0,2}(?:I|my|we|our)\b)(?:[A-Za-z']+\s?){1,3}:\s+")
 # "Gonna continue my edu": the speaker is the subject the sentence left out.
 _NO_SUBJECT = re.compile(
     r"^(gonna|going to|planning to|hoping to|trying to|thinking about)\b", re.I
@@ -210,6 +212,7 @@ def unpinned(fact: str) -> str:
 def _stated(sentence: str) -> str:
     """The sentence's statement part ("Yeah, I went ..." -> "I went ..."), or ""."""
     s = _OPENER.sub("", sentence.strip()).strip()
+    s = _HEADLINE.sub("", s)  # "Big news: I moved …" states "I moved …"
     s = _ASKS.sub("", s).strip()  # "…, so please remember that for recipes" asks, not states
     if not s or is_request(s) or s.endswith("?") or _ABOUT_THEM.search(s):
         return ""

@@ -183,7 +183,16 @@ _NOT_NAMES = {"I", "The", "She", "He", "They", "We", "It", "And", "But", "So", "
 def label(text: str) -> tuple[str, str]:
     """(speaker, text) of a labelled turn ("Caroline: I went ..."), ("", text) otherwise."""
     match = re.match(r"^([A-Z][\w'’-]*(?: [A-Z][\w'’-]*)?):\s+", text)
-    return (match.group(1), text[match.end() :]) if match else ("", text)
+    if not match or match.group(1).lower() in _HEADLINES:
+        return ("", text)
+    return (match.group(1), text[match.end() :])
+
+
+# "Update: my dog is called Rex": a lead-in the user wrote, not a speaker's name.
+_HEADLINES = frozenset(
+    "update news note reminder fyi ps edit todo idea plan goal question answer summary fact "
+    "info also btw tip warning important correction re subject today yesterday tomorrow".split()
+) | {"big news", "good news", "bad news", "quick update", "fun fact"}
 
 
 def _relation_values(subject: str, sentence: str) -> list[SlotValue]:

@@ -143,3 +143,11 @@ def test_a_greeting_to_the_assistant_is_not_part_of_the_fact() -> None:
     assert facts("Of course, first I cleaned the sea bass and cut the scallions.") == [
         "First the user cleaned the sea bass and cut the scallions."
     ]
+
+
+def test_a_lead_in_before_a_colon_is_not_a_speaker() -> None:
+    assert facts("Update: my dog is called Rex.") == ["The user's dog is called Rex."]
+    assert facts("Big news: I moved from Paris to Berlin.") == [
+        "The user moved from Paris to Berlin."
+    ]
+    assert facts("Caroline: I adopted a dog called Rex.") == ["Caroline adopted a dog called Rex."]
