@@ -133,7 +133,8 @@ _RULES: list[_Rule] = [
                           r"migraines?|an? [\w -]{0,30}(?:allergy|injury|condition|disease))",
                           re.I), "{who} has {v}"),
     ("likes", re.compile(r"\b[Ii] (?:really |absolutely |also )?(love|like|enjoy|adore) "
-                         r"([^.;!?\n]{2,50}?)" + _END, re.I), "{who} {verb} {v}"),
+                         r"([^.;!?\n]{2,50}?(?:,? (?:especially|particularly|mostly) "
+                         r"[^.;!?\n,]{2,30}?)?)" + _END, re.I), "{who} {verb} {v}"),
     ("likes", re.compile(r"\b[Mm]y favou?rite ([a-z]+(?: [a-z]+)?) is ([^.;!?\n]{2,40}?)" + _END,
                          re.I), "{whose} favourite {g1} is {v}"),
     ("dislikes", re.compile(r"\b[Ii] (?:really )?(hate|dislike|can't stand|cannot stand|don't like|"
@@ -217,6 +218,10 @@ def _relation_values(subject: str, sentence: str) -> list[SlotValue]:
     return out
 
 
+# A plan for this very chat or day ("next spring" is a plan worth keeping).
+_MOMENT = re.compile(r"\b(?:now|today|tonight|tomorrow|you|your)\b", re.I)
+
+
 def slot_values(text: str) -> list[SlotValue]:
     """Every slot value a statement sets, in the order said; requests and questions skipped."""
     subject, body = label(text)
@@ -235,6 +240,8 @@ def slot_values(text: str) -> list[SlotValue]:
                     continue  # "I like it": says nothing yet
                 if slot in ("likes", "dislikes") and _REACTION.match(value):
                     continue  # "I love how you tell it": a reply to someone, not a taste
+                if slot == "plans" and _MOMENT.search(value):
+                    continue  # "going to have dinner now and talk to you tomorrow": a goodbye
                 who, whose = _who(subject)
                 g1 = groups[0].lower() if len(groups) > 1 else ""
                 verb = _THIRD.get(g1, g1)

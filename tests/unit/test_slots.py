@@ -96,3 +96,18 @@ def test_a_favourite_is_one_value_per_thing_and_a_reaction_is_not_a_taste() -> N
          "is blue now.", "I love that you chose pottery!", "I love how you tell it."]
     ).lines()  # fmt: skip
     assert lines == ["Likes: favourite food is sushi; favourite colour is blue."]
+
+
+def test_a_taste_keeps_what_it_is_especially() -> None:
+    said = "Besides nature, I also love listening to music, especially jazz."
+    assert [(v.slot, v.value) for v in slot_values(said)] == [
+        ("likes", "loves listening to music, especially jazz")
+    ]
+
+
+def test_a_goodbye_is_not_a_plan() -> None:
+    assert slot_values("I am going to have dinner now and will talk to you again tomorrow.") == []
+    assert slot_values("I'm going to visit Jo tomorrow.") == []  # true today, stale after
+    assert [v.value for v in slot_values("I am planning to run a marathon in May.")] == [
+        "run a marathon in May"
+    ]
