@@ -17,7 +17,7 @@ from memory.bank import MemoryBank
 from memory.consolidation.checks import covers, statements_only
 from memory.consolidation.hierarchy import Commit, Derived, HierarchyStore, Session, in_space
 from memory.consolidation.overview import highlights
-from memory.consolidation.own_words import own_word_facts
+from memory.consolidation.own_words import others_once, own_word_facts
 from memory.consolidation.persona import (
     day_persona,
     drop_stale,
@@ -79,10 +79,10 @@ def words_summary(texts: list[str], said: datetime) -> str:
     for text in texts:
         for fact, _ in own_word_facts(statements_only(text), said):
             if size + len(fact) > WORDS_SUMMARY_CHARS:
-                return " ".join(out) or extractive_summary(texts)
+                return others_once(" ".join(out)) or extractive_summary(texts)
             out.append(fact)
             size += len(fact) + 1
-    return " ".join(out) or extractive_summary(texts)
+    return others_once(" ".join(out)) or extractive_summary(texts)
 
 
 class Consolidator:

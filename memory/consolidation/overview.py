@@ -12,7 +12,7 @@ import re
 
 from memory.consolidation.checks import sentences
 from memory.consolidation.grounding import content_words
-from memory.consolidation.own_words import unpinned
+from memory.consolidation.own_words import others_once, unpinned
 
 MAX_SENTENCES = 12  # of the overview, newest kept
 MAX_CHARS = 1500  # ~375 tokens of every prompt's system message
@@ -70,4 +70,4 @@ def highlights(previous: str, days: list[str]) -> str:
             break
         kept.insert(0, s)
         size += len(s) + 1
-    return " ".join(kept)
+    return others_once(" ".join(kept))

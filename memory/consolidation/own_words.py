@@ -204,6 +204,25 @@ _PINNED = re.compile(
 )
 
 
+_GROUP = re.compile(r"\b((?:[Tt]he user|[A-Z][\w'’-]*(?: [A-Z][\w'’-]*)?) and others)\b")
+
+
+def others_once(text: str) -> str:
+    """A summary of several statements names each "X and others" once and says "they" after,
+    so the group's name does not repeat through it like a loop."""
+    seen: set[str] = set()
+
+    def once(m: re.Match[str]) -> str:
+        key = m.group(1).lower()
+        if key not in seen:
+            seen.add(key)
+            return m.group(1)
+        start = m.start() == 0 or text[: m.start()].rstrip().endswith((".", "!", "?"))
+        return "They" if start else "they"
+
+    return _GROUP.sub(once, text)
+
+
 def unpinned(fact: str) -> str:
     """The fact without what the third person added: pinned dates and "and others"."""
     return " ".join(_PINNED.sub(" ", fact).split())

@@ -8,7 +8,13 @@ from datetime import datetime
 import pytest
 
 from memory.consolidation.checks import looping
-from memory.consolidation.own_words import own_word_facts, pin_dates, third_person, unpinned
+from memory.consolidation.own_words import (
+    others_once,
+    own_word_facts,
+    pin_dates,
+    third_person,
+    unpinned,
+)
 
 SAID = datetime(2023, 5, 8, 13, 56)  # a Monday
 
@@ -151,3 +157,19 @@ def test_a_lead_in_before_a_colon_is_not_a_speaker() -> None:
         "The user moved from Paris to Berlin."
     ]
     assert facts("Caroline: I adopted a dog called Rex.") == ["Caroline adopted a dog called Rex."]
+
+
+def test_a_summary_names_a_group_once_then_says_they() -> None:
+    text = (
+        "John and others played Fortnite. John's pals and John also played Overwatch. "
+        "John and others raised a good amount, and John and others felt great."
+    )
+    out = others_once(text)
+    assert out == (
+        "John and others played Fortnite. John's pals and John also played Overwatch. "
+        "They raised a good amount, and they felt great."
+    )
+    assert not looping(out) and looping(text)
+    assert others_once("The user and others hiked. The user and others swam.") == (
+        "The user and others hiked. They swam."
+    )
