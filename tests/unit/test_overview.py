@@ -53,3 +53,12 @@ def test_a_thing_called_by_its_name_outranks_a_long_recipe() -> None:
         "into thin strips and put them inside the fish, then marinated it with salt."
     )
     assert day_highlights(day, per_day=1) == [day.split(". ")[0] + "."]
+
+
+def test_a_day_with_nothing_stated_adds_no_question_to_the_overview() -> None:
+    raw = (
+        "The user said: Recently I've been watching some movies, do you have any good "
+        "recommendations? / I'm studying English, how do I improve my listening?"
+    )
+    assert day_highlights(raw) == []
+    assert highlights("Lucy loved Gulangyu Island.", [raw]) == "Lucy loved Gulangyu Island."
