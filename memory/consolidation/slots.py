@@ -24,6 +24,8 @@ _PLACE = r"((?:the |a )?[A-Z][\w'’.-]*(?:[ ,]+(?:[A-Z][\w'’.-]*|de|del|la|le
 _REST = r"([^.;!?\n]{2,60}?)"
 _END = r"(?=\s*(?:$|[.;!?\n]|,|\s(?:and|but|so|because|since|where|with|last|next|this|now|"
 _END += r"after|before|for|in \d|two|three|a few|some)\b))"
+# "action and comedy movies": a second thing liked, not a second clause ("and I ...").
+_AND_THING = r"(?: and (?!(?:I|i|we|my|it|then|they|he|she|you|also|so|now)\b)(?:[\w'-]+ ?){1,3}?)?"
 ONE_RELATIONS = {
     "wife": "partner", "husband": "partner", "partner": "partner", "boyfriend": "partner",
     "girlfriend": "partner", "fiance": "partner", "fiancé": "partner", "fiancee": "partner",
@@ -133,8 +135,8 @@ _RULES: list[_Rule] = [
                           r"migraines?|an? [\w -]{0,30}(?:allergy|injury|condition|disease))",
                           re.I), "{who} has {v}"),
     ("likes", re.compile(r"\b[Ii] (?:really |absolutely |also )?(love|like|enjoy|adore) "
-                         r"([^.;!?\n]{2,50}?(?:,? (?:especially|particularly|mostly) "
-                         r"[^.;!?\n,]{2,30}?)?)" + _END, re.I), "{who} {verb} {v}"),
+                         r"([^.;!?\n]{2,50}?" + _AND_THING + r"(?:,? (?:especially|particularly|"
+                         r"mostly) [^.;!?\n,]{2,30}?)?)" + _END, re.I), "{who} {verb} {v}"),
     ("likes", re.compile(r"\b[Mm]y favou?rite ([a-z]+(?: [a-z]+)?) is ([^.;!?\n]{2,40}?)" + _END,
                          re.I), "{whose} favourite {g1} is {v}"),
     ("dislikes", re.compile(r"\b[Ii] (?:really )?(hate|dislike|can't stand|cannot stand|don't like|"

@@ -111,3 +111,11 @@ def test_a_goodbye_is_not_a_plan() -> None:
     assert [v.value for v in slot_values("I am planning to run a marathon in May.")] == [
         "run a marathon in May"
     ]
+
+
+def test_two_things_liked_stay_together_and_a_second_clause_does_not() -> None:
+    def likes(said: str) -> list[str]:
+        return [v.value for v in slot_values(said) if v.slot == "likes"]
+
+    assert likes("I like action and comedy movies.") == ["likes action and comedy movies"]
+    assert likes("I love hiking and I like tea.") == ["loves hiking", "likes tea"]
