@@ -74,4 +74,4 @@ def highlights(previous: str, days: list[str]) -> str:
             break
         kept.insert(0, s)
         size += len(s) + 1
-    return others_once(" ".join(kept))
+    return others_once(" ".join(kept), near=True)

@@ -207,17 +207,22 @@ _PINNED = re.compile(
 _GROUP = re.compile(r"\b((?:[Tt]he user|[A-Z][\w'’-]*(?: [A-Z][\w'’-]*)?) and others)\b")
 
 
-def others_once(text: str) -> str:
+def others_once(text: str, *, near: bool = False) -> str:
     """A summary of several statements names each "X and others" once and says "they" after,
-    so the group's name does not repeat through it like a loop."""
-    seen: set[str] = set()
+    so the group's name does not repeat through it like a loop. `near`: only where the group
+    was named in the same or the sentence before (an overview's sentences are from different
+    days, and "They saw an exhibition" would point at another day's group)."""
+    seen: dict[str, int] = {}  # group -> the sentence it was last named in
 
     def once(m: re.Match[str]) -> str:
         key = m.group(1).lower()
-        if key not in seen:
-            seen.add(key)
+        before = text[: m.start()]
+        sentence = len(re.findall(r"[.!?](?:\s|$)", before))
+        last = seen.get(key)
+        seen[key] = sentence
+        if last is None or (near and sentence - last > 1):
             return m.group(1)
-        start = m.start() == 0 or text[: m.start()].rstrip().endswith((".", "!", "?"))
+        start = m.start() == 0 or before.rstrip().endswith((".", "!", "?"))
         return "They" if start else "they"
 
     return _GROUP.sub(once, text)

@@ -62,3 +62,15 @@ def test_a_day_with_nothing_stated_adds_no_question_to_the_overview() -> None:
     )
     assert day_highlights(raw) == []
     assert highlights("Lucy loved Gulangyu Island.", [raw]) == "Lucy loved Gulangyu Island."
+
+
+def test_a_group_is_they_only_right_after_it_was_named() -> None:
+    days = [
+        'The user and others saw an art film called "Taxi Driver".',
+        "On 1 May 2023 the user found a novel called Solitude at the Library.",
+        "The user and others saw an exhibition at the National Museum.",
+        "The user and others had lunch at Roma Cafe.",
+    ]
+    overview = highlights("", days)
+    assert "The user and others saw an exhibition" in overview  # a day apart: named again
+    assert "They had lunch at Roma Cafe." in overview  # right after: they
