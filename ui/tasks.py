@@ -72,7 +72,11 @@ class TaskRunner(QObject):
         Returns whether it finished; if not, its thread is left to end on its own."""
         running = dict(self._futures)
         self._executor.shutdown(wait=False, cancel_futures=True)
-        _, not_done = wait(list(running), timeout=timeout_s)
+        # A queued task cancelled here never reaches a worker, so concurrent.futures.wait would
+        # never count it done (it waits for CANCELLED_AND_NOTIFIED) and, without a timeout,
+        # would wait forever: only the task that had started is waited for.
+        started = [f for f in running if not f.cancelled()]
+        _, not_done = wait(started, timeout=timeout_s)
         if not_done:
             names = ", ".join(sorted(running[f] for f in not_done))
             log.warning(
