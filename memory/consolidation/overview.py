@@ -46,14 +46,11 @@ def specificity(sentence: str) -> float:
     )
 
 
-_UNSTATED = re.compile(r"\?$|\b(?:I|I'm|I've|my|me)\b|^The user said:")
-
-
 def day_highlights(day: str, per_day: int = PER_DAY) -> list[str]:
     """A day's most specific sentence, and up to `per_day` - 1 more that name something, in
-    the order they were said. A question, or the raw words of a day with nothing stated ("The
-    user said: … do you have any recommendations?"), says nothing about the user."""
-    said = [s for s in sentences(day) if not _UNSTATED.search(s)]
+    the order they were said. A question ("The user said: … do you have any recommendations?",
+    a day's raw words when nothing was stated) says nothing about the user."""
+    said = [s.lstrip("/ ") for s in sentences(day) if not s.rstrip().endswith("?")]
     ranked = sorted(range(len(said)), key=lambda i: (-specificity(said[i]), i))[:per_day]
     best = ranked[:1] + [i for i in ranked[1:] if specificity(said[i]) >= NAMES_SOMETHING]
     return [said[i] for i in sorted(best)]

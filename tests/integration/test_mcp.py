@@ -151,7 +151,10 @@ def audit_and_consistency(data: Path, note_id: str) -> None:
         assert remembered.memory_id == note_id and remembered.detail["ids"] == [note_id]
         flat = repr([(e.detail, e.memory_id) for e in calls])
         assert "beehive" not in flat and "hate bees" not in flat  # ids, never text
-        assert store.count_memories() == 1  # the refused note was not stored
+        # The refused note was not stored. (What the running window's scheduler may have
+        # consolidated from the one note, under load before it was stopped, is not a note.)
+        said = store.rows("SELECT text FROM memories WHERE kind IN ('note', 'turn')")
+        assert [r["text"] for r in said] == [NOTE]
         index = ChromaIndex(paths.index_dir, vectors_id(paths.config_file), 384)
         try:
             report = check(store, index)

@@ -62,6 +62,9 @@ def test_a_day_with_nothing_stated_adds_no_question_to_the_overview() -> None:
     )
     assert day_highlights(raw) == []
     assert highlights("Lucy loved Gulangyu Island.", [raw]) == "Lucy loved Gulangyu Island."
+    # What such a day did state is kept in the user's words, without the separator.
+    said = "The user said: I live in Paris. / My cat is called Miso. / I am allergic to peanuts."
+    assert highlights("", [said]) == "The user said: I live in Paris. My cat is called Miso."
 
 
 def test_a_group_is_they_only_right_after_it_was_named() -> None:
