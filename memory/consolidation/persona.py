@@ -38,11 +38,16 @@ def split_persona(text: str) -> tuple[str, str]:
     return " ".join(prose).strip(), "\n".join(profile)
 
 
+def _prose_sentences(text: str) -> list[str]:
+    """A persona's prose as sentences, without their final stops."""
+    return [s.strip().rstrip(".") for s in text.replace("!", ".").split(". ") if s.strip()]
+
+
 def grounded_sentences(text: str, source: str) -> str:
     """Only the sentences of `text` whose content words are (nearly all) in `source`, and that
     say who the user is rather than when something happened: "moved to Berlin last week" is
     stale a week later (the fact and the summary keep the event, dated)."""
-    sentences = [s.strip().rstrip(".") for s in text.replace("!", ".").split(". ") if s.strip()]
+    sentences = _prose_sentences(text)
     kept = [s for s in sentences if support(s, source) >= PROSE_SUPPORT and not relative_time(s)]
     return ". ".join(kept) + "." if kept else ""
 
@@ -51,7 +56,7 @@ def timeless(prose: str) -> str:
     """`prose` without its sentences dated from when they were said (a persona from before)."""
     if not relative_time(prose):
         return prose
-    sentences = [s.strip().rstrip(".") for s in prose.replace("!", ".").split(". ") if s.strip()]
+    sentences = _prose_sentences(prose)
     kept = [s for s in sentences if not relative_time(s)]
     return ". ".join(kept) + "." if kept else ""
 
