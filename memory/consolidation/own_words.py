@@ -161,6 +161,27 @@ def _day(when: datetime) -> str:
 
 
 _WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday".split()
+# A season's first month (meteorological, northern hemisphere): winter runs December-February.
+_SEASONS = {"spring": 3, "summer": 6, "autumn": 9, "fall": 9, "winter": 12}
+
+
+def _season(name: str, said: datetime, which: str) -> str:
+    """ "last|this|next <season>" said on `said`, as "in spring 2026" ("in winter 2025-2026"):
+    last, the latest that began before the season it was said in; next, the first after it;
+    this, the one it was said in, else the one that begins in that year."""
+    start = _SEASONS[name.lower()]
+    month = said.year * 12 + said.month - 1  # months since year 0
+    present = month - (said.month % 12) % 3  # the first month of the season it was said in
+    begins = [y * 12 + start - 1 for y in range(said.year - 2, said.year + 3)]
+    if which == "last":
+        first = max(b for b in begins if b < present)
+    elif which == "next":
+        first = min(b for b in begins if b > present)
+    else:
+        first = present if present in begins else said.year * 12 + start - 1
+    year = first // 12
+    label = "fall" if name.lower() == "fall" else ("autumn" if start == 9 else name.lower())
+    return f"in {label} {year}-{year + 1}" if start == 12 else f"in {label} {year}"
 
 
 def pin_dates(text: str, said: datetime) -> str:
@@ -193,14 +214,20 @@ def pin_dates(text: str, said: datetime) -> str:
         ]
     for pattern, replacement in rules:
         text = re.sub(pattern, replacement, text, flags=re.I)
-    return text
+    return re.sub(
+        r"\b(last|this|next) (spring|summer|autumn|fall|winter)\b",
+        lambda m: _season(m.group(2), d, m.group(1).lower()),
+        text,
+        flags=re.I,
+    )
 
 
 _PINNED = re.compile(
     r"\b(?:on |in )?(?:the )?(?:(?:night|morning|afternoon|evening) of |(?:week|weekend) "
     r"(?:before|after) |(?:a few|a couple of|two|three|four|five|six|\d+) (?:days|weeks|months|"
     r"years) before )?(?:\d{1,2} )?(?:January|February|March|April|May|June|July|August|"
-    r"September|October|November|December)? ?\d{4}\b|\band others\b"
+    r"September|October|November|December|spring|summer|autumn|fall|winter)? ?\d{4}(?:-\d{4})?\b|"
+    r"\band others\b"
 )
 
 

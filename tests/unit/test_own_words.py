@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pytest
 
-from memory.consolidation.checks import looping
+from memory.consolidation.checks import looping, relative_time
 from memory.consolidation.own_words import (
     others_once,
     own_word_facts,
@@ -72,6 +72,30 @@ def test_a_speaker_label_names_the_subject_and_the_possessive() -> None:
 def test_a_relative_day_is_pinned_to_the_day_it_was_said(phrase: str, pinned: str) -> None:
     assert pin_dates(f"went out {phrase}", SAID) == f"went out {pinned}"
     assert unpinned(f"went out {pinned}") == "went out"
+
+
+@pytest.mark.parametrize(
+    ("said", "phrase", "pinned"),
+    [
+        ("2026-12-05", "last spring", "in spring 2026"),
+        ("2026-12-05", "this winter", "in winter 2026-2027"),  # said in it
+        ("2026-12-05", "last winter", "in winter 2025-2026"),
+        ("2026-04-10", "last spring", "in spring 2025"),  # said in spring: the one before
+        ("2026-04-10", "next summer", "in summer 2026"),
+        (
+            "2026-01-15",
+            "this winter",
+            "in winter 2025-2026",
+        ),  # a January's winter began in December
+        ("2026-01-15", "last autumn", "in autumn 2025"),
+        ("2026-07-01", "last fall", "in fall 2025"),  # said in summer 2026: fall 2025 is the last
+    ],
+)
+def test_a_season_is_pinned_to_its_year(said: str, phrase: str, pinned: str) -> None:
+    when = datetime.fromisoformat(said)
+    assert pin_dates(f"moved to Lisbon {phrase}", when) == f"moved to Lisbon {pinned}"
+    assert unpinned(f"moved to Lisbon {pinned}") == "moved to Lisbon"
+    assert not relative_time(pin_dates(f"moved to Lisbon {phrase}", when))
 
 
 @pytest.mark.parametrize(
