@@ -14,6 +14,7 @@ from memory.lifecycle.decay import DecayPolicy
 from memory.lifecycle.strengthen import record_recall
 from memory.lifecycle.upgrade import upgrade_strengths
 from memory.recall.retrieval import HybridRetriever, RecallSettings
+from memory.recall.statements import with_their_messages
 from memory.records import PERSONAL, Kind, Memory, Recalled
 from memory.storage.index import ChromaIndex
 from memory.storage.store import SQLiteStore
@@ -141,10 +142,12 @@ class MemoryBank:
 
     def strengthen(self, used: Sequence[Recalled], now: datetime, message_id: int | None) -> None:
         """Record which memories a reply used, and strengthen them: S grows by the spacing
-        effect, t restarts, and a faded memory a strong cue brought back is active again."""
+        effect, t restarts, and a faded memory a strong cue brought back is active again. A fact
+        in the user's own words strengthens the message it stands for too."""
         if message_id is not None:
             self.store.record_reply_memories(message_id, [(r.memory.id, r.score) for r in used])
-        record_recall(self.store, self.decay, [r.memory.id for r in used], now, message_id)
+        ids = with_their_messages(self.store, [r.memory.id for r in used])
+        record_recall(self.store, self.decay, ids, now, message_id)
 
     def close(self) -> None:
         self.index.close()

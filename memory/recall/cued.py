@@ -10,7 +10,7 @@ import numpy.typing as npt
 
 from memory.consolidation.grounding import content_words, stem
 from memory.lifecycle.decay import DecayPolicy
-from memory.records import Kind, Recalled, State
+from memory.records import Kind, Recalled
 from memory.storage.memory_rows import memory_from_row
 from memory.storage.store import SQLiteStore
 
@@ -41,15 +41,18 @@ def lead_to_sources(
     k: int,
     min_similarity: float,
 ) -> list[Recalled]:
-    """`results` with, right after each of the first `top` summaries or facts among the best
-    `k`, its source turns that match the query at `min_similarity` or closer (at most
-    PER_PARENT each, best first), moved up if already there, added (faded or not) if not."""
+    """`results` with the source turns of the first `top` summaries or facts among the best `k`
+    that match the query at `min_similarity` or closer (at most PER_PARENT each, best first),
+    added (faded or not) if not there, each at the place its own score gives it: the parent's
+    score times its similarity, or what it already had if higher. Placed right after a parent
+    instead, three parents' turns took six of the first ten places from better matches
+    (`bench recall --realtime --consolidate`, docs/benchmarks.md)."""
     if vector is None or top <= 0:
         return results
     parents = [r for r in results[:k] if r.memory.kind in LEADS][:top]
     if not parents:
         return results
-    out = list(results)
+    out = {r.memory.id: r for r in results}
     for parent in parents:
         rows = store.rows(
             "SELECT m.* FROM memory_links l JOIN memories m ON m.id = l.source_id "
@@ -65,18 +68,14 @@ def lead_to_sources(
             ((float(np.dot(vector, v)), mid) for mid, v in stored.items()),
             reverse=True,
         )
-        led: list[Recalled] = []
         for sim, mid in scored[:PER_PARENT]:
             if sim < min_similarity:
                 break
-            have = next((r for r in out if r.memory.id == mid), None)
-            if have is not None:
-                out.remove(have)
             memory = sources[mid]
-            if memory.state is State.SUPERSEDED:
+            led = parent.score * sim
+            have = out.get(mid)
+            if have is not None and have.score >= led:
                 continue
             retention = decay.retention(memory, now)
-            led.append(have or Recalled(memory, parent.score * sim, sim, retention))
-        at = out.index(parent) + 1
-        out[at:at] = led
-    return out
+            out[mid] = Recalled(memory, led, sim, retention, have.keyword_rank if have else None)
+    return sorted(out.values(), key=lambda r: r.score, reverse=True)

@@ -24,6 +24,7 @@ from memory.recall.fusion import (
     without_names,
 )
 from memory.recall.neighbours import memories_between, neighbour_turns
+from memory.recall.statements import one_per_statement, one_rank_per_statement
 from memory.recall.timeparse import TimeRange, TimeResolver
 from memory.records import Memory, Recalled, State
 from memory.storage.index import ChromaIndex
@@ -168,7 +169,11 @@ class HybridRetriever:
             min_similarity=s.lead_similarity,
         )
         return select(
-            results, _text, k=k, budget=s.token_budget, duplicate_threshold=s.duplicate_threshold
+            one_per_statement(self.store, results),
+            _text,
+            k=k,
+            budget=s.token_budget,
+            duplicate_threshold=s.duplicate_threshold,
         )
 
     def time_range(self, query: str, now: datetime) -> TimeRange | None:
@@ -214,6 +219,9 @@ class HybridRetriever:
             dense_ids = [mid for mid in dense_ids if mid in seen]
             keyword_ids = [mid for mid in keyword_ids if mid in seen]
             in_span = [mid for mid in in_span if mid in seen]
+        dense_ids, keyword_ids, in_span = one_rank_per_statement(
+            self.store, [dense_ids, keyword_ids, in_span], memories, similarity
+        )
         rankings = [
             (dense_ids, s.dense_weight),
             (keyword_ids, s.keyword_weight),

@@ -11,8 +11,8 @@ import pytest
 
 from memory.consolidation.consolidator import ConsolidationSettings, Consolidator, FactSource
 from memory.consolidation.hierarchy import HierarchyStore
-from memory.consolidation.slot_facts import holds
-from memory.records import Kind, State
+from memory.consolidation.slot_facts import WORDS, holds
+from memory.records import Kind, Recalled, State
 from tests.unit.fakes import T0, StepLLM, make_bank, say
 
 
@@ -121,17 +121,71 @@ def test_summaries_in_the_users_words_ask_no_model_and_read_in_the_third_person(
         world.bank.store.close()
 
 
+def test_a_fact_used_in_a_reply_rehearses_the_message_it_stands_for(words: World) -> None:
+    words.day(0, "Yesterday I went to a pottery class with my sister Jo.")
+    turn = words.hierarchy.of_kind(Kind.TURN)[0]
+    fact = next(m for m in words.hierarchy.of_kind(Kind.FACT) if "pottery" in m.text)
+    slot = [m for m in words.hierarchy.of_kind(Kind.FACT) if m.id != fact.id]
+    later = T0 + timedelta(days=3)
+    words.bank.strengthen([Recalled(fact, 0.5, 0.5, 0.9)], later, None)
+    store = words.bank.store
+    for m in (fact, turn):  # the fact shown, and the message it restates
+        assert store.memory(m.id).last_recalled_at == later
+        assert store.memory(m.id).strength > m.strength
+    for m in slot:  # a slot's fact from the same message is not rehearsed by it
+        assert store.memory(m.id).last_recalled_at is None
+
+
+def test_recall_ranks_a_message_and_its_facts_as_one_statement(words: World) -> None:
+    from memory.recall.statements import one_rank_per_statement
+
+    words.day(
+        0,
+        "I adopted a grey tabby kitten called Miso. I baked a lemon cake for the school fair.",
+        "My sister Jo lives in Lisbon and she teaches maths there.",
+    )
+    turns = {m.text[:5]: m for m in words.hierarchy.of_kind(Kind.TURN)}
+    first, other = turns["I ado"], turns["My si"]
+    own = [
+        m
+        for m in words.hierarchy.of_kind(Kind.FACT)
+        if (m.derive_key or "").startswith(WORDS) and words.hierarchy.sources(m.id) == [first.id]
+    ]
+    kitten, cake = (next(m for m in own if word in m.text) for word in ("Miso", "cake"))
+    store = words.bank.store
+    memories = store.memories_by_ids([first.id, other.id, kitten.id])  # the cake fact not yet
+    memories[cake.id] = store.memory(cake.id)
+    similarity = {cake.id: 0.5, first.id: 0.4, kitten.id: 0.7, other.id: 0.45}
+    dense = [cake.id, first.id, other.id, kitten.id]
+    keyword = [other.id, first.id]
+    ranked = one_rank_per_statement(store, [dense, keyword, []], memories, similarity)
+    # One message, its two facts: one statement, under its best-placed fact, ranked once.
+    assert ranked == [[cake.id, other.id], [other.id, cake.id], []]
+    assert similarity[cake.id] == 0.7  # the best similarity of any of its forms
+
+    # A note the user asked to keep stands for its fact in its own words.
+    note = words.bank.remember(Kind.NOTE, "I keep three beehives behind the garden shed", T0)
+    words.consolidator.run(T0 + timedelta(days=2))
+    bees = next(m for m in words.hierarchy.of_kind(Kind.FACT) if "beehives" in m.text)
+    memories = store.memories_by_ids([bees.id, note.id])
+    assert one_rank_per_statement(store, [[bees.id, note.id]], memories, {}) == [[note.id]]
+
+
 def test_recall_shows_one_memory_for_one_statement(words: World) -> None:
-    from app.services.recall import one_per_statement, recall
+    from app.services.recall import recall
+    from memory.recall.statements import one_per_statement
 
     words.day(0, "Yesterday I went to a pottery class with my sister Jo.")
     turn = words.hierarchy.of_kind(Kind.TURN)[0]
     fact = next(m for m in words.hierarchy.of_kind(Kind.FACT) if "pottery" in m.text)
     now = T0 + timedelta(days=1)
-    raw = {r.memory.id for r in words.bank.recall("pottery class", now, 10)}
-    assert {turn.id, fact.id} <= raw  # both match the question ...
     shown = [r.memory.id for r in recall(words.bank, "pottery class", now, 10)]
-    assert fact.id in shown and turn.id not in shown  # ... the dated fact stands for the turn
+    assert fact.id in shown and turn.id not in shown  # the dated fact stands for the turn
+    # ... at the better place of the two, with the better score: one slot, not two.
+    said = [Recalled(turn, 0.9, 0.8, 1.0), Recalled(fact, 0.4, 0.5, 1.0)]
+    assert [(r.memory.id, r.score) for r in one_per_statement(words.bank.store, said)] == [
+        (fact.id, 0.9)
+    ]
     summary = words.hierarchy.of_kind(Kind.SESSION_SUMMARY)[0]
     assert summary.id not in shown  # a one-message session's summary says nothing more
 
@@ -144,4 +198,4 @@ def test_recall_shows_one_memory_for_one_statement(words: World) -> None:
     assert not any(m.kind is Kind.FACT and "beehives" in m.text for m in shown_notes)
     # Once a message is no longer recalled (faded), its fact stands alone.
     alone = [r for r in words.bank.recall("pottery class", now, 10) if r.memory.id != turn.id]
-    assert fact.id in [r.memory.id for r in one_per_statement(alone, words.hierarchy)]
+    assert fact.id in [r.memory.id for r in one_per_statement(words.bank.store, alone)]

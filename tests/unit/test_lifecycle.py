@@ -8,13 +8,16 @@ from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
+import numpy as np
+import numpy.typing as npt
 import pytest
 
 from memory.bank import MemoryBank
 from memory.consolidation.consolidator import Consolidator
 from memory.consolidation.hierarchy import HierarchyStore
 from memory.lifecycle.decay import DecayPolicy
-from memory.records import Kind, State
+from memory.recall.cued import lead_to_sources
+from memory.records import Kind, Recalled, State
 from memory.storage.schema import MIGRATIONS, SCHEMA_VERSION
 from memory.storage.store import SQLiteStore
 from tests.unit.fakes import T0, StepLLM, make_bank, say
@@ -130,14 +133,33 @@ def test_a_recalled_summary_leads_to_the_turns_it_came_from(bank: MemoryBank) ->
     later = T0 + timedelta(days=60)
     with bank.store.transaction() as db:  # both turns long faded; the summary still active
         db.execute("UPDATE memories SET state = 'faded' WHERE kind = 'turn'")
+        # No fact stands for the kitten message (memory/recall/statements.py): the summary leads.
+        db.execute("UPDATE memories SET state = 'superseded' WHERE kind = 'fact'")
     found = [r.memory.id for r in bank.recall("adopted tabby kitten Miso weather", later, k=10)]
     assert summary.id in found
-    # Right after the summary: its best-matching source turn, faded as it is.
-    assert found[found.index(summary.id) + 1] in {
-        kitten.id,
-        turns["The weather was lovely and sunny."].id,
-    }
+    # Its best-matching source turn, faded as it is, by its own score (the summary's times
+    # its similarity, or its own if higher) ...
     assert kitten.id in found
+
+    # A led turn takes the place its own score gives it, not the first places after its parent.
+    weather = turns["The weather was lovely and sunny."]
+    vectors = {kitten.id: np.array([0.6, 0.8]), weather.id: np.array([0.1, 0.99])}
+
+    class Index:
+        def vectors(self, ids: list[str]) -> dict[str, npt.NDArray[np.float64]]:
+            return {i: vectors[i] for i in ids}
+
+    other = hierarchy.of_kind(Kind.DAILY_SUMMARY)[0]
+    ranked = [Recalled(summary, 1.0, 0.7, 1.0), Recalled(other, 0.7, 0.6, 1.0)]
+    led = lead_to_sources(
+        bank.store, Index(), bank.decay, np.array([1.0, 0.0]), ranked, later,
+        top=3, k=10, min_similarity=0.35,
+    )  # fmt: skip
+    assert [(r.memory.id, round(r.score, 2)) for r in led] == [
+        (summary.id, 1.0),
+        (other.id, 0.7),
+        (kitten.id, 0.6),  # 1.0 x 0.6; the weather turn is too far (0.1)
+    ]
 
 
 def test_an_old_period_stays_reachable_through_its_faded_summary(bank: MemoryBank) -> None:
