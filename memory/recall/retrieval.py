@@ -105,6 +105,8 @@ class _Candidates:
     best: set[str] = field(default_factory=set)
     cue_words: frozenset[str] = frozenset()
     graph_rank: dict[str, int] = field(default_factory=dict)
+    # A fact that stands for a message (memory.recall.statements) -> that message.
+    stands_for: dict[str, str] = field(default_factory=dict)
 
 
 class HybridRetriever:
@@ -219,7 +221,7 @@ class HybridRetriever:
             dense_ids = [mid for mid in dense_ids if mid in seen]
             keyword_ids = [mid for mid in keyword_ids if mid in seen]
             in_span = [mid for mid in in_span if mid in seen]
-        dense_ids, keyword_ids, in_span = one_rank_per_statement(
+        (dense_ids, keyword_ids, in_span), stands_for = one_rank_per_statement(
             self.store, [dense_ids, keyword_ids, in_span], memories, similarity
         )
         rankings = [
@@ -258,6 +260,7 @@ class HybridRetriever:
             similarity, keyword_rank, fused, memories, speakers, when, set(in_span), vector
         )
         found.graph_rank = graph_rank
+        found.stands_for = stands_for
         return found
 
     def _with_context(
@@ -305,8 +308,9 @@ class HybridRetriever:
     def _boost(self, memory: Memory, found: _Candidates) -> float:
         s = self.settings
         factor = 1.0
-        if found.speakers and speaker_of(memory.text) in found.speakers:
-            factor *= 1.0 + s.speaker_boost
+        said = found.memories.get(found.stands_for.get(memory.id, ""), memory)
+        if found.speakers and speaker_of(said.text) in found.speakers:
+            factor *= 1.0 + s.speaker_boost  # a fact speaks for its message's speaker
         if found.when is not None:
             days = found.when.distance_days(memory.event_time)
             if days <= s.time_slack_days:

@@ -94,8 +94,9 @@ def one_rank_per_statement(
     rankings: Sequence[list[str]],
     memories: dict[str, Memory],
     similarity: dict[str, float],
-) -> list[list[str]]:
-    """The rankings of recall's searches with each statement ranked once, under one id.
+) -> tuple[list[list[str]], dict[str, str]]:
+    """The rankings of recall's searches with each statement ranked once, under one id, and
+    for each fact that stands for a message, that message (whose speaker it speaks for).
 
     An own-words fact and the message it was made from are one statement. Ranked apart, a
     message of four sentences had five tickets (itself and four facts), and every other
@@ -107,7 +108,7 @@ def one_rank_per_statement(
     hits = list(dict.fromkeys(i for ranking in rankings for i in ranking))
     facts = [i for i in hits if i in memories and memories[i].kind is Kind.FACT]
     if not facts:
-        return [list(r) for r in rankings]
+        return [list(r) for r in rankings], {}
     marks = ",".join("?" * len(facts))
     rows = store.rows(
         f"SELECT l.memory_id, l.source_id, s.kind FROM memory_links l "
@@ -121,7 +122,7 @@ def one_rank_per_statement(
         sources.setdefault(row["memory_id"], []).append((row["source_id"], row["kind"]))
     message_of = {f: s[0] for f, s in sources.items() if len(s) == 1}
     if not message_of:
-        return [list(r) for r in rankings]
+        return [list(r) for r in rankings], {}
     first = {i: n for n, i in enumerate(hits)}  # a form's best place in any ranking, roughly
     groups: dict[str, list[str]] = {}
     for fact, (message, _) in message_of.items():
@@ -129,6 +130,7 @@ def one_rank_per_statement(
     missing = [m for m in groups if m not in memories]
     memories.update(store.memories_by_ids(missing))
     rep: dict[str, str] = {}
+    stands_for: dict[str, str] = {}
     for message, forms in groups.items():
         if message not in memories:
             continue
@@ -144,7 +146,10 @@ def one_rank_per_statement(
             stands = min(current, key=lambda f: first.get(f, len(first)))
         for form in forms:
             rep[form] = stands
+        if stands != message:
+            stands_for[stands] = message
         sims = [similarity[f] for f in forms if f in similarity]
         if sims:
             similarity[stands] = max(sims)
-    return [list(dict.fromkeys(rep.get(i, i) for i in ranking)) for ranking in rankings]
+    ranked = [list(dict.fromkeys(rep.get(i, i) for i in ranking)) for ranking in rankings]
+    return ranked, stands_for

@@ -158,9 +158,10 @@ def test_recall_ranks_a_message_and_its_facts_as_one_statement(words: World) -> 
     similarity = {cake.id: 0.5, first.id: 0.4, kitten.id: 0.7, other.id: 0.45}
     dense = [cake.id, first.id, other.id, kitten.id]
     keyword = [other.id, first.id]
-    ranked = one_rank_per_statement(store, [dense, keyword, []], memories, similarity)
+    ranked, stands_for = one_rank_per_statement(store, [dense, keyword, []], memories, similarity)
     # One message, its two facts: one statement, under its best-placed fact, ranked once.
     assert ranked == [[cake.id, other.id], [other.id, cake.id], []]
+    assert stands_for == {cake.id: first.id}  # it speaks for the message's speaker
     assert similarity[cake.id] == 0.7  # the best similarity of any of its forms
 
     # A note the user asked to keep stands for its fact in its own words.
@@ -168,7 +169,7 @@ def test_recall_ranks_a_message_and_its_facts_as_one_statement(words: World) -> 
     words.consolidator.run(T0 + timedelta(days=2))
     bees = next(m for m in words.hierarchy.of_kind(Kind.FACT) if "beehives" in m.text)
     memories = store.memories_by_ids([bees.id, note.id])
-    assert one_rank_per_statement(store, [[bees.id, note.id]], memories, {}) == [[note.id]]
+    assert one_rank_per_statement(store, [[bees.id, note.id]], memories, {}) == ([[note.id]], {})
 
 
 def test_recall_shows_one_memory_for_one_statement(words: World) -> None:
@@ -199,3 +200,17 @@ def test_recall_shows_one_memory_for_one_statement(words: World) -> None:
     # Once a message is no longer recalled (faded), its fact stands alone.
     alone = [r for r in words.bank.recall("pottery class", now, 10) if r.memory.id != turn.id]
     assert fact.id in [r.memory.id for r in one_per_statement(words.bank.store, alone)]
+
+
+def test_a_fact_speaks_for_its_messages_speaker(words: World) -> None:
+    words.day(0, "Caroline: I baked a lemon cake for the school fair on Saturday.")
+    (turn,) = words.hierarchy.of_kind(Kind.TURN)
+    fact = next(m for m in words.hierarchy.of_kind(Kind.FACT) if "cake" in m.text)
+    retriever = words.bank.retriever
+    found = retriever._candidates("What did Caroline bake for the fair?", T0 + timedelta(days=1))
+    assert found.stands_for == {fact.id: turn.id}
+    # The question names Caroline: her statement is boosted under its fact as under her message
+    # (a fact in the third person has no "Caroline:" label of its own).
+    boost = 1.0 + retriever.settings.speaker_boost
+    assert retriever._boost(found.memories[fact.id], found) == boost
+    assert retriever._boost(turn, found) == boost
