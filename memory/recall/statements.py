@@ -68,25 +68,30 @@ def one_per_statement(store: SQLiteStore, found: Sequence[Recalled]) -> list[Rec
     return sorted(kept, key=lambda r: place[r.memory.id])
 
 
+def messages_of(store: SQLiteStore, ids: Sequence[str]) -> dict[str, str]:
+    """Of `ids`, each fact in the user's own words -> the one chat message or note it was made
+    from (the statement both forms make)."""
+    if not ids:
+        return {}
+    marks = ",".join("?" * len(ids))
+    rows = store.rows(
+        f"SELECT l.memory_id, l.source_id FROM memory_links l "
+        f"JOIN memories f ON f.id = l.memory_id JOIN memories s ON s.id = l.source_id "
+        f"WHERE l.relation = 'derived_from' AND l.memory_id IN ({marks}) AND f.kind = 'fact' "
+        f"AND f.derive_key LIKE ? AND s.kind IN ('turn', 'note')",
+        [*ids, f"{WORDS}%"],
+    )
+    sources: dict[str, list[str]] = {}
+    for row in rows:
+        sources.setdefault(row["memory_id"], []).append(row["source_id"])
+    return {fact: said[0] for fact, said in sources.items() if len(said) == 1}
+
+
 def with_their_messages(store: SQLiteStore, ids: Sequence[str]) -> list[str]:
     """`ids` and the chat messages or notes their own-words facts stand for: a recalled fact
     that restates a message is that statement rehearsed, so both are strengthened (else the
     message fades while its fact is used, and recall loses what only the message holds)."""
-    if not ids:
-        return []
-    marks = ",".join("?" * len(ids))
-    rows = store.rows(
-        f"SELECT l.memory_id, l.source_id, m.derive_key FROM memory_links l "
-        f"JOIN memories m ON m.id = l.memory_id WHERE l.relation = 'derived_from' "
-        f"AND m.kind = 'fact' AND l.memory_id IN ({marks})",
-        list(ids),
-    )
-    sources: dict[str, list[str]] = {}
-    for row in rows:
-        if (row["derive_key"] or "").startswith(WORDS):
-            sources.setdefault(row["memory_id"], []).append(row["source_id"])
-    messages = [s[0] for s in sources.values() if len(s) == 1]
-    return list(dict.fromkeys([*ids, *messages]))
+    return list(dict.fromkeys([*ids, *messages_of(store, ids).values()]))
 
 
 def one_rank_per_statement(
@@ -107,25 +112,12 @@ def one_rank_per_statement(
     best similarity of any. Facts are loaded into `memories` when they were not yet."""
     hits = list(dict.fromkeys(i for ranking in rankings for i in ranking))
     facts = [i for i in hits if i in memories and memories[i].kind is Kind.FACT]
-    if not facts:
-        return [list(r) for r in rankings], {}
-    marks = ",".join("?" * len(facts))
-    rows = store.rows(
-        f"SELECT l.memory_id, l.source_id, s.kind FROM memory_links l "
-        f"JOIN memories f ON f.id = l.memory_id JOIN memories s ON s.id = l.source_id "
-        f"WHERE l.relation = 'derived_from' AND l.memory_id IN ({marks}) "
-        f"AND f.derive_key LIKE ? AND s.kind IN ('turn', 'note')",
-        [*facts, f"{WORDS}%"],
-    )
-    sources: dict[str, list[tuple[str, str]]] = {}
-    for row in rows:
-        sources.setdefault(row["memory_id"], []).append((row["source_id"], row["kind"]))
-    message_of = {f: s[0] for f, s in sources.items() if len(s) == 1}
+    message_of = messages_of(store, facts)
     if not message_of:
         return [list(r) for r in rankings], {}
     first = {i: n for n, i in enumerate(hits)}  # a form's best place in any ranking, roughly
     groups: dict[str, list[str]] = {}
-    for fact, (message, _) in message_of.items():
+    for fact, message in message_of.items():
         groups.setdefault(message, [message]).append(fact)
     missing = [m for m in groups if m not in memories]
     memories.update(store.memories_by_ids(missing))
