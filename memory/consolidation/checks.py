@@ -112,9 +112,10 @@ def statements_only(text: str) -> str:
     return label + " ".join(kept) if kept else ""
 
 
-# Words stronger than a user may have said (stems): "loves" for "likes", "always" for "often".
+# Words stronger than a user may have said (stems): "loves" for "likes", "always" for "often";
+# and a pleasure they never said: "enjoys learning German" for "I started learning German".
 _STRONG = frozenset(
-    "love ador passion obsess hate despis detest favourit favorit alway never".split()
+    "love ador passion obsess hate despis detest favourit favorit alway never enjoy".split()
 )
 
 

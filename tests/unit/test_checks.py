@@ -46,6 +46,10 @@ def test_a_stronger_word_than_the_user_said_is_drift() -> None:
     assert intensity_drift("The user likes fado.", SAID) == []
     assert fault("The user loves fado.", SAID) == "it says 'loves', which the user did not"
     assert intensity_drift("They love it.", "I love it") == []
+    # A pleasure the user never spoke of is not theirs to be given.
+    started = "Last spring I started learning German."
+    assert intensity_drift("The user enjoys learning German.", started) == ["enjoys"]
+    assert intensity_drift("The user enjoys hiking.", "I really enjoy hiking") == []
 
 
 def test_markdown_is_found_and_taken_off() -> None:
