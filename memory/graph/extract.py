@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 
 PERSON, PLACE, ORG, PET, THING, EVENT = "person", "place", "org", "pet", "thing", "event"
 KINDS = (PERSON, PLACE, ORG, PET, THING, EVENT)
@@ -34,6 +36,9 @@ ORG_WORDS = frozenset(
     "foundation center centre agency museum team band academy society association".split()
 )
 PLACE_CUES = frozenset("in at to from near visited visit visiting around across".split())
+# Possessives a pet follows ("her dog Pixel"); a person's relation follows only "my" and "our"
+# (whose sister "her sister" is, the rules cannot tell).
+_PET_OWNERS = frozenset("my our her his their your".split())
 # Capitalised words that open sentences or are capitalised anyway, never names on their own.
 COMMON = frozenset(
     """i i'm i've i'd i'll im ive me my mine we us our you your yours he him his she her hers
@@ -54,6 +59,7 @@ COMMON = frozenset(
 HOLIDAYS = frozenset(
     "christmas thanksgiving easter halloween hanukkah diwali ramadan eid pride".split()
 )
+_WORK = frozenset("job work works worked working intern internship position role career".split())
 _MOVES = frozenset("moved move moving went go going travelled traveled trip flew drove".split())
 
 # "Caroline: I went to ..." -- the label imported turns carry (as memory.recall.fusion reads it;
@@ -143,7 +149,8 @@ def _relations(tokens: list[str], speaker: str | None, add: _Add) -> None:
         low = tok.lower()
         # "my sister", and "the user's sister" as facts and summaries say it.
         users = low == "user's" and i > 0 and tokens[i - 1].lower() == "the"
-        if low not in ("my", "our") and not users:
+        pets_only = not users and low not in ("my", "our")
+        if pets_only and low not in _PET_OWNERS and not (low.endswith("'s") and _CAP.match(tok)):
             continue
         j = i + 1
         while j < len(tokens) - 1 and tokens[j].lower() in (
@@ -168,8 +175,12 @@ def _relations(tokens: list[str], speaker: str | None, add: _Add) -> None:
             while k < len(tokens) and k <= j + 4 and tokens[k].lower() not in ("called", "named"):
                 k += 1
             name = _name_at(tokens, k + 1) if k < len(tokens) and k <= j + 4 else None
+        if noun in PETS and not name and i >= 2 and tokens[i - 1] == ",":
+            name = _name_before(tokens, i - 1)  # "Pixel, Joanna's dog"
         if noun in PETS and name:
             add(Mention(name, PET))
+        elif pets_only:
+            continue
         elif tokens[j].lower() in RELATIONS or noun in RELATIONS:
             relation = tokens[j].lower()
             add(Mention(name or "", PERSON, relation, None if users else speaker))
@@ -184,6 +195,14 @@ def _name_at(tokens: list[str], i: int) -> str | None:
         parts.append(tokens[i].rstrip("."))
         i += 1
     return " ".join(parts) or None
+
+
+def _name_before(tokens: list[str], end: int) -> str | None:
+    """The capitalised name ending just before token `end`, else None."""
+    start = end
+    while start > 0 and _CAP.match(tokens[start - 1]) and tokens[start - 1].lower() not in COMMON:
+        start -= 1
+    return " ".join(t.rstrip(".") for t in tokens[start:end]) or None
 
 
 def _names(tokens: list[str], add: _Add) -> None:
@@ -220,6 +239,8 @@ def _names(tokens: list[str], add: _Add) -> None:
         before = tokens[i - 1].lower() if i > 0 else ""
         if before == "to" and (i < 2 or tokens[i - 2].lower() not in _MOVES):
             before = ""  # "talked to Ana" is a person; "moved to Lisbon" a place
+        if before in ("at", "for") and i >= 2 and tokens[i - 2].lower() in _WORK:
+            before = "work"  # "a new job at Acme", "works for Initech": an organisation
         add(Mention(name, _kind_of(words, before), initial=initial))
         i = j
 
@@ -232,17 +253,25 @@ def _contraction(token: str) -> bool:
 
 def _kind_of(words: list[str], before: str) -> str:
     low = [w.lower() for w in words]
-    if low[-1] in ORG_WORDS or low[0] in ORG_WORDS:
+    if low[-1] in ORG_WORDS or low[0] in ORG_WORDS or before == "work":
         return ORG
     if low[-1] in EVENT_NOUNS or low[0] in HOLIDAYS:
         return EVENT
-    if before in PLACE_CUES:
+    if before in PLACE_CUES or " ".join(low) in known_places():
         return PLACE
     if len(words) > 1 and all(w.isupper() for w in words):
         return ORG
     if words[0].isupper() and len(words[0]) > 1:
         return THING  # an acronym: LGBTQ, NASA
     return PERSON
+
+
+@cache
+def known_places() -> frozenset[str]:
+    """Countries, US states and cities of 300,000 people or more, less names that are also
+    common first names (those need a cue: "in Sydney"). Made by packaging/make_places.py."""
+    text = resources.files("memory.graph").joinpath("places.txt").read_text("utf-8")
+    return frozenset(line for line in text.splitlines() if line and not line.startswith("#"))
 
 
 def _events(tokens: list[str], add: _Add) -> None:

@@ -165,3 +165,22 @@ def test_persona_settings_capture_and_connected_apps_render_under_xvfb(
         image = QImage(str(ARTIFACTS / f"{name}{_suffix(theme)}.png"))
         assert image.width() >= width, name
         assert _distinct_colours(image) > 5, name
+
+
+@THEMES
+def test_people_and_things_renders_under_xvfb(
+    xvfb_display: str, tmp_path: Path, theme: str
+) -> None:
+    """People & things on notes told over four months: the sister, known as "my sister", "Jo"
+    and "Joanna", is one person with every note about her on her timeline."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    out = ARTIFACTS / f"people{_suffix(theme)}.png"
+    stdout = run_app(
+        "tests.ui.people_screenshot_app", xvfb_display, str(out), str(tmp_path / "data"), theme
+    )
+    assert "'timeline': 5" in stdout, stdout  # every note but the bike names her
+    for entity in ("Joanna (person)", "Pixel (pet)", "Lisbon (place)", "Sintra (place)"):
+        assert f"'{entity}'" in stdout, stdout
+    image = QImage(str(out))
+    assert image.width() >= 800 and image.height() >= 500
+    assert _distinct_colours(image) > 5

@@ -52,6 +52,27 @@ def test_extract_finds_people_places_orgs_pets_and_events() -> None:
     assert "We" not in found and "My" not in found
 
 
+def test_a_pet_after_anyones_possessive_and_a_known_place_without_a_cue() -> None:
+    """Found in the People & things screenshot: "her dog Pixel" was a person, and so was
+    Lisbon in "the Lisbon half marathon"."""
+
+    def kinds(text: str) -> dict[str, str]:
+        return {m.name: m.kind for m in extract(text) if m.name}
+
+    assert kinds("I went hiking with Jo and her dog Pixel.")["Pixel"] == PET
+    assert kinds("Pixel, Joanna's dog, hurt his paw.")["Pixel"] == PET
+    assert kinds("Joanna's cat Miso sleeps all day.")["Miso"] == PET
+    assert kinds("My sister wants to run the Lisbon half marathon.")["Lisbon"] == PLACE
+    assert kinds("I love Tokyo.")["Tokyo"] == PLACE
+    assert kinds("She starts a new job at Acme in March.")["Acme"] == ORG
+    assert kinds("We had dinner at Nando.")["Nando"] == PLACE
+    # A city that is also a common first name needs a cue word to be a place.
+    assert kinds("I had lunch with Sydney.")["Sydney"] == PERSON
+    assert kinds("We flew to Sydney.")["Sydney"] == PLACE
+    # "her sister" is someone's sister the rules cannot name: not a relation of the user's.
+    assert all(m.relation is None for m in extract("Her sister Ana lives in Porto."))
+
+
 def test_extract_is_speaker_aware() -> None:
     mentions = extract("Melanie: My brother visited Paris, Caroline!")
     brother = next(m for m in mentions if m.relation == "brother")

@@ -4,9 +4,11 @@ and forget everything about one (through the forget-about path)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from html import escape
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -128,16 +130,11 @@ class PeopleView(QWidget):
         current = self.current()
         if current is None or current.id != timeline.entity.id:
             return  # the selection moved on meanwhile
-        e = timeline.entity
-        lines = [f"{e.name} ({e.kind})"]
-        if e.aliases:
-            lines.append("Also: " + ", ".join(e.aliases))
-        lines.append("")
-        lines += [
-            f"{m.event_time.astimezone():%Y-%m-%d}  [{m.kind}]  {m.text}" for m in timeline.memories
-        ]
-        self.timeline.setPlainText("\n".join(lines))
+        self.timeline.setHtml(timeline_html(timeline, self._muted()))
         self.timeline_shown.emit(len(timeline.memories))
+
+    def _muted(self) -> str:
+        return self.palette().color(QPalette.ColorRole.PlaceholderText).name()
 
     # --- actions (callable directly; the buttons ask first) --------------------------------
 
@@ -204,3 +201,22 @@ class PeopleView(QWidget):
             self.refused.emit(str(error))
             return
         show_error(self, error)
+
+
+def timeline_html(timeline: Timeline, muted: str) -> str:
+    """The entity's name and aliases, then its memories by month, oldest first."""
+    e = timeline.entity
+    parts = [f"<h3>{escape(e.name)} <span style='color:{muted}'>({escape(e.kind)})</span></h3>"]
+    if e.aliases:
+        parts.append(f"<p style='color:{muted}'>Also: {escape(', '.join(e.aliases))}</p>")
+    month = ""
+    for m in timeline.memories:
+        when = m.event_time.astimezone()
+        if f"{when:%B %Y}" != month:
+            month = f"{when:%B %Y}"
+            parts.append(f"<p><b>{month}</b></p>")
+        parts.append(
+            f"<p style='margin-left:12px'><span style='color:{muted}'>{when.day} "
+            f"{when:%b} · {escape(str(m.kind))}</span>&nbsp;&nbsp;{escape(m.text)}</p>"
+        )
+    return "".join(parts)
