@@ -66,8 +66,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     scale.add_argument(
         "--no-graph",
         action="store_true",
-        help="fill without linking the memory graph (recall does not read it at the default "
-        "memory.graph_weight = 0; linking costs about half the fill time on template text)",
+        help="fill without linking the memory graph (recall then finds no entity to walk from, "
+        "so it times recall as at memory.graph_weight = 0; linking costs about half the fill "
+        "time on template text)",
     )
     scale.add_argument("--json", action="store_true")
     scale.add_argument("--no-write", action="store_true")

@@ -77,8 +77,8 @@ class RecallSettings:
     lead_similarity: float = 0.35
     # The memory graph (memory.graph): the question's entities seed a personalized PageRank;
     # its best `graph_candidates` memories join the fusion as one more ranking (0: off; the
-    # app's default is off, config memory.graph_weight; 0.2 measured best on 2 conversations).
-    graph_weight: float = 0.0
+    # app's default is 0.2, config memory.graph_weight; docs/benchmarks.md).
+    graph_weight: float = 0.2
     graph_candidates: int = 50
     # A memory the graph reaches from an entity the question names, among its best
     # `graph_top`, is relevant by that link though it shares no word with the question (the
@@ -87,8 +87,9 @@ class RecallSettings:
     # A speaker the question names seeds the walk at this share of its weight (0: not at all).
     graph_speaker_seed: float = 0.0
     # The best `graph_memory_seeds` hits of the other searches seed the walk too (HippoRAG 2's
-    # passage nodes), weighing `graph_memory_share` against the question's entities.
-    graph_memory_seeds: int = 10
+    # passage nodes), weighing `graph_memory_share` against the question's entities. Off: over
+    # all ten LoCoMo conversations they cost multi-hop R@10 (0.457 -> 0.436).
+    graph_memory_seeds: int = 0
     graph_memory_share: float = 1.0
 
 
