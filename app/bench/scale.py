@@ -199,7 +199,8 @@ def _one_size(
         runtime = open_runtime(tmp, now=NOW)
         try:
             bank = open_bank(runtime, filler)
-            if not graph:  # the memories stay unlinked (graphed = 0): no entity for recall to walk from
+            # Unlinked (graphed = 0): recall finds no entity to walk from.
+            if not graph:
                 bank.graph.link = lambda _memories: None  # type: ignore[method-assign,assignment]
             started = time.perf_counter()
             with measured("fill (remember_many, 1,000 per transaction)", ops):
