@@ -14,8 +14,8 @@ from memory.storage.store import SQLiteStore
 SAME_SITTING_SECONDS = 6 * 3600
 
 # The turn before and after each memory in the same conversation, ordered as they happened.
-# The (kind, event_time) index makes each lookup a short range scan (the BETWEEN bounds it;
-# an OR of the two orderings would not use the index).
+# The (conversation_id, event_time, num) index (schema 10) makes each lookup a short range scan
+# of that conversation (the BETWEEN bounds it; an OR of the two orderings would not use it).
 _NEIGHBOURS = """
 SELECT m.id,
   (SELECT p.id FROM memories p

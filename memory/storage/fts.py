@@ -18,6 +18,12 @@ _WORD = re.compile(r"[\w']+", re.UNICODE)
 # few, the OR query leaves such words out as long as a rarer word of the question remains. No
 # store with fewer memories than this is affected.
 COMMON_DOCS = 10_000
+# bm25 scores every memory a query matches before it can sort them (~7 us each here). When more
+# than this many match, the this-many most recently stored are ranked (FTS5 walks its index
+# newest first and stops): in a big store a question's words can be held by thousands of
+# memories (issue 22's 1M-memory run: recall p95 196 ms). Older ones still come through the
+# dense search and the time span. A query matching fewer memories than this is not affected.
+RANK_ALL = 2_000
 _PORTER = snowballstemmer.stemmer("porter")  # the stems FTS5's porter tokenizer stores
 _VOCAB = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS temp.memories_vocab "
@@ -171,12 +177,26 @@ class KeywordSearch(SQLiteBase):
         query = keyword_query(text)
         if not query:
             return []
-        if " OR " in query:
-            every = self._bm25(query.replace(" OR ", " AND "), limit, faded)
-            if len(every) >= limit:
-                return every
-            query = self._without_common_words(query)
-        return self._bm25(query, limit, faded)
+        if " OR " not in query:
+            return self._bm25(query, limit, faded)
+        every = self._bm25(query.replace(" OR ", " AND "), limit, faded)
+        if len(every) >= limit:
+            return every
+        query = self._without_common_words(query)
+        found = self._bm25(query, limit, faded)
+        if every and self._matches(query) > RANK_ALL:
+            # Only the newest matches of any word were ranked: the memories holding every word
+            # (fewer than `limit`, all of them ranked) come first, wherever they are.
+            have = {mid for mid, _ in every}
+            found = every + [hit for hit in found if hit[0] not in have]
+        return found[:limit]
+
+    def _matches(self, query: str) -> int:
+        """How many memories (any state) the FTS5 query matches; counting scores nothing."""
+        rows = self.rows(
+            "SELECT count(*) AS n FROM memories_fts WHERE memories_fts MATCH ?", [query]
+        )
+        return int(rows[0]["n"])
 
     def _without_common_words(self, query: str) -> str:
         """The OR query without the words more than `common_docs` memories hold, unless every
@@ -206,10 +226,14 @@ class KeywordSearch(SQLiteBase):
         states = "('active', 'faded')" if faded else "('active')"
         # FTS5 ranks on its own first (`rank` is bm25 with default weights); the state is then
         # checked on those rows only, over-fetching for the few inactive ones.
+        newest = (
+            f"(SELECT rowid, rank FROM memories_fts WHERE memories_fts MATCH ? "
+            f"ORDER BY rowid DESC LIMIT {RANK_ALL})"
+            if self._matches(query) > RANK_ALL
+            else "(SELECT rowid, rank FROM memories_fts WHERE memories_fts MATCH ?)"
+        )
         best = self.rows(
-            "SELECT rowid AS num, rank FROM memories_fts WHERE memories_fts MATCH ? "
-            "ORDER BY rank LIMIT ?",
-            [query, 2 * limit],
+            f"SELECT rowid AS num, rank FROM {newest} ORDER BY rank LIMIT ?", [query, 2 * limit]
         )
         if not best:
             return []

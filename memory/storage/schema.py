@@ -208,6 +208,13 @@ MIGRATIONS: list[str] = [
         UPDATE memory_entities SET event_time = new.event_time WHERE memory_id = new.id;
     END;
     """,
+    # 10: a conversation's memories in time order, so the turns before and after a keyword hit
+    #     (recall's context, memory/recall/neighbours.py) are one short range scan each. They were
+    #     found through (kind, event_time), reading every turn of those hours in any conversation:
+    #     at 1M memories that took recall's p95 to 196 ms.
+    """
+    CREATE INDEX memories_by_conversation ON memories(conversation_id, event_time, num);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
