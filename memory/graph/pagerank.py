@@ -100,12 +100,13 @@ def subgraph(
     seeds: Sequence[int],
     *,
     memory_seeds: Sequence[str] = (),
-    per_entity: int = 300,
+    per_entity: int = 100,
     hop_limit: int = 100,
 ) -> list[Edge]:
     """The edges within two hops of the seed entities. Node names: "e<id>" for entities,
-    "m<id>" for memories. An entity named by more than `hop_limit` memories is not walked
-    through on the second hop (a speaker, the user's own city: everything would be near)."""
+    "m<id>" for memories. A seed brings its `per_entity` latest memories. An entity named by
+    more than `hop_limit` memories is not walked through on the second hop (a speaker, the
+    user's own city: everything would be near). Both bound a walk's cost in a big store."""
     if not seeds and not memory_seeds:
         return []
     edges: list[Edge] = []
@@ -126,7 +127,7 @@ def subgraph(
             )
             if int(r["entity_id"]) not in seen
         ]
-    degree = _degrees(store, sorted({e for _, e, _ in hop}))
+    degree = _degrees(store, sorted({e for _, e, _ in hop}), hop_limit)
     hop = [h for h in hop if degree.get(h[1], 0) <= hop_limit]
     second = sorted({e for _, e, _ in hop})
     edges += [(f"e{e}", f"m{m}", SPEAKER if r == "speaker" else MENTION) for m, e, r in hop]
@@ -139,15 +140,18 @@ def subgraph(
     return edges
 
 
-def _degrees(store: SQLiteStore, entities: Sequence[int]) -> dict[int, int]:
+def _degrees(store: SQLiteStore, entities: Sequence[int], cap: int) -> dict[int, int]:
+    """How many memories name each entity, counted up to `cap` + 1 (more says only "too many";
+    counting every mention of a common entity made a walk's cost grow with the store)."""
     out: dict[int, int] = {}
-    for start in range(0, len(entities), 500):
-        chunk = list(entities[start : start + 500])
-        for r in store.rows(
-            "SELECT entity_id, count(*) AS n FROM memory_entities WHERE entity_id IN "
-            f"({','.join('?' * len(chunk))}) GROUP BY entity_id",
-            chunk,
-        ):
+    for start in range(0, len(entities), 200):
+        chunk = list(entities[start : start + 200])
+        union = " UNION ALL ".join(
+            f"SELECT {int(e)} AS entity_id, (SELECT count(*) FROM (SELECT 1 FROM memory_entities "
+            f"WHERE entity_id = {int(e)} LIMIT {int(cap) + 1})) AS n"
+            for e in chunk
+        )
+        for r in store.rows(union):
             out[int(r["entity_id"])] = int(r["n"])
     return out
 
