@@ -6,7 +6,8 @@ import sys
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
-from PySide6.QtGui import QIcon
+from PySide6.QtGui import QIcon, QImage
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMenu
 
 from app.bootstrap import open_runtime
@@ -32,18 +33,29 @@ def main() -> int:
         window.close()  # close-to-tray: hides, keeps running
         result["hidden_but_running"] = not window.isVisible()
         window.quick_capture()  # from the tray menu's action, with the main window hidden
-        app.processEvents()
-        result["capture_visible"] = bool(
-            window.dialogs.get(QuickCaptureDialog)
-            and window.dialogs.get(QuickCaptureDialog).isVisible()
-        )
-        app.primaryScreen().grabWindow(0).save(str(out))
-        window.dialogs.get(QuickCaptureDialog).hide()  # type: ignore[union-attr]
+        dialog = window.dialogs.get(QuickCaptureDialog)
+        result["capture_visible"] = bool(dialog and dialog.isVisible())
+        if dialog is not None:
+            QTest.qWaitForWindowExposed(dialog, 30_000)
+        save_when_drawn(out)
+        if dialog is not None:
+            dialog.hide()
         assert window.tray is not None
         menu = window.tray.contextMenu()
         area = window.tray.geometry()
         menu.popup(area.bottomLeft() if area.isValid() else app.primaryScreen().geometry().center())
         QTimer.singleShot(500, lambda: menu_shot(menu))
+
+    def save_when_drawn(path: Path, limit_ms: int = 30_000) -> None:
+        """The screen once something is drawn on it: on a loaded machine the dialog was mapped
+        but not yet painted when the screen was grabbed (a black screen and the tray icon)."""
+        shot = app.primaryScreen().grabWindow(0)
+        for _ in range(limit_ms // 200):
+            if distinct_colours(shot.toImage()) > 3:
+                break
+            QTest.qWait(200)
+            shot = app.primaryScreen().grabWindow(0)
+        shot.save(str(path))
 
     def menu_shot(menu: QMenu) -> None:
         result["menu_visible"] = menu.isVisible()
@@ -63,6 +75,18 @@ def main() -> int:
         exit_now(code)  # as ui/__main__.py does: never tear down a thread still running
     runtime.close()
     return code
+
+
+def distinct_colours(image: QImage) -> int:
+    """As test_screenshot counts them: a blank screen has one or two, a drawn window dozens."""
+    step = max(1, image.width() // 64)
+    return len(
+        {
+            image.pixel(x, y)
+            for x in range(0, image.width(), step)
+            for y in range(0, image.height(), step)
+        }
+    )
 
 
 if __name__ == "__main__":
