@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication
 
 from app.bootstrap import load_models, open_runtime
 from app.config import Config, UIConfig, save_config
+from tests.ui.xshots import save_screen_when_drawn
 from ui.shell.main_window import MainWindow
 
 REPLY = """Here is a small Python script that greets you:
@@ -58,8 +59,8 @@ def main() -> int:
     def shoot() -> None:
         app.processEvents()
         window.grab().save(str(out))  # the rendered widget tree
-        screen = app.primaryScreen().grabWindow(0)  # what the X server shows
-        screen.save(str(out.with_name(out.stem + "-screen.png")))
+        # what the X server shows
+        save_screen_when_drawn(out.with_name(out.stem + "-screen.png"), at_least=10)
         window.close()
         app.quit()
 

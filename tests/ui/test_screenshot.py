@@ -13,6 +13,7 @@ import pytest
 from PySide6.QtGui import QColor, QImage
 
 from tests.conftest import ARTIFACTS
+from tests.ui.xshots import distinct_colours
 
 pytestmark = [pytest.mark.gui, pytest.mark.model, pytest.mark.slow]
 
@@ -34,17 +35,6 @@ def xvfb_display() -> str:
     yield display
     proc.terminate()
     proc.wait(timeout=10)
-
-
-def _distinct_colours(image: QImage) -> int:
-    step = max(1, image.width() // 64)
-    return len(
-        {
-            image.pixel(x, y)
-            for x in range(0, image.width(), step)
-            for y in range(0, image.height(), step)
-        }
-    )
 
 
 def run_app(module: str, display: str, *args: str, timeout: int = 300) -> str:
@@ -75,11 +65,11 @@ def test_main_window_renders_under_xvfb(xvfb_display: str, tmp_path: Path, theme
     run_app("tests.ui.screenshot_app", xvfb_display, str(out), str(tmp_path / "data"), theme)
     image = QImage(str(out))
     assert image.width() >= 800 and image.height() >= 500
-    assert _distinct_colours(image) > 10  # a real drawn window, not a blank rectangle
+    assert distinct_colours(image) > 10  # a real drawn window, not a blank rectangle
     window_bg = QColor(image.pixel(image.width() // 2, image.height() - 30)).lightness()
     assert window_bg < 100 if theme == "dark" else window_bg > 150, window_bg
     screen = QImage(str(out.with_name(out.stem + "-screen.png")))
-    assert _distinct_colours(screen) > 10
+    assert distinct_colours(screen) > 10
 
 
 TRAY_PROBE = (
@@ -122,8 +112,8 @@ def test_tray_icon_and_close_to_tray_under_a_real_tray_host(
         assert "'menu_visible': True" in stdout
         for entry in ("Open", "Quick capture", "Consolidate now", "Pause memory", "Quit"):
             assert entry in stdout, stdout
-        assert _distinct_colours(QImage(str(out))) > 3
-        assert _distinct_colours(QImage(str(out.with_name("tray-menu.png")))) > 3
+        assert distinct_colours(QImage(str(out))) > 3
+        assert distinct_colours(QImage(str(out.with_name("tray-menu.png")))) > 3
     finally:
         tray.terminate()
         tray.wait(timeout=10)
@@ -137,7 +127,7 @@ def test_memory_browser_renders_under_xvfb(xvfb_display: str, tmp_path: Path, th
     run_app("tests.ui.browser_screenshot_app", xvfb_display, str(out), data, theme)
     image = QImage(str(out))
     assert image.width() >= 800 and image.height() >= 500
-    assert _distinct_colours(image) > 10
+    assert distinct_colours(image) > 10
 
 
 @THEMES
@@ -164,7 +154,7 @@ def test_persona_settings_capture_and_connected_apps_render_under_xvfb(
     ):
         image = QImage(str(ARTIFACTS / f"{name}{_suffix(theme)}.png"))
         assert image.width() >= width, name
-        assert _distinct_colours(image) > 5, name
+        assert distinct_colours(image) > 5, name
 
 
 @THEMES
@@ -183,4 +173,4 @@ def test_people_and_things_renders_under_xvfb(
         assert f"'{entity}'" in stdout, stdout
     image = QImage(str(out))
     assert image.width() >= 800 and image.height() >= 500
-    assert _distinct_colours(image) > 5
+    assert distinct_colours(image) > 5

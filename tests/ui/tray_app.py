@@ -6,11 +6,12 @@ import sys
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
-from PySide6.QtGui import QIcon, QImage
+from PySide6.QtGui import QIcon
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMenu
 
 from app.bootstrap import open_runtime
+from tests.ui.xshots import save_screen_when_drawn
 from ui.dialogs.quick_capture import QuickCaptureDialog
 from ui.resources import app_icon
 from ui.shell.main_window import MainWindow
@@ -37,7 +38,7 @@ def main() -> int:
         result["capture_visible"] = bool(dialog and dialog.isVisible())
         if dialog is not None:
             QTest.qWaitForWindowExposed(dialog, 30_000)
-        save_when_drawn(out)
+        save_screen_when_drawn(out, at_least=3)
         if dialog is not None:
             dialog.hide()
         assert window.tray is not None
@@ -45,17 +46,6 @@ def main() -> int:
         area = window.tray.geometry()
         menu.popup(area.bottomLeft() if area.isValid() else app.primaryScreen().geometry().center())
         QTimer.singleShot(500, lambda: menu_shot(menu))
-
-    def save_when_drawn(path: Path, limit_ms: int = 30_000) -> None:
-        """The screen once something is drawn on it: on a loaded machine the dialog was mapped
-        but not yet painted when the screen was grabbed (a black screen and the tray icon)."""
-        shot = app.primaryScreen().grabWindow(0)
-        for _ in range(limit_ms // 200):
-            if distinct_colours(shot.toImage()) > 3:
-                break
-            QTest.qWait(200)
-            shot = app.primaryScreen().grabWindow(0)
-        shot.save(str(path))
 
     def menu_shot(menu: QMenu) -> None:
         result["menu_visible"] = menu.isVisible()
@@ -75,18 +65,6 @@ def main() -> int:
         exit_now(code)  # as ui/__main__.py does: never tear down a thread still running
     runtime.close()
     return code
-
-
-def distinct_colours(image: QImage) -> int:
-    """As test_screenshot counts them: a blank screen has one or two, a drawn window dozens."""
-    step = max(1, image.width() // 64)
-    return len(
-        {
-            image.pixel(x, y)
-            for x in range(0, image.width(), step)
-            for y in range(0, image.height(), step)
-        }
-    )
 
 
 if __name__ == "__main__":
