@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 T = TypeVar("T")
+
+
+class HasText(Protocol):
+    @property
+    def text(self) -> str: ...
+
 
 # "Caroline: I went to ..." -- the speaker label imported conversations put before a turn.
 _SPEAKER = re.compile(r"^([A-Z][\w'.-]{0,30}(?: [A-Z][\w'.-]{0,30}){0,2}): ")
@@ -50,6 +56,16 @@ def propagate(
 def ranked(scores: Mapping[str, float]) -> list[str]:
     """Keys best first; ties keep insertion order."""
     return sorted(scores, key=lambda item: scores[item], reverse=True)
+
+
+def said_first(
+    ids: Sequence[str], memories: Mapping[str, HasText], speakers: set[str]
+) -> list[str]:
+    """`ids` with the turns of `speakers` first, each part in its order: a question about
+    Melanie is answered by what Melanie said (docs/benchmarks.md, "Topics of a life")."""
+    said = [i for i in ids if i in memories and speaker_of(memories[i].text) in speakers]
+    kept = set(said)
+    return said + [i for i in ids if i not in kept]
 
 
 def speaker_of(text: str) -> str | None:

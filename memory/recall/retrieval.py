@@ -18,6 +18,7 @@ from memory.recall.fusion import (
     propagate,
     ranked,
     rrf,
+    said_first,
     select,
     speaker_of,
     weighted_rrf,
@@ -26,6 +27,7 @@ from memory.recall.fusion import (
 from memory.recall.neighbours import memories_between, neighbour_turns
 from memory.recall.statements import one_per_statement, one_rank_per_statement
 from memory.recall.timeparse import TimeRange, TimeResolver
+from memory.recall.topics import TopicVectors
 from memory.records import Memory, Recalled, State
 from memory.storage.index import ChromaIndex
 from memory.storage.store import SQLiteStore
@@ -91,6 +93,12 @@ class RecallSettings:
     # all ten LoCoMo conversations they cost multi-hop R@10 (0.457 -> 0.436).
     graph_memory_seeds: int = 0
     graph_memory_share: float = 1.0
+    # The dense search ranks with the question's vector moved this share of the way towards
+    # its nearest topic of life (memory.recall.topics; 0: the question's own vector). The
+    # similarities the floors judge by stay the question's own.
+    topic_pull: float = 0.15
+    # When the question names a speaker, the dense ranking puts that speaker's turns first.
+    dense_speaker_first: bool = True
 
 
 @dataclass
@@ -126,6 +134,7 @@ class HybridRetriever:
         self.decay = decay
         self.settings = settings or RecallSettings()
         self.times = times or TimeResolver()
+        self.topics = TopicVectors(embed)
 
     def recall(
         self, query: str, now: datetime, k: int | None = None, space: str | None = None
@@ -191,9 +200,13 @@ class HybridRetriever:
         vector: npt.NDArray[np.float32] | None = None
         if s.dense_weight > 0 or s.floors:
             vector = self.embed([query])[0]
-            dense = self.index.query(vector, s.candidates)
+            if s.topic_pull > 0:
+                moved = self.topics.towards(vector, s.topic_pull)
+                dense, ranks = self.index.query_many([vector, moved], s.candidates)
+            else:
+                dense = ranks = self.index.query(vector, s.candidates)
             similarity = dict(dense)
-            dense_ids = [mid for mid, _ in dense] if s.dense_weight > 0 else []
+            dense_ids = [mid for mid, _ in ranks] if s.dense_weight > 0 else []
         memories = self.store.memories_by_ids(dense_ids)
         keyword_ids: list[str] = []
         speakers: set[str] = set()
@@ -209,6 +222,8 @@ class HybridRetriever:
             keyword_ids = self._with_context(keyword, memories)
         else:
             speakers = named_speakers(query, _speakers(memories.values()))
+        if s.dense_speaker_first and speakers:
+            dense_ids = said_first(dense_ids, memories, speakers)
         in_span: list[str] = []
         if when is not None and s.time_weight > 0:
             slack = timedelta(days=s.time_slack_days)

@@ -83,15 +83,22 @@ class ChromaIndex:
 
     def query(self, vector: npt.NDArray[np.float32], n: int) -> list[tuple[str, float]]:
         """(id, cosine similarity) of the `n` nearest vectors, best first."""
+        return self.query_many([vector], n)[0]
+
+    def query_many(
+        self, vectors: Sequence[npt.NDArray[np.float32]], n: int
+    ) -> list[list[tuple[str, float]]]:
+        """`query` for each of `vectors`, in one call to the index."""
         count = self._at_least if self._at_least >= n else self.count()
         if count == 0:
-            return []
+            return [[] for _ in vectors]
         result = self._collection.query(
-            query_embeddings=[vector], n_results=min(n, count), include=["distances"]
+            query_embeddings=list(vectors), n_results=min(n, count), include=["distances"]
         )
-        ids = result["ids"][0]
-        distances = result["distances"][0]
-        return [(i, 1.0 - float(d)) for i, d in zip(ids, distances, strict=True)]
+        return [
+            [(i, 1.0 - float(d)) for i, d in zip(ids, distances, strict=True)]
+            for ids, distances in zip(result["ids"], result["distances"], strict=True)
+        ]
 
     def close(self) -> None:
         """Release the folder (Chroma caches one system per path in the process otherwise)."""
