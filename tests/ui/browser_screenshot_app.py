@@ -10,6 +10,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from app.bootstrap import load_models, open_runtime
+from tests.ui.xshots import run
 from ui.browser.memory_browser import MemoryBrowser
 from ui.tasks import TaskRunner
 from ui.theme.apply import apply_theme
@@ -50,11 +51,7 @@ def main() -> int:
     browser.detail_shown.connect(lambda _: QTimer.singleShot(300, shoot))
     browser.loaded.connect(lambda _: browser.select_ids([ana.memory.id]))
     browser.refresh()
-    QTimer.singleShot(120_000, app.quit)  # never hang a test run
-    code = app.exec()
-    tasks.shutdown()
-    runtime.close()
-    return code
+    return run(app, tasks.shutdown, runtime.close)
 
 
 if __name__ == "__main__":

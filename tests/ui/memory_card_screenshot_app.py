@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication
 from app.bootstrap import load_models, open_runtime
 from memory.recall.prompt import SYSTEM_INTRO
 from memory.records import Recalled
+from tests.ui.xshots import run
 from ui.shell.main_window import MainWindow
 
 QUESTION = "Where does my sister live?"
@@ -54,10 +55,7 @@ def main() -> int:
         app.quit()
 
     window.models_loaded.connect(select)
-    QTimer.singleShot(120_000, app.quit)  # never hang a test run
-    code = app.exec()
-    runtime.close()
-    return code
+    return run(app, runtime.close)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication
 
 from app.bootstrap import load_models, open_runtime
 from memory.records import Kind
+from tests.ui.xshots import run
 from ui.browser.people_view import PeopleView
 from ui.tasks import TaskRunner
 from ui.theme.apply import apply_theme
@@ -57,11 +58,7 @@ def main() -> int:
     view.timeline_shown.connect(lambda n: QTimer.singleShot(300, lambda: shoot(n)))
     view.loaded.connect(select_sister)
     view.refresh()
-    QTimer.singleShot(120_000, app.quit)  # never hang a test run
-    code = app.exec()
-    tasks.shutdown()
-    runtime.close()
-    return code
+    return run(app, tasks.shutdown, runtime.close)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication
 
 from app.bootstrap import load_models, open_runtime
 from app.config import Config, UIConfig, save_config
-from tests.ui.xshots import save_screen_when_drawn
+from tests.ui.xshots import run, save_screen_when_drawn
 from ui.shell.main_window import MainWindow
 
 REPLY = """Here is a small Python script that greets you:
@@ -67,10 +67,7 @@ def main() -> int:
     # Window-level signals: they fire on the GUI thread (the worker's own fire on its thread).
     window.chat.reply_shown.connect(lambda _: QTimer.singleShot(300, shoot))
     window.models_loaded.connect(lambda: window.chat.send("What is my cat called?"))
-    QTimer.singleShot(120_000, app.quit)  # never hang a test run
-    code = app.exec()
-    runtime.close()
-    return code
+    return run(app, runtime.close)
 
 
 if __name__ == "__main__":

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QImage
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
@@ -33,3 +35,13 @@ def save_screen_when_drawn(path: Path, at_least: int, limit_ms: int = 30_000) ->
         QTest.qWait(200)
         shot = screen.grabWindow(0)
     shot.save(str(path))
+
+
+def run(app: QApplication, *closers: Callable[[], object]) -> int:
+    """The app's event loop, ended after two minutes at most (never hang a test run), then each
+    of `closers` called in turn (a task runner's shutdown, the runtime's close); the loop's code."""
+    QTimer.singleShot(120_000, app.quit)
+    code = app.exec()
+    for close in closers:
+        close()
+    return code
